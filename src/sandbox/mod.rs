@@ -1,0 +1,538 @@
+//! The only code that touches wasmtime: runs one untrusted module under hard limits,
+//! deterministically, and describes what happened in a [`RunRecord`].
+
+mod capture;
+mod engine;
+mod host;
+pub mod limits;
+pub mod outputs;
+mod quota;
+pub mod record;
+mod shadow;
+mod snapshot;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use wasmtime::{Linker, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+pub use engine::{LoadedModule, Refusal, default_cache_dir, write_atomically};
+pub use host::VIRTUAL_EPOCH_SECS;
+pub use limits::{Bytes, Limits};
+pub use record::{ClockMode, OutputFile, RunRecord, RunnerInfo, StreamRecord, Verdict, Versions};
+
+use capture::{Capture, Overflow};
+use host::{Clock, Denial, FrozenMonotonicClock, FrozenWallClock, Host, Inodes, Limiter};
+
+pub const WASMTIME_VERSION: &str = env!("TAKEHOME_WASMTIME_VERSION");
+
+/// A host folder the guest sees at `guest`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    pub guest: String,
+    pub host: PathBuf,
+    pub writable: bool,
+}
+
+/// How the module is started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A WASI command: `_start`. A module without it but with `run` is treated as [`Entry::Run`].
+    Command,
+    /// A reactor: `_initialize` if exported, then `run() -> i32`, the exit code.
+    Run,
+    /// A reactor driven by source text: `host_alloc(len) -> ptr`, then `turn(ptr, len) -> i32`.
+    Turn(String),
+}
+
+/// Everything about a run except the module.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    /// argv, including argv[0].
+    pub args: Vec<String>,
+    /// The whole environment the guest sees; nothing is inherited.
+    pub env: Vec<(String, String)>,
+    /// Preopened folders, in order. Writable ones share the disk quota.
+    pub mounts: Vec<Mount>,
+    /// The host folder whose files are listed as `outputs` afterwards.
+    pub out_dir: Option<PathBuf>,
+    pub seed: u64,
+    pub clock: ClockMode,
+    pub limits: Limits,
+    pub entry: Entry,
+    pub runner: RunnerInfo,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            args: vec!["main.wasm".into()],
+            env: Vec::new(),
+            mounts: Vec::new(),
+            out_dir: None,
+            seed: 0,
+            clock: ClockMode::Virtual,
+            limits: Limits::default(),
+            entry: Entry::Command,
+            runner: RunnerInfo {
+                name: "wasi".into(),
+                ..RunnerInfo::default()
+            },
+        }
+    }
+}
+
+/// A wasmtime engine with its linkers and compile cache. Cheap to share; runs may go in parallel.
+#[derive(Clone)]
+pub struct Sandbox {
+    compiler: Arc<engine::Compiler>,
+    stock: Arc<Linker<Host>>,
+    guest: Arc<Linker<Host>>,
+    shim: wasmtime::Module,
+}
+
+impl Sandbox {
+    /// A sandbox with fuel metering (the normal case), caching compiled modules in `cache_dir`.
+    pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        Self::build(cache_dir, true)
+    }
+
+    /// A sandbox without fuel metering: only for measuring what metering costs.
+    pub fn without_fuel(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        Self::build(cache_dir, false)
+    }
+
+    fn build(cache_dir: Option<PathBuf>, fuel: bool) -> anyhow::Result<Self> {
+        let compiler = engine::shared(cache_dir, fuel)?;
+        let wasm_err = |e: wasmtime::Error| anyhow::anyhow!("{e:#}");
+        let mut stock = Linker::new(&compiler.engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut stock, |h: &mut Host| &mut h.wasi)
+            .map_err(wasm_err)?;
+        let mut guest = stock.clone();
+        shadow::define(&mut guest).map_err(wasm_err)?;
+        // The Python interpreter imports one host function; it is given one that always fails.
+        guest
+            .func_wrap("host", "call", |_: i32, _: i32, _: i32, _: i32| -> i32 {
+                1
+            })
+            .map_err(wasm_err)?;
+        let shim = wasmtime::Module::new(&compiler.engine, shadow::shim_wat()).map_err(wasm_err)?;
+        Ok(Sandbox {
+            compiler,
+            stock: Arc::new(stock),
+            guest: Arc::new(guest),
+            shim,
+        })
+    }
+
+    /// Loads untrusted module bytes (wasm or wat) within the limits' size and compile time.
+    pub fn load(&self, bytes: &[u8], limits: &Limits) -> Result<LoadedModule, Refusal> {
+        self.compiler.load_untrusted(bytes, limits)
+    }
+
+    /// Loads a module the harness provisioned and checked itself (a runner's interpreter),
+    /// known by its hash: the bytes are read only when no compiled form is cached.
+    pub fn load_trusted(
+        &self,
+        sha256: &str,
+        bytes: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+    ) -> anyhow::Result<LoadedModule> {
+        self.compiler.load_trusted(sha256, bytes)
+    }
+
+    pub fn is_compiled(&self, sha256: &str) -> bool {
+        self.compiler.is_cached(sha256)
+    }
+
+    pub fn engine(&self) -> &wasmtime::Engine {
+        &self.compiler.engine
+    }
+
+    /// Loads then runs: a module that cannot be loaded still gets a record.
+    pub fn run_bytes(&self, bytes: &[u8], spec: &RunSpec) -> RunRecord {
+        match self.load(bytes, &spec.limits) {
+            Ok(module) => self.run(&module, spec),
+            Err(refusal) => {
+                let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+                refused(spec, sha, refusal)
+            }
+        }
+    }
+
+    /// Runs a loaded module on a thread of its own with a stack deep enough for the guest.
+    pub fn run(&self, module: &LoadedModule, spec: &RunSpec) -> RunRecord {
+        let outcome = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("guest".into())
+                .stack_size(engine::RUN_THREAD_STACK)
+                .spawn_scoped(scope, || self.run_here(module, spec))
+                .map(|handle| handle.join())
+        });
+        match outcome {
+            Ok(Ok(record)) => record,
+            Ok(Err(_)) => refused(
+                spec,
+                module.sha256.clone(),
+                Refusal {
+                    verdict: Verdict::Internal,
+                    message: "the harness panicked during the run".into(),
+                },
+            ),
+            Err(e) => refused(
+                spec,
+                module.sha256.clone(),
+                Refusal {
+                    verdict: Verdict::Internal,
+                    message: format!("cannot start a run thread: {e}"),
+                },
+            ),
+        }
+    }
+
+    fn run_here(&self, module: &LoadedModule, spec: &RunSpec) -> RunRecord {
+        let stdout = Capture::new(spec.limits.stdout.0, Overflow::Stop);
+        let stderr = Capture::new(spec.limits.stderr.0, Overflow::Truncate);
+        let started = Instant::now();
+        let mut store = match self.store(spec, &stdout, &stderr, started) {
+            Ok(store) => store,
+            Err(message) => {
+                return refused(
+                    spec,
+                    module.sha256.clone(),
+                    Refusal {
+                        verdict: Verdict::Internal,
+                        message,
+                    },
+                );
+            }
+        };
+        let end = match self.guest.instantiate_pre(&module.module) {
+            Err(e) => End::Refused(Refusal {
+                verdict: Verdict::LinkError,
+                message: engine::one_line(&e),
+            }),
+            Ok(pre) => match pre.instantiate(&mut store) {
+                Err(e) => End::Failed(e),
+                Ok(instance) => match shadow::attach(&self.shim, &self.stock, &mut store, instance)
+                {
+                    Ok(()) => call_entry(&mut store, instance, &spec.entry),
+                    Err(e) => End::Refused(Refusal {
+                        verdict: Verdict::Internal,
+                        message: engine::one_line(&e),
+                    }),
+                },
+            },
+        };
+        let wall_ms = started.elapsed().as_millis() as u64;
+        let fuel_used = spec
+            .limits
+            .fuel
+            .saturating_sub(store.get_fuel().unwrap_or(spec.limits.fuel));
+        let (mut verdict, exit_code, trap, mut message) = classify(end, store.data(), &stdout);
+        let outputs = spec
+            .out_dir
+            .as_ref()
+            .map(|dir| outputs::collect(dir, spec.limits.out_bytes.0, spec.limits.out_files + 1))
+            .unwrap_or_default();
+        if matches!(verdict, Verdict::Ok | Verdict::Exit)
+            && let Err(over) = store.data().quota.settle()
+        {
+            verdict = Verdict::DiskLimit;
+            message = over.to_string();
+        }
+        RunRecord {
+            verdict,
+            exit_code,
+            trap,
+            message,
+            fuel_used,
+            wall_ms,
+            peak_memory_bytes: store.data().limiter.peak as u64,
+            stdout: stdout.record(),
+            stderr: stderr.record(),
+            outputs,
+            module_sha256: module.sha256.clone(),
+            seed: spec.seed,
+            clock: spec.clock,
+            args: spec.args.clone(),
+            limits: spec.limits.clone(),
+            runner: spec.runner.clone(),
+            versions: Versions::current(),
+        }
+    }
+
+    pub(crate) fn store(
+        &self,
+        spec: &RunSpec,
+        stdout: &Capture,
+        stderr: &Capture,
+        started: Instant,
+    ) -> Result<Store<Host>, String> {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.args(&spec.args)
+            .envs(&spec.env)
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_blocking_current_thread(true)
+            .secure_random(ChaCha20Rng::seed_from_u64(spec.seed))
+            .insecure_random(ChaCha20Rng::seed_from_u64(spec.seed ^ 0x5eed))
+            .insecure_random_seed(u128::from(spec.seed))
+            .wall_clock(FrozenWallClock)
+            .monotonic_clock(FrozenMonotonicClock);
+        for mount in &spec.mounts {
+            let perms = if mount.writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            wasi.preopened_dir(&mount.host, &mount.guest, perms)
+                .map_err(|e| {
+                    format!(
+                        "cannot mount {} at {}: {e:#}",
+                        mount.host.display(),
+                        mount.guest
+                    )
+                })?;
+        }
+        let writable: Vec<PathBuf> = spec
+            .mounts
+            .iter()
+            .filter(|m| m.writable)
+            .map(|m| m.host.clone())
+            .collect();
+        let limits = &spec.limits;
+        let host = Host {
+            wasi: wasi.build_p1(),
+            limiter: Limiter {
+                memory_cap: usize::try_from(limits.memory.0).unwrap_or(usize::MAX),
+                table_cap: 1_000_000,
+                current: 0,
+                peak: 0,
+                denial: None,
+            },
+            stock: None,
+            denial: None,
+            quota: quota::Quota::new(writable, limits.out_bytes.0, limits.out_files),
+            clock: Clock {
+                mode: spec.clock,
+                deadline: started + limits.wall,
+                started,
+                slept_ns: 0,
+                reads: 0,
+            },
+            inodes: Inodes::default(),
+            fuel_limit: limits.fuel,
+        };
+        let mut store = Store::new(&self.compiler.engine, host);
+        store.limiter(|h| &mut h.limiter);
+        // Fails only on an engine without fuel metering, which is then simply unmetered.
+        let _ = store.set_fuel(limits.fuel);
+        store.set_epoch_deadline(1);
+        let wall = limits.wall;
+        store.epoch_deadline_callback(move |mut ctx| {
+            if Instant::now() < ctx.data().clock.deadline {
+                return Ok(UpdateDeadline::Continue(1));
+            }
+            let message = format!(
+                "the wall-clock limit of {} was reached",
+                humantime::format_duration(wall)
+            );
+            Err(ctx.data_mut().deny(Denial::Time(message)))
+        });
+        Ok(store)
+    }
+}
+
+enum End {
+    Returned(i32),
+    Failed(wasmtime::Error),
+    Refused(Refusal),
+}
+
+fn call_entry(store: &mut Store<Host>, instance: wasmtime::Instance, entry: &Entry) -> End {
+    let has = |store: &mut Store<Host>, name: &str| instance.get_func(&mut *store, name).is_some();
+    let entry = match entry {
+        Entry::Command if !has(store, "_start") && has(store, "run") => &Entry::Run,
+        other => other,
+    };
+    let result = match entry {
+        Entry::Command => match instance.get_typed_func::<(), ()>(&mut *store, "_start") {
+            Ok(start) => start.call(&mut *store, ()).map(|()| 0),
+            Err(e) => {
+                return refusal_end(
+                    Verdict::InvalidModule,
+                    format!("the module has no usable `_start` export: {e}"),
+                );
+            }
+        },
+        Entry::Run => {
+            if let Ok(init) = instance.get_typed_func::<(), ()>(&mut *store, "_initialize")
+                && let Err(e) = init.call(&mut *store, ())
+            {
+                return End::Failed(e);
+            }
+            match instance.get_typed_func::<(), i32>(&mut *store, "run") {
+                Ok(run) => run.call(&mut *store, ()),
+                Err(e) => {
+                    return refusal_end(
+                        Verdict::InvalidModule,
+                        format!("the module has no usable `run` export: {e}"),
+                    );
+                }
+            }
+        }
+        Entry::Turn(source) => turn(store, instance, source),
+    };
+    match result {
+        Ok(code) => End::Returned(code),
+        Err(e) => End::Failed(e),
+    }
+}
+
+fn refusal_end(verdict: Verdict, message: String) -> End {
+    End::Refused(Refusal { verdict, message })
+}
+
+pub(crate) fn turn(
+    store: &mut Store<Host>,
+    instance: wasmtime::Instance,
+    source: &str,
+) -> wasmtime::Result<i32> {
+    let alloc = instance.get_typed_func::<i32, i32>(&mut *store, "host_alloc")?;
+    let turn = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "turn")?;
+    let memory = instance
+        .get_memory(&mut *store, "memory")
+        .ok_or_else(|| wasmtime::format_err!("the module exports no memory"))?;
+    let len = i32::try_from(source.len()).map_err(|_| wasmtime::format_err!("source too long"))?;
+    let ptr = alloc.call(&mut *store, len)?;
+    memory.write(&mut *store, ptr as u32 as usize, source.as_bytes())?;
+    turn.call(&mut *store, (ptr, len))
+}
+
+fn classify(
+    end: End,
+    host: &Host,
+    stdout: &Capture,
+) -> (Verdict, Option<i32>, Option<String>, String) {
+    let error = match end {
+        End::Refused(refusal) => return (refusal.verdict, None, None, refusal.message),
+        End::Returned(0) => return (Verdict::Ok, Some(0), None, "exited with code 0".into()),
+        End::Returned(code) => {
+            return (
+                Verdict::Exit,
+                Some(code),
+                None,
+                format!("exited with code {code}"),
+            );
+        }
+        End::Failed(error) => error,
+    };
+    if let Some(denial) = &host.denial {
+        return (denial.verdict(), None, None, denial.message().to_string());
+    }
+    if let Some(message) = &host.limiter.denial {
+        return (Verdict::MemoryLimit, None, None, message.clone());
+    }
+    if stdout.stopped() {
+        let message = format!("stdout went past its cap of {} bytes", stdout.cap());
+        return (Verdict::OutputLimit, None, None, message);
+    }
+    if let Some(exit) = error.downcast_ref::<I32Exit>() {
+        return match exit.0 {
+            0 => (Verdict::Ok, Some(0), None, "exited with code 0".into()),
+            code => (
+                Verdict::Exit,
+                Some(code),
+                None,
+                format!("exited with code {code}"),
+            ),
+        };
+    }
+    if let Some(trap) = error.downcast_ref::<Trap>() {
+        return match trap {
+            Trap::OutOfFuel => (
+                Verdict::FuelLimit,
+                None,
+                None,
+                "the fuel budget was used up".into(),
+            ),
+            Trap::Interrupt => (
+                Verdict::TimeLimit,
+                None,
+                None,
+                "the wall-clock limit was reached".into(),
+            ),
+            other => {
+                let name = trap_name(*other);
+                (
+                    Verdict::Trap,
+                    None,
+                    Some(name.clone()),
+                    format!("trap: {name} ({other})"),
+                )
+            }
+        };
+    }
+    // An error raised by a host function on the guest's behalf (bad pointers and the like).
+    let message = engine::one_line(&error);
+    (
+        Verdict::Trap,
+        None,
+        Some("host_error".into()),
+        format!("trap: host_error ({message})"),
+    )
+}
+
+/// The snake_case name of a trap, as it appears in the record's `trap` field.
+pub fn trap_name(trap: Trap) -> String {
+    let name = match trap {
+        Trap::StackOverflow => "stack_overflow",
+        Trap::MemoryOutOfBounds => "memory_out_of_bounds",
+        Trap::HeapMisaligned => "heap_misaligned",
+        Trap::TableOutOfBounds => "table_out_of_bounds",
+        Trap::IndirectCallToNull => "indirect_call_to_null",
+        Trap::BadSignature => "bad_signature",
+        Trap::IntegerOverflow => "integer_overflow",
+        Trap::IntegerDivisionByZero => "integer_divide_by_zero",
+        Trap::BadConversionToInteger => "bad_conversion_to_integer",
+        Trap::UnreachableCodeReached => "unreachable",
+        Trap::NullReference => "null_reference",
+        Trap::ArrayOutOfBounds => "array_out_of_bounds",
+        Trap::AllocationTooLarge => "allocation_too_large",
+        Trap::CastFailure => "cast_failure",
+        Trap::UnhandledTag => "unhandled_exception",
+        other => return format!("{other:?}").to_lowercase(),
+    };
+    name.to_string()
+}
+
+/// A record for a run that never started.
+pub fn refused(spec: &RunSpec, module_sha256: String, refusal: Refusal) -> RunRecord {
+    let empty = StreamRecord {
+        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"")),
+        ..Default::default()
+    };
+    RunRecord {
+        verdict: refusal.verdict,
+        exit_code: None,
+        trap: None,
+        message: refusal.message,
+        fuel_used: 0,
+        wall_ms: 0,
+        peak_memory_bytes: 0,
+        stdout: empty.clone(),
+        stderr: empty,
+        outputs: Vec::new(),
+        module_sha256,
+        seed: spec.seed,
+        clock: spec.clock,
+        args: spec.args.clone(),
+        limits: spec.limits.clone(),
+        runner: spec.runner.clone(),
+        versions: Versions::current(),
+    }
+}

@@ -1,0 +1,200 @@
+//! The disk quota of a run's writable folders.
+//!
+//! The guest's writes are counted cheaply as they happen (an over-estimate: overwrites and
+//! seeks count as growth). Only when the estimate passes the limit is the real usage measured,
+//! by walking the folders without following links. So ordinary runs never walk, and a guest
+//! can never hold more than the quota for longer than one host call.
+
+use std::path::PathBuf;
+
+/// Measured usage of the writable folders.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Sum of the apparent sizes of regular files (sparse files count in full).
+    pub bytes: u64,
+    /// Files, folders and links below the roots.
+    pub entries: u64,
+}
+
+/// Walks `roots`, never following links. Stops early once `entry_cap` entries were seen.
+pub fn measure(roots: &[PathBuf], entry_cap: u64) -> Usage {
+    let mut usage = Usage::default();
+    let mut pending: Vec<PathBuf> = roots.to_vec();
+    while let Some(dir) = pending.pop() {
+        let Ok(listing) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in listing.flatten() {
+            usage.entries += 1;
+            if usage.entries > entry_cap {
+                return usage;
+            }
+            let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+                continue;
+            };
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else if meta.is_file() {
+                usage.bytes = usage.bytes.saturating_add(meta.len());
+            }
+        }
+    }
+    usage
+}
+
+/// Why the quota refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QuotaExceeded {
+    #[error("the writable folders would hold {used} bytes, over the limit of {limit}")]
+    Bytes { used: u64, limit: u64 },
+    #[error("the writable folders would hold {used} entries, over the limit of {limit} files")]
+    Entries { used: u64, limit: u64 },
+}
+
+/// The running account of one run's writable folders.
+#[derive(Debug)]
+pub struct Quota {
+    roots: Vec<PathBuf>,
+    byte_limit: u64,
+    entry_limit: u64,
+    estimated_bytes: u64,
+    estimated_entries: u64,
+}
+
+impl Quota {
+    pub fn new(roots: Vec<PathBuf>, byte_limit: u64, entry_limit: u64) -> Self {
+        let mut quota = Quota {
+            roots,
+            byte_limit,
+            entry_limit,
+            estimated_bytes: 0,
+            estimated_entries: 0,
+        };
+        let start = quota.measure();
+        quota.estimated_bytes = start.bytes;
+        quota.estimated_entries = start.entries;
+        quota
+    }
+
+    pub fn has_roots(&self) -> bool {
+        !self.roots.is_empty()
+    }
+
+    pub fn measure(&self) -> Usage {
+        measure(&self.roots, self.entry_limit.saturating_add(1))
+    }
+
+    /// Before a write of `len` bytes: refuses when even the real usage leaves no room.
+    pub fn before_write(&mut self, len: u64) -> Result<(), QuotaExceeded> {
+        if self.estimated_bytes.saturating_add(len) <= self.byte_limit {
+            return Ok(());
+        }
+        let real = self.measure();
+        self.estimated_bytes = real.bytes;
+        let used = real.bytes.saturating_add(len);
+        if used > self.byte_limit {
+            return Err(QuotaExceeded::Bytes {
+                used,
+                limit: self.byte_limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// After something that may have grown a file by up to `growth` bytes.
+    pub fn grew(&mut self, growth: u64) -> Result<(), QuotaExceeded> {
+        self.estimated_bytes = self.estimated_bytes.saturating_add(growth);
+        if self.estimated_bytes <= self.byte_limit {
+            return Ok(());
+        }
+        let real = self.measure();
+        self.estimated_bytes = real.bytes;
+        if real.bytes > self.byte_limit {
+            return Err(QuotaExceeded::Bytes {
+                used: real.bytes,
+                limit: self.byte_limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// After something that may have created one entry.
+    pub fn created(&mut self) -> Result<(), QuotaExceeded> {
+        self.estimated_entries += 1;
+        if self.estimated_entries <= self.entry_limit {
+            return Ok(());
+        }
+        let real = self.measure();
+        self.estimated_entries = real.entries;
+        if real.entries > self.entry_limit {
+            return Err(QuotaExceeded::Entries {
+                used: real.entries,
+                limit: self.entry_limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// The final check when the run is over.
+    pub fn settle(&self) -> Result<Usage, QuotaExceeded> {
+        let real = self.measure();
+        if real.entries > self.entry_limit {
+            return Err(QuotaExceeded::Entries {
+                used: real.entries,
+                limit: self.entry_limit,
+            });
+        }
+        if real.bytes > self.byte_limit {
+            return Err(QuotaExceeded::Bytes {
+                used: real.bytes,
+                limit: self.byte_limit,
+            });
+        }
+        Ok(real)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimate_refuses_only_when_real_usage_is_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut quota = Quota::new(vec![dir.path().to_path_buf()], 100, 10);
+        std::fs::write(dir.path().join("a"), [0u8; 60]).unwrap();
+        quota.grew(60).unwrap();
+        // Overwriting the same 60 bytes twice more looks like 180 bytes to the estimate.
+        quota.grew(60).unwrap();
+        quota.grew(60).unwrap();
+        assert!(quota.before_write(50).is_err());
+        assert!(quota.before_write(40).is_ok());
+    }
+
+    #[test]
+    fn entries_are_counted_without_following_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            std::fs::write(outside.path().join(i.to_string()), b"x").unwrap();
+        }
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+        let usage = measure(&[dir.path().to_path_buf()], 100);
+        assert_eq!(
+            usage,
+            Usage {
+                bytes: 0,
+                entries: 1
+            }
+        );
+    }
+
+    #[test]
+    fn sparse_files_count_at_apparent_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join("sparse")).unwrap();
+        file.set_len(1 << 30).unwrap();
+        let quota = Quota::new(vec![dir.path().to_path_buf()], 1 << 20, 10);
+        assert!(matches!(quota.settle(), Err(QuotaExceeded::Bytes { .. })));
+    }
+}

@@ -1,0 +1,262 @@
+//! The run record: what one sandboxed run did, as data. Rendering lives with the callers.
+
+use serde::{Deserialize, Serialize};
+
+use super::limits::Limits;
+
+/// How a run ended. The strings are part of the interface (`verdict` in the JSON record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Exit code 0.
+    Ok,
+    /// A non-zero exit code, in `exit_code`.
+    Exit,
+    /// A wasm trap, named in `trap`.
+    Trap,
+    /// The wall-clock limit was reached.
+    TimeLimit,
+    /// The fuel (instruction) budget ran out.
+    FuelLimit,
+    /// Linear memory (or a table) would have grown past the cap.
+    MemoryLimit,
+    /// stdout would have grown past its cap.
+    OutputLimit,
+    /// The writable folders would have held more bytes or files than allowed.
+    DiskLimit,
+    /// Not wasm, corrupt, too large, or failing validation.
+    InvalidModule,
+    /// An import the host does not provide, or provides with another type.
+    LinkError,
+    /// Compiling took more time than allowed.
+    CompileLimit,
+    /// A fault of the harness itself.
+    Internal,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Exit => "exit",
+            Verdict::Trap => "trap",
+            Verdict::TimeLimit => "time_limit",
+            Verdict::FuelLimit => "fuel_limit",
+            Verdict::MemoryLimit => "memory_limit",
+            Verdict::OutputLimit => "output_limit",
+            Verdict::DiskLimit => "disk_limit",
+            Verdict::InvalidModule => "invalid_module",
+            Verdict::LinkError => "link_error",
+            Verdict::CompileLimit => "compile_limit",
+            Verdict::Internal => "internal",
+        }
+    }
+
+    pub fn all() -> [Verdict; 12] {
+        use Verdict::*;
+        [
+            Ok,
+            Exit,
+            Trap,
+            TimeLimit,
+            FuelLimit,
+            MemoryLimit,
+            OutputLimit,
+            DiskLimit,
+            InvalidModule,
+            LinkError,
+            CompileLimit,
+            Internal,
+        ]
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Verdict::all()
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a verdict"))
+    }
+}
+
+/// One captured output stream.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamRecord {
+    /// The kept bytes as lossy UTF-8.
+    pub text: String,
+    /// How many bytes the guest wrote, kept or not.
+    pub bytes: u64,
+    /// sha256 of the kept bytes.
+    pub sha256: String,
+    /// Whether bytes were dropped because of the stream's cap.
+    pub truncated: bool,
+}
+
+/// One file left in the writable output folder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputFile {
+    /// Path relative to the output folder, `/`-separated.
+    pub path: String,
+    pub bytes: u64,
+    /// sha256 of the content; `None` when the entry was not read (a link, or larger than the quota).
+    pub sha256: Option<String>,
+    /// `file`, `symlink` or `other`.
+    pub kind: String,
+}
+
+/// How time behaved inside the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockMode {
+    /// Clocks start at a fixed instant and advance with fuel used and sleeps: reproducible.
+    #[default]
+    Virtual,
+    /// The host's clocks and real sleeps (`--real-clock`): not reproducible.
+    Real,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Versions {
+    pub takehome: String,
+    pub wasmtime: String,
+}
+
+impl Versions {
+    pub fn current() -> Self {
+        Versions {
+            takehome: env!("CARGO_PKG_VERSION").to_string(),
+            wasmtime: super::WASMTIME_VERSION.to_string(),
+        }
+    }
+}
+
+/// Which runner ran the program, for provenance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunnerInfo {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The program handed to the runner (a script), when it is not the module itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preimported: Vec<String>,
+}
+
+/// Everything known about one run. Serialised as the JSON run record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub verdict: Verdict,
+    pub exit_code: Option<i32>,
+    pub trap: Option<String>,
+    /// One readable line saying what happened.
+    pub message: String,
+    pub fuel_used: u64,
+    pub wall_ms: u64,
+    pub peak_memory_bytes: u64,
+    pub stdout: StreamRecord,
+    pub stderr: StreamRecord,
+    pub outputs: Vec<OutputFile>,
+    pub module_sha256: String,
+    pub seed: u64,
+    pub clock: ClockMode,
+    pub args: Vec<String>,
+    pub limits: Limits,
+    pub runner: RunnerInfo,
+    pub versions: Versions,
+}
+
+impl RunRecord {
+    /// The parts that must be identical between two runs of the same inputs.
+    /// Wall time is left out: it is the one thing a deterministic run cannot fix.
+    pub fn reproducible_part(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("records serialise");
+        if let Some(map) = value.as_object_mut() {
+            map.remove("wall_ms");
+        }
+        value
+    }
+}
+
+/// A short human summary of a record, several lines.
+pub fn summary(record: &RunRecord) -> String {
+    use std::fmt::Write;
+    let limits = &record.limits;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n{:<8} {}: {}",
+        "verdict", record.verdict, record.message
+    );
+    let _ = writeln!(
+        out,
+        "{:<8} {} of {}",
+        "fuel",
+        thousands(record.fuel_used),
+        thousands(limits.fuel)
+    );
+    let clock = match record.clock {
+        ClockMode::Virtual => "virtual clock",
+        ClockMode::Real => "real clock",
+    };
+    let _ = writeln!(
+        out,
+        "{:<8} {} ms of {} ({clock})",
+        "time",
+        record.wall_ms,
+        humantime::format_duration(limits.wall)
+    );
+    let _ = writeln!(
+        out,
+        "{:<8} {} peak of {}",
+        "memory",
+        super::Bytes(record.peak_memory_bytes),
+        limits.memory
+    );
+    for (name, stream) in [("stdout", &record.stdout), ("stderr", &record.stderr)] {
+        let cut = if stream.truncated { " (truncated)" } else { "" };
+        let _ = writeln!(out, "{name:<8} {} bytes{cut}", stream.bytes);
+    }
+    for file in &record.outputs {
+        let hash = file
+            .sha256
+            .as_deref()
+            .map(|h| &h[..12])
+            .unwrap_or("(not read)");
+        let _ = writeln!(
+            out,
+            "{:<8} {} ({} bytes, {} {hash})",
+            "output", file.path, file.bytes, file.kind
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:<8} {} sha256 {}",
+        "module",
+        record.runner.name,
+        &record.module_sha256[..12.min(record.module_sha256.len())]
+    );
+    out
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
