@@ -3,6 +3,7 @@
 //! Data flows one way: assignment → issue → submission → run → score → packet → review.
 //! `sandbox` is the only module that touches wasmtime.
 
+pub mod bench;
 pub mod cli;
 pub mod runner;
 pub mod sandbox;

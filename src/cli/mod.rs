@@ -1,5 +1,6 @@
 //! The command line: parses arguments and calls the stages. Owns no logic of its own.
 
+mod bench;
 mod run;
 mod runner;
 
@@ -29,6 +30,7 @@ pub struct Cli {
 enum Command {
     Run(run::RunArgs),
     Runner(runner::RunnerArgs),
+    Bench(bench::BenchArgs),
 }
 
 /// An error the user can fix; printed without a backtrace, exit status 2.
@@ -45,6 +47,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::execute(args),
         Command::Runner(args) => runner::execute(args),
+        Command::Bench(args) => bench::execute(args),
     };
     match result {
         Ok(code) => code,

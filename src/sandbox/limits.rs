@@ -62,13 +62,12 @@ impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0;
         for (name, unit) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-            if n >= unit && n % unit == 0 {
-                return write!(f, "{}{name}", n / unit);
-            }
-        }
-        for (name, unit) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
             if n >= unit {
-                return write!(f, "{:.1}{name}", n as f64 / unit as f64);
+                return if n % unit == 0 {
+                    write!(f, "{}{name}", n / unit)
+                } else {
+                    write!(f, "{:.1}{name}", n as f64 / unit as f64)
+                };
             }
         }
         write!(f, "{n}B")
@@ -195,6 +194,7 @@ mod tests {
         assert_eq!(Bytes(256 << 20).to_string(), "256MiB");
         assert_eq!(Bytes(1536).to_string(), "1.5KiB");
         assert_eq!(Bytes(12).to_string(), "12B");
+        assert_eq!(Bytes(19648 << 10).to_string(), "19.2MiB");
     }
 
     #[test]
