@@ -3,7 +3,12 @@
 //! Data flows one way: assignment → issue → submission → run → score → packet → review.
 //! `sandbox` is the only module that touches wasmtime.
 
+pub mod assignment;
 pub mod bench;
 pub mod cli;
+pub mod issue;
 pub mod runner;
 pub mod sandbox;
+pub mod score;
+pub mod store;
+pub mod submission;

@@ -3,6 +3,7 @@
 mod bench;
 mod run;
 mod runner;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -22,8 +23,31 @@ use clap::{Parser, Subcommand};
     max_term_width = 100
 )]
 pub struct Cli {
+    #[command(flatten)]
+    workspace: WorkspaceOptions,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where the workspace is, for commands that use one.
+#[derive(clap::Args, Debug, Clone)]
+pub struct WorkspaceOptions {
+    /// The workspace folder [default: the nearest folder at or above the current one holding
+    /// takehome.toml].
+    #[arg(long, global = true, env = "TAKEHOME_WORKSPACE", value_name = "DIR")]
+    workspace: Option<std::path::PathBuf>,
+    /// The database URL, overriding takehome.toml (sqlite://... or postgres://...).
+    #[arg(long, global = true, env = "TAKEHOME_DATABASE_URL", value_name = "URL")]
+    db: Option<String>,
+}
+
+impl WorkspaceOptions {
+    pub async fn open(&self) -> anyhow::Result<crate::store::Workspace> {
+        let here = std::env::current_dir()?;
+        let root = crate::store::Workspace::locate(self.workspace.as_deref(), &here)
+            .map_err(|e| usage(e.to_string()))?;
+        crate::store::Workspace::open(&root, self.db.as_deref()).await
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -31,6 +55,11 @@ enum Command {
     Run(run::RunArgs),
     Runner(runner::RunnerArgs),
     Bench(bench::BenchArgs),
+    Init(workspace::InitArgs),
+    Assignment(workspace::AssignmentArgs),
+    Issue(workspace::IssueArgs),
+    Candidates(workspace::CandidatesArgs),
+    Submit(workspace::SubmitArgs),
 }
 
 /// An error the user can fix; printed without a backtrace, exit status 2.
@@ -42,12 +71,26 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
+fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
+    future: F,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::execute(args),
         Command::Runner(args) => runner::execute(args),
         Command::Bench(args) => bench::execute(args),
+        Command::Init(args) => block_on(workspace::init(args)),
+        Command::Assignment(args) => block_on(workspace::assignment(args, &cli.workspace)),
+        Command::Issue(args) => block_on(workspace::issue(args, &cli.workspace)),
+        Command::Candidates(args) => block_on(workspace::candidates(args, &cli.workspace)),
+        Command::Submit(args) => block_on(workspace::submit(args, &cli.workspace)),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,20 @@
+//! Assignments: the folder format of `assignments/README.md` as types, and its validation.
+//!
+//! Plain data and checks; the only I/O is reading the folder. Metric names come from
+//! [`crate::score::Metric`]; runner limits are an overlay on the runner's defaults.
+
+mod check;
+mod format;
+mod hash;
+mod manifest;
+mod problem;
+mod read;
+mod report;
+mod walk;
+
+pub use check::{ASSIGNMENT_TOML, check};
+pub use format::{Assignment, Criterion, Deliverables, Level, LimitsOverlay, RunnerSpec, Scoring};
+pub use hash::{content_files, content_hash};
+pub use manifest::{SUBMISSION_TOML, SubmissionManifest, load_manifest, parse_manifest};
+pub use problem::{Problem, position};
+pub use report::report_sections;

@@ -1,0 +1,111 @@
+//! Issuing: candidates, pseudonyms, tokens, deadlines and the bundle each candidate gets.
+
+pub mod bundle;
+pub mod identity;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+
+use crate::assignment::Assignment;
+use crate::store::{AssignmentRow, Blobs, CandidateRow, Store};
+
+/// What `takehome issue` hands back: the only time the token is ever shown.
+pub struct Issued {
+    pub candidate: CandidateRow,
+    pub token: String,
+    pub bundle: Vec<u8>,
+}
+
+/// When the work is due: a duration from now (`7d`, `36h`), or a date (`2026-12-01`) or
+/// date and time (`2026-12-01T17:00:00Z`) in UTC.
+pub fn parse_due(text: &str, now_ms: i64) -> Result<i64, String> {
+    if let Ok(duration) = humantime::parse_duration(text.trim()) {
+        return Ok(now_ms + duration.as_millis() as i64);
+    }
+    if let Ok(when) = humantime::parse_rfc3339_weak(text.trim()) {
+        return Ok(millis(when));
+    }
+    if let Ok(when) = humantime::parse_rfc3339_weak(&format!("{}T23:59:59Z", text.trim())) {
+        return Ok(millis(when));
+    }
+    Err(format!(
+        "--due `{text}` is neither a duration (7d, 36h) nor a date (2026-12-01, 2026-12-01T17:00:00Z)"
+    ))
+}
+
+pub fn now_ms() -> i64 {
+    millis(SystemTime::now())
+}
+
+fn millis(when: SystemTime) -> i64 {
+    when.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64
+}
+
+/// Formats milliseconds since the epoch as an RFC 3339 UTC time, to the second.
+pub fn format_time(ms: i64) -> String {
+    let when = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(when).to_string()
+}
+
+/// Issues `assignment` to a candidate: a fresh pseudonym and token, a deadline, a bundle.
+pub async fn issue(
+    store: &Store,
+    blobs: &Blobs,
+    row: &AssignmentRow,
+    name: &str,
+    email: &str,
+    due_ms: i64,
+    now: i64,
+) -> anyhow::Result<Issued> {
+    let assignment: Assignment =
+        serde_json::from_str(&row.manifest).context("stored assignment manifest")?;
+    let mut pseudonym = identity::pseudonym(4);
+    let mut tries = 0;
+    while store.pseudonym_taken(&pseudonym).await? {
+        tries += 1;
+        pseudonym = identity::pseudonym(4 + tries / 8);
+    }
+    let token = identity::token();
+    let bundle = bundle::build(blobs, row, &assignment, &pseudonym, due_ms)?;
+    let bundle_sha256 = blobs.put(&bundle)?;
+    let candidate = CandidateRow {
+        pseudonym,
+        name: name.to_string(),
+        email: email.to_string(),
+        assignment_hash: row.content_hash.clone(),
+        token_hash: identity::token_hash(&token),
+        issued_at: now,
+        due_at: due_ms,
+        bundle_sha256,
+    };
+    store.add_candidate(&candidate).await?;
+    Ok(Issued {
+        candidate,
+        token,
+        bundle,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_accepts_durations_and_dates() {
+        let now = 1_700_000_000_000;
+        assert_eq!(parse_due("7d", now).unwrap(), now + 7 * 86_400_000);
+        assert_eq!(parse_due("2026-12-01", now).unwrap(), 1_796_169_599_000);
+        assert_eq!(
+            parse_due("2026-12-01T17:00:00Z", now).unwrap(),
+            1_796_144_400_000
+        );
+        assert!(
+            parse_due("next tuesday", now)
+                .unwrap_err()
+                .contains("next tuesday")
+        );
+    }
+}
