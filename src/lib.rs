@@ -6,6 +6,7 @@
 pub mod assignment;
 pub mod bench;
 pub mod cli;
+pub mod evaluate;
 pub mod issue;
 pub mod runner;
 pub mod sandbox;

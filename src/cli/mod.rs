@@ -1,6 +1,7 @@
 //! The command line: parses arguments and calls the stages. Owns no logic of its own.
 
 mod bench;
+mod evaluate;
 mod run;
 mod runner;
 mod workspace;
@@ -60,6 +61,7 @@ enum Command {
     Issue(workspace::IssueArgs),
     Candidates(workspace::CandidatesArgs),
     Submit(workspace::SubmitArgs),
+    Evaluate(evaluate::EvaluateArgs),
 }
 
 /// An error the user can fix; printed without a backtrace, exit status 2.
@@ -91,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Issue(args) => block_on(workspace::issue(args, &cli.workspace)),
         Command::Candidates(args) => block_on(workspace::candidates(args, &cli.workspace)),
         Command::Submit(args) => block_on(workspace::submit(args, &cli.workspace)),
+        Command::Evaluate(args) => block_on(evaluate::execute(args, &cli.workspace)),
     };
     match result {
         Ok(code) => code,

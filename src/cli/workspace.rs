@@ -206,6 +206,33 @@ pub async fn issue(args: IssueArgs, options: &WorkspaceOptions) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
+/// The submissions a command acts on: one (a version id or a candidate's newest), or with
+/// `all` every candidate's newest version.
+pub async fn select_submissions(
+    workspace: &Workspace,
+    one: Option<&str>,
+    all: bool,
+) -> anyhow::Result<Vec<crate::store::SubmissionRow>> {
+    if all {
+        let mut newest: std::collections::BTreeMap<String, crate::store::SubmissionRow> =
+            Default::default();
+        for row in workspace.store.submissions(None).await? {
+            newest.insert(row.pseudonym.clone(), row);
+        }
+        if newest.is_empty() {
+            return Err(usage("no submissions yet: takehome submit CANDIDATE PATH"));
+        }
+        return Ok(newest.into_values().collect());
+    }
+    let key = one.unwrap_or_default();
+    match workspace.store.submission(key).await? {
+        Some(row) => Ok(vec![row]),
+        None => Err(usage(format!(
+            "no submission `{key}`: give a version like C-7F3K/2 or a candidate's pseudonym (see `takehome candidates`)"
+        ))),
+    }
+}
+
 async fn find_assignment(workspace: &Workspace, id: &str) -> anyhow::Result<AssignmentRow> {
     workspace.store.assignment(id).await?.ok_or_else(|| {
         usage(format!("no assignment `{id}` in this workspace: see `takehome assignment list`, or add it with `takehome assignment add DIR`"))

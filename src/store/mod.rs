@@ -16,7 +16,10 @@ pub use blobs::Blobs;
 pub use workspace::Workspace;
 
 /// Schema migrations, applied in order, each once.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_workspace.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_workspace.sql")),
+    (2, include_str!("migrations/0002_runs.sql")),
+];
 
 /// An assignment version kept in the workspace.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +63,19 @@ pub struct SubmissionRow {
     pub late: bool,
     /// The earlier version with identical content, if any.
     pub same_as: Option<String>,
+}
+
+/// One stored evaluation or rerun of a submission version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRow {
+    /// `SUBMISSION#n`, e.g. `C-7F3K/2#1`.
+    pub id: String,
+    pub submission_id: String,
+    /// `evaluate` or `rerun`.
+    pub purpose: String,
+    /// The evaluation as JSON: run record, score, claims, provenance.
+    pub evaluation: String,
+    pub created_at: i64,
 }
 
 /// The database of one workspace.
@@ -309,6 +325,74 @@ impl Store {
             }
         };
         rows.iter().map(submission_from).collect()
+    }
+
+    /// A submission version by id (`C-7F3K/2`), or the newest version of a pseudonym.
+    pub async fn submission(&self, id_or_pseudonym: &str) -> anyhow::Result<Option<SubmissionRow>> {
+        let key = id_or_pseudonym.to_ascii_uppercase();
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "{SUBMISSION_SELECT} WHERE id = $1 OR pseudonym = $1 ORDER BY seq DESC LIMIT 1"
+        )))
+        .bind(&key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(submission_from).transpose()
+    }
+
+    /// Records a run, numbering it within its submission version, in one transaction.
+    pub async fn add_run(
+        &self,
+        submission_id: &str,
+        purpose: &str,
+        evaluation: &str,
+        now: i64,
+    ) -> anyhow::Result<RunRow> {
+        let mut tx = self.pool.begin().await?;
+        let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE submission_id = $1")
+            .bind(submission_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        let row = RunRow {
+            id: format!("{submission_id}#{}", count + 1),
+            submission_id: submission_id.to_string(),
+            purpose: purpose.to_string(),
+            evaluation: evaluation.to_string(),
+            created_at: now,
+        };
+        sqlx::query("INSERT INTO runs (id, submission_id, purpose, evaluation, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&row.id)
+            .bind(&row.submission_id)
+            .bind(&row.purpose)
+            .bind(&row.evaluation)
+            .bind(row.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The runs of a submission version with this purpose, oldest first.
+    pub async fn runs(&self, submission_id: &str, purpose: &str) -> anyhow::Result<Vec<RunRow>> {
+        let rows = sqlx::query(
+            "SELECT id, submission_id, purpose, evaluation, created_at FROM runs \
+             WHERE submission_id = $1 AND purpose = $2 ORDER BY created_at, id",
+        )
+        .bind(submission_id)
+        .bind(purpose)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RunRow {
+                    id: r.try_get("id")?,
+                    submission_id: r.try_get("submission_id")?,
+                    purpose: r.try_get("purpose")?,
+                    evaluation: r.try_get("evaluation")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn close(&self) {

@@ -1,0 +1,224 @@
+//! Evaluation of every example submission through the CLI: the run in the real sandbox,
+//! the score against hidden data, and the claims. Needs the Python runner (`.ci/run`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_takehome");
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn takehome(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(root)
+        .env_remove("TAKEHOME_WORKSPACE")
+        .output()
+        .unwrap()
+}
+
+fn ok(root: &Path, args: &[&str]) -> String {
+    let out = takehome(root, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A workspace with one candidate per example submission of `assignment`, each submitted.
+fn workspace_with_examples(assignment: &str) -> (tempfile::TempDir, Vec<(String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    ok(root, &["init", "."]);
+    ok(
+        root,
+        &[
+            "assignment",
+            "add",
+            repo(&format!("assignments/{assignment}")).to_str().unwrap(),
+        ],
+    );
+    let mut submitted = Vec::new();
+    for example in ["strong", "overclaiming", "misbehaving"] {
+        let out = ok(
+            root,
+            &[
+                "issue",
+                assignment,
+                "--candidate",
+                &format!("{example} <{example}@example.org>"),
+            ],
+        );
+        let pseudonym = out
+            .split_whitespace()
+            .skip_while(|w| *w != "as")
+            .nth(1)
+            .unwrap()
+            .to_string();
+        ok(
+            root,
+            &[
+                "submit",
+                &pseudonym,
+                repo(&format!("assignments/{assignment}/examples/{example}"))
+                    .to_str()
+                    .unwrap(),
+            ],
+        );
+        submitted.push((example.to_string(), format!("{pseudonym}/1")));
+    }
+    (dir, submitted)
+}
+
+fn evaluate_all(root: &Path) -> Vec<Value> {
+    let out = takehome(root, &["evaluate", "--all", "--jobs", "2", "--json"]);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn find<'a>(results: &'a [Value], id: &str) -> &'a Value {
+    &results
+        .iter()
+        .find(|r| r["submission"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {results:?}"))["evaluation"]
+}
+
+fn claim(evaluation: &Value) -> &Value {
+    &evaluation["claims"][0]
+}
+
+#[test]
+fn churn_examples_strong_verified_overclaiming_not_reproduced_misbehaving_stopped() {
+    let (dir, submitted) = workspace_with_examples("churn");
+    let results = evaluate_all(dir.path());
+    let strong = find(&results, &submitted[0].1);
+    assert_eq!(
+        strong["record"]["verdict"], "ok",
+        "{}",
+        strong["record"]["stderr"]["text"]
+    );
+    assert_eq!(claim(strong)["status"], "verified", "{strong}");
+    assert!(strong["score"]["value"].as_f64().unwrap() > 0.8);
+    assert!(
+        strong["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["path"] == "out/predictions.csv")
+    );
+    assert_eq!(strong["provenance"]["runner"], "python");
+
+    let overclaiming = find(&results, &submitted[1].1);
+    assert_eq!(claim(overclaiming)["status"], "not reproduced");
+    assert_eq!(claim(overclaiming)["claimed"], 0.91);
+    let measured = claim(overclaiming)["measured"].as_f64().unwrap();
+    assert!((0.6..0.8).contains(&measured), "{measured}");
+
+    let misbehaving = find(&results, &submitted[2].1);
+    let verdict = misbehaving["record"]["verdict"].as_str().unwrap();
+    assert!(matches!(verdict, "fuel_limit" | "time_limit"), "{verdict}");
+    assert_eq!(claim(misbehaving)["status"], "not measurable");
+
+    // The listing marks them evaluated... and a second evaluation is stored beside the first.
+    let table = ok(dir.path(), &["evaluate", &submitted[0].1]);
+    assert!(table.contains("verified"), "{table}");
+}
+
+#[test]
+fn sensor_examples_strong_verified_overclaiming_not_reproduced_misbehaving_disk_limit() {
+    let (dir, submitted) = workspace_with_examples("sensor-anomalies");
+    let results = evaluate_all(dir.path());
+    let strong = find(&results, &submitted[0].1);
+    assert_eq!(
+        strong["record"]["verdict"], "ok",
+        "{}",
+        strong["record"]["stderr"]["text"]
+    );
+    assert_eq!(claim(strong)["status"], "verified", "{strong}");
+    let overclaiming = find(&results, &submitted[1].1);
+    assert_eq!(claim(overclaiming)["status"], "not reproduced");
+    assert_eq!(claim(overclaiming)["claimed"], 0.9);
+    let misbehaving = find(&results, &submitted[2].1);
+    assert_eq!(
+        misbehaving["record"]["verdict"], "disk_limit",
+        "{}",
+        misbehaving["record"]["message"]
+    );
+    // It tried to read the hidden labels and the host's files, and could not.
+    let stdout = misbehaving["record"]["stdout"]["text"].as_str().unwrap();
+    assert!(!stdout.contains("root:x:0:0"), "{stdout}");
+}
+
+#[test]
+fn malformed_predictions_give_a_scoring_error_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    ok(root, &["init", "."]);
+    ok(
+        root,
+        &[
+            "assignment",
+            "add",
+            repo("assignments/churn").to_str().unwrap(),
+        ],
+    );
+    let out = ok(
+        root,
+        &[
+            "issue",
+            "churn",
+            "--candidate",
+            "Nan Writer <nan@example.org>",
+        ],
+    );
+    let pseudonym = out
+        .split_whitespace()
+        .skip_while(|w| *w != "as")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let submission = tempfile::tempdir().unwrap();
+    std::fs::write(
+        submission.path().join("main.py"),
+        "import pandas as pd\n\
+         test = pd.read_csv('data/test.csv')\n\
+         pd.DataFrame({'customer_id': test['customer_id'][:-3], 'churn_probability': float('nan')}).to_csv('out/predictions.csv', index=False)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        submission.path().join("REPORT.md"),
+        "## Problem statement\n",
+    )
+    .unwrap();
+    std::fs::write(
+        submission.path().join("submission.toml"),
+        "runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n[claims]\nroc_auc = 0.8\n",
+    )
+    .unwrap();
+    ok(
+        root,
+        &["submit", &pseudonym, submission.path().to_str().unwrap()],
+    );
+    let out = takehome(root, &["evaluate", &pseudonym, "--json"]);
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let evaluation = &results[0]["evaluation"];
+    assert_eq!(
+        evaluation["record"]["verdict"], "ok",
+        "{}",
+        evaluation["record"]["stderr"]["text"]
+    );
+    let error = evaluation["score"]["error"].as_str().unwrap();
+    assert!(error.contains("out/predictions.csv"), "{error}");
+    assert!(
+        error.contains("lacks 3") || error.contains("NaN") || error.contains("not finite"),
+        "{error}"
+    );
+    assert_eq!(claim(evaluation)["status"], "not measurable");
+}
