@@ -222,3 +222,87 @@ fn malformed_predictions_give_a_scoring_error_naming_the_problem() {
     );
     assert_eq!(claim(evaluation)["status"], "not measurable");
 }
+
+#[test]
+fn rerun_reproduces_a_deterministic_run_and_catches_a_real_clock_one_with_a_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    ok(root, &["init", "."]);
+    ok(
+        root,
+        &[
+            "assignment",
+            "add",
+            repo("assignments/churn").to_str().unwrap(),
+        ],
+    );
+    let out = ok(
+        root,
+        &[
+            "issue",
+            "churn",
+            "--candidate",
+            "Clock Reader <clock@example.org>",
+        ],
+    );
+    let pseudonym = out
+        .split_whitespace()
+        .skip_while(|w| *w != "as")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let submission = tempfile::tempdir().unwrap();
+    std::fs::write(
+        submission.path().join("main.py"),
+        "import time, random\nimport pandas as pd\n\
+         test = pd.read_csv('data/test.csv')\n\
+         random.seed(time.time_ns())\n\
+         scores = [round(random.random(), 6) for _ in range(len(test))]\n\
+         pd.DataFrame({'customer_id': test['customer_id'], 'churn_probability': scores}).to_csv('out/predictions.csv', index=False)\n\
+         print('started at', time.time())\n",
+    )
+    .unwrap();
+    std::fs::write(submission.path().join("REPORT.md"), "## Method\nRandom.\n").unwrap();
+    std::fs::write(
+        submission.path().join("submission.toml"),
+        "runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n",
+    )
+    .unwrap();
+    ok(
+        root,
+        &["submit", &pseudonym, submission.path().to_str().unwrap()],
+    );
+
+    ok(root, &["evaluate", &pseudonym]);
+    let same = ok(root, &["rerun", &pseudonym]);
+    assert!(same.contains("yes"), "{same}");
+
+    ok(root, &["evaluate", &pseudonym, "--real-clock"]);
+    let out = takehome(root, &["rerun", &pseudonym, "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let comparison = &report[0]["comparison"];
+    assert_eq!(comparison["reproducible"], false);
+    let differences = comparison["differences"].as_array().unwrap();
+    let detail = |what: &str| {
+        differences
+            .iter()
+            .find(|d| d["what"] == what)
+            .map(|d| d["detail"].as_str().unwrap().to_string())
+    };
+    let stdout = detail("stdout").expect("stdout differs");
+    assert!(
+        stdout.contains("-started at") && stdout.contains("+started at"),
+        "{stdout}"
+    );
+    let predictions = detail("out/predictions.csv").expect("predictions differ");
+    assert!(
+        predictions.contains("churn_probability:") && predictions.contains("→"),
+        "{predictions}"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod bench;
 mod evaluate;
+mod rerun;
 mod run;
 mod runner;
 mod workspace;
@@ -62,6 +63,7 @@ enum Command {
     Candidates(workspace::CandidatesArgs),
     Submit(workspace::SubmitArgs),
     Evaluate(evaluate::EvaluateArgs),
+    Rerun(rerun::RerunArgs),
 }
 
 /// An error the user can fix; printed without a backtrace, exit status 2.
@@ -94,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::Candidates(args) => block_on(workspace::candidates(args, &cli.workspace)),
         Command::Submit(args) => block_on(workspace::submit(args, &cli.workspace)),
         Command::Evaluate(args) => block_on(evaluate::execute(args, &cli.workspace)),
+        Command::Rerun(args) => block_on(rerun::execute(args, &cli.workspace)),
     };
     match result {
         Ok(code) => code,

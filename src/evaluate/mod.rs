@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod claims;
+pub mod rerun;
 
 use std::path::Path;
 
@@ -61,6 +62,9 @@ pub struct Evaluation {
     pub claims: Vec<ClaimCheck>,
     pub outputs: Vec<KeptOutput>,
     pub provenance: Provenance,
+    /// For a rerun: how it compares with the stored evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<rerun::Comparison>,
 }
 
 /// How to run: the seed and the clock. Reruns use the same.
@@ -189,6 +193,7 @@ pub fn evaluate(
         claims,
         outputs,
         provenance,
+        comparison: None,
     })
 }
 

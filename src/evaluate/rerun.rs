@@ -1,0 +1,258 @@
+//! Reruns: compare a fresh evaluation with the stored one, and describe every difference
+//! readably: text files as unified diffs, CSV and JSON numerically within a tolerance.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Evaluation, KeptOutput};
+use crate::store::Blobs;
+
+/// Numbers closer than this count as equal when a CSV or JSON output differs in bytes.
+pub const NUMERIC_TOLERANCE: f64 = 1e-9;
+
+/// One thing that differs between the stored run and the rerun.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    /// What differs: `verdict`, `exit_code`, `fuel_used`, `stdout`, `stderr`, or `out/...`.
+    pub what: String,
+    /// A readable account: both values, or a diff.
+    pub detail: String,
+}
+
+/// The outcome of comparing a rerun with the stored run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub original_run: String,
+    pub reproducible: bool,
+    pub differences: Vec<Difference>,
+}
+
+/// Compares everything a deterministic run must reproduce bit for bit.
+pub fn compare(
+    blobs: &Blobs,
+    original_run: &str,
+    before: &Evaluation,
+    after: &Evaluation,
+) -> Comparison {
+    let mut differences = Vec::new();
+    let (a, b) = (&before.record, &after.record);
+    let mut field = |what: &str, x: String, y: String| {
+        if x != y {
+            differences.push(Difference {
+                what: what.to_string(),
+                detail: format!("{x} → {y}"),
+            });
+        }
+    };
+    field("verdict", a.verdict.to_string(), b.verdict.to_string());
+    field(
+        "exit_code",
+        format!("{:?}", a.exit_code),
+        format!("{:?}", b.exit_code),
+    );
+    field(
+        "fuel_used",
+        a.fuel_used.to_string(),
+        b.fuel_used.to_string(),
+    );
+    for (name, x, y) in [
+        ("stdout", &a.stdout, &b.stdout),
+        ("stderr", &a.stderr, &b.stderr),
+    ] {
+        if x.sha256 != y.sha256 {
+            differences.push(Difference {
+                what: name.to_string(),
+                detail: text_diff(&x.text, &y.text),
+            });
+        }
+    }
+    let paths: std::collections::BTreeSet<&str> = before
+        .outputs
+        .iter()
+        .chain(&after.outputs)
+        .map(|o| o.path.as_str())
+        .collect();
+    for path in paths {
+        let find = |list: &'_ [KeptOutput]| list.iter().find(|o| o.path == path).cloned();
+        match (find(&before.outputs), find(&after.outputs)) {
+            (Some(x), Some(y)) if x.sha256 == y.sha256 => {}
+            (Some(x), Some(y)) => differences.push(Difference {
+                what: path.to_string(),
+                detail: file_diff(blobs, path, &x, &y),
+            }),
+            (Some(_), None) => differences.push(Difference {
+                what: path.to_string(),
+                detail: "missing from the rerun".into(),
+            }),
+            (None, _) => differences.push(Difference {
+                what: path.to_string(),
+                detail: "new in the rerun".into(),
+            }),
+        }
+    }
+    Comparison {
+        original_run: original_run.to_string(),
+        reproducible: differences.is_empty(),
+        differences,
+    }
+}
+
+fn file_diff(blobs: &Blobs, path: &str, x: &KeptOutput, y: &KeptOutput) -> String {
+    let (Ok(old), Ok(new)) = (blobs.get(&x.sha256), blobs.get(&y.sha256)) else {
+        return format!("sha256 {} → {}", &x.sha256[..12], &y.sha256[..12]);
+    };
+    let (Ok(old), Ok(new)) = (String::from_utf8(old), String::from_utf8(new)) else {
+        return format!(
+            "binary file differs: {} bytes, sha256 {} → {} bytes, sha256 {}",
+            x.bytes,
+            &x.sha256[..12],
+            y.bytes,
+            &y.sha256[..12]
+        );
+    };
+    if path.ends_with(".csv") {
+        if let Some(account) = csv_diff(&old, &new) {
+            return account;
+        }
+    }
+    if path.ends_with(".json") {
+        if let (Ok(a), Ok(b)) = (
+            serde_json::from_str::<serde_json::Value>(&old),
+            serde_json::from_str(&new),
+        ) {
+            let mut found = Vec::new();
+            json_diff("", &a, &b, &mut found);
+            if found.is_empty() {
+                return format!(
+                    "equal within {NUMERIC_TOLERANCE} (bytes differ only in number formatting)"
+                );
+            }
+            return found.into_iter().take(10).collect::<Vec<_>>().join("\n");
+        }
+    }
+    text_diff(&old, &new)
+}
+
+/// A unified diff, at most 40 lines.
+pub fn text_diff(old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(1)
+        .header("stored", "rerun")
+        .to_string();
+    let mut lines: Vec<&str> = text.lines().take(40).collect();
+    if text.lines().count() > 40 {
+        lines.push("...");
+    }
+    lines.join("\n")
+}
+
+/// Cell by cell: the cells that differ beyond the tolerance, with their row and column.
+fn csv_diff(old: &str, new: &str) -> Option<String> {
+    let (a, b) = (
+        crate::score::parse_csv(old).ok()?,
+        crate::score::parse_csv(new).ok()?,
+    );
+    if a.header != b.header || a.rows.len() != b.rows.len() {
+        return None;
+    }
+    let mut cells = Vec::new();
+    for (ra, rb) in a.rows.iter().zip(&b.rows) {
+        for ((x, y), column) in ra.fields.iter().zip(&rb.fields).zip(&a.header) {
+            if x == y {
+                continue;
+            }
+            let close = matches!((x.trim().parse::<f64>(), y.trim().parse::<f64>()), (Ok(p), Ok(q)) if (p - q).abs() <= NUMERIC_TOLERANCE);
+            if !close {
+                cells.push(format!("line {}, {column}: {x} → {y}", ra.line));
+            }
+        }
+    }
+    Some(if cells.is_empty() {
+        format!("equal within {NUMERIC_TOLERANCE} (bytes differ only in number formatting)")
+    } else {
+        let more = cells.len().saturating_sub(10);
+        let mut shown: Vec<String> = cells.into_iter().take(10).collect();
+        if more > 0 {
+            shown.push(format!("... and {more} more cells"));
+        }
+        shown.join("\n")
+    })
+}
+
+fn json_diff(at: &str, a: &serde_json::Value, b: &serde_json::Value, found: &mut Vec<String>) {
+    use serde_json::Value::*;
+    match (a, b) {
+        (Number(x), Number(y)) => {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            if (x - y).abs() > NUMERIC_TOLERANCE {
+                found.push(format!(
+                    "{}: {x} → {y}",
+                    if at.is_empty() { "$" } else { at }
+                ));
+            }
+        }
+        (Object(x), Object(y)) => {
+            let keys: std::collections::BTreeSet<&std::string::String> =
+                x.keys().chain(y.keys()).collect();
+            for key in keys {
+                let path = format!("{at}.{key}");
+                match (x.get(key), y.get(key)) {
+                    (Some(p), Some(q)) => json_diff(&path, p, q, found),
+                    _ => found.push(format!("{path}: present in only one run")),
+                }
+            }
+        }
+        (Array(x), Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                json_diff(&format!("{at}[{i}]"), p, q, found);
+            }
+        }
+        _ if a != b => found.push(format!(
+            "{}: {a} → {b}",
+            if at.is_empty() { "$" } else { at }
+        )),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_compared_numerically() {
+        assert_eq!(
+            csv_diff("a,b\n1,0.5\n", "a,b\n1,0.50\n").unwrap(),
+            format!("equal within {NUMERIC_TOLERANCE} (bytes differ only in number formatting)")
+        );
+        assert_eq!(
+            csv_diff("a,b\n1,0.5\n", "a,b\n1,0.6\n").unwrap(),
+            "line 2, b: 0.5 → 0.6"
+        );
+    }
+
+    #[test]
+    fn json_values_are_compared_by_path() {
+        let mut found = Vec::new();
+        json_diff(
+            "",
+            &serde_json::json!({"auc": 0.8, "n": [1, 2]}),
+            &serde_json::json!({"auc": 0.9, "n": [1, 2]}),
+            &mut found,
+        );
+        assert_eq!(found, [".auc: 0.8 → 0.9"]);
+    }
+
+    #[test]
+    fn text_diffs_show_both_lines() {
+        let diff = text_diff("seed 1\ntime 3\n", "seed 1\ntime 4\n");
+        assert!(
+            diff.contains("-time 3") && diff.contains("+time 4"),
+            "{diff}"
+        );
+    }
+}

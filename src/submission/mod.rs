@@ -1,0 +1,4 @@
+//! Intake: safely unpacks a candidate's hostile upload (folder, .zip or .tar.gz) into a fresh folder.
+
+pub mod archive;
+pub mod intake;
