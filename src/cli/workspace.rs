@@ -239,7 +239,8 @@ async fn find_assignment(workspace: &Workspace, id: &str) -> anyhow::Result<Assi
     })
 }
 
-/// List every candidate with their status: issued, submitted, late (evaluated comes with `evaluate`).
+/// List every candidate with their status: issued, submitted, late or evaluated (of their
+/// newest version).
 #[derive(Args, Debug)]
 pub struct CandidatesArgs {
     /// Print JSON instead of a table.
@@ -258,9 +259,15 @@ pub async fn candidates(
             .store
             .submissions(Some(&candidate.pseudonym))
             .await?;
+        let evaluated = match versions.last() {
+            Some(last) => !workspace.store.runs(&last.id, "evaluate").await?.is_empty(),
+            None => false,
+        };
+        let late = versions.last().is_some_and(|last| last.late);
         let status = match versions.last() {
             None => "issued",
-            Some(last) if last.late => "late",
+            Some(_) if evaluated => "evaluated",
+            Some(_) if late => "late",
             Some(_) => "submitted",
         };
         listed.push(serde_json::json!({
@@ -268,6 +275,7 @@ pub async fn candidates(
             "name": candidate.name,
             "email": candidate.email,
             "status": status,
+            "late": late,
             "versions": versions.len(),
             "due": issue::format_time(candidate.due_at),
         }));
