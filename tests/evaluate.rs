@@ -126,10 +126,17 @@ fn churn_examples_strong_verified_overclaiming_not_reproduced_misbehaving_stoppe
     assert!(matches!(verdict, "fuel_limit" | "time_limit"), "{verdict}");
     assert_eq!(claim(misbehaving)["status"], "not measurable");
 
-    let listed: Vec<Value> = serde_json::from_str(&ok(dir.path(), &["candidates", "--json"])).unwrap();
-    assert!(listed.iter().all(|c| c["status"] == "evaluated"), "{listed:?}");
+    let listed: Vec<Value> =
+        serde_json::from_str(&ok(dir.path(), &["candidates", "--json"])).unwrap();
+    assert!(
+        listed.iter().all(|c| c["status"] == "evaluated"),
+        "{listed:?}"
+    );
     let table = ok(dir.path(), &["evaluate", &submitted[0].1]);
-    assert!(table.contains("roc_auc verified (claimed 0.861, measured 0.86"), "{table}");
+    assert!(
+        table.contains("roc_auc verified (claimed 0.861, measured 0.86"),
+        "{table}"
+    );
 }
 
 #[test]

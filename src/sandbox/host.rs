@@ -1,7 +1,7 @@
 //! The state a running guest's store carries: WASI context, limiter, quota, clock, and the
 //! first limit the guest hit.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use wasmtime::{ResourceLimiter, TypedFunc};
@@ -137,6 +137,8 @@ pub struct Stock {
     pub path_open: TypedFunc<(i32, i32, i32, i32, i32, i64, i64, i32, i32), i32>,
     pub path_create_directory: TypedFunc<(i32, i32, i32), i32>,
     pub path_symlink: TypedFunc<(i32, i32, i32, i32, i32), i32>,
+    pub fd_close: TypedFunc<i32, i32>,
+    pub fd_renumber: TypedFunc<(i32, i32), i32>,
 }
 
 /// Host inode numbers mapped to small ones in order of first sight, which is
@@ -160,6 +162,13 @@ pub struct Host {
     pub clock: Clock,
     pub inodes: Inodes,
     pub fuel_limit: u64,
+    /// Descriptors that still are the captured stdin, stdout and stderr: writes to them are
+    /// not disk writes. `fd_close` and `fd_renumber` can put a file at 0, 1 or 2, so this
+    /// follows them rather than trusting the numbers.
+    pub stdio_fds: BTreeSet<i32>,
+    /// Descriptors last seeked so far that their next write may make a sparse file over
+    /// the quota (a read-only file seeked past the quota's size only ever fails to write).
+    pub far_seeks: BTreeSet<i32>,
 }
 
 impl Host {

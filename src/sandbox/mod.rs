@@ -11,6 +11,7 @@ pub mod record;
 mod shadow;
 mod snapshot;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -326,6 +327,8 @@ impl Sandbox {
             },
             inodes: Inodes::default(),
             fuel_limit: limits.fuel,
+            stdio_fds: [0, 1, 2].into(),
+            far_seeks: BTreeSet::new(),
         };
         let mut store = Store::new(&self.compiler.engine, host);
         store.limiter(|h| &mut h.limiter);
@@ -476,6 +479,12 @@ fn classify(
                 )
             }
         };
+    }
+    // Wasmtime reports an exception that no handler caught as an error, not as a trap.
+    if error.downcast_ref::<wasmtime::ThrownException>().is_some() {
+        let name = trap_name(Trap::UnhandledTag);
+        let message = format!("trap: {name} (a wasm exception was thrown and never caught)");
+        return (Verdict::Trap, None, Some(name), message);
     }
     // An error raised by a host function on the guest's behalf (bad pointers and the like).
     let message = engine::one_line(&error);

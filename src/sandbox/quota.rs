@@ -8,12 +8,16 @@
 use std::path::PathBuf;
 
 /// Measured usage of the writable folders.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
     /// Sum of the apparent sizes of regular files (sparse files count in full).
     pub bytes: u64,
     /// Files, folders and links below the roots.
     pub entries: u64,
+    /// Why part of the folders could not be measured, if so. The guest can nest folders
+    /// through relative opens until their host paths are longer than the host can open
+    /// (PATH_MAX); what lies below would go uncounted, so an unmeasurable tree is over quota.
+    pub unmeasured: Option<String>,
 }
 
 /// Walks `roots`, never following links. Stops early once `entry_cap` entries were seen.
@@ -21,16 +25,31 @@ pub fn measure(roots: &[PathBuf], entry_cap: u64) -> Usage {
     let mut usage = Usage::default();
     let mut pending: Vec<PathBuf> = roots.to_vec();
     while let Some(dir) = pending.pop() {
-        let Ok(listing) = std::fs::read_dir(&dir) else {
-            continue;
+        let listing = match std::fs::read_dir(&dir) {
+            Ok(listing) => listing,
+            Err(e) => {
+                usage.unmeasured.get_or_insert(e.to_string());
+                continue;
+            }
         };
-        for entry in listing.flatten() {
+        for entry in listing {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    usage.unmeasured.get_or_insert(e.to_string());
+                    continue;
+                }
+            };
             usage.entries += 1;
             if usage.entries > entry_cap {
                 return usage;
             }
-            let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
-                continue;
+            let meta = match std::fs::symlink_metadata(entry.path()) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    usage.unmeasured.get_or_insert(e.to_string());
+                    continue;
+                }
             };
             if meta.is_dir() {
                 pending.push(entry.path());
@@ -49,6 +68,10 @@ pub enum QuotaExceeded {
     Bytes { used: u64, limit: u64 },
     #[error("the writable folders would hold {used} entries, over the limit of {limit} files")]
     Entries { used: u64, limit: u64 },
+    #[error(
+        "the writable folders hold entries that cannot be measured ({0}), so they count as over quota"
+    )]
+    Unmeasured(String),
 }
 
 /// The running account of one run's writable folders.
@@ -84,17 +107,45 @@ impl Quota {
         measure(&self.roots, self.entry_limit.saturating_add(1))
     }
 
+    /// Measures, refusing a tree that could not be measured whole.
+    fn measure_fully(&self) -> Result<Usage, QuotaExceeded> {
+        let real = self.measure();
+        match real.unmeasured {
+            Some(why) => Err(QuotaExceeded::Unmeasured(why)),
+            None => Ok(real),
+        }
+    }
+
     /// Before a write of `len` bytes: refuses when even the real usage leaves no room.
     pub fn before_write(&mut self, len: u64) -> Result<(), QuotaExceeded> {
         if self.estimated_bytes.saturating_add(len) <= self.byte_limit {
             return Ok(());
         }
-        let real = self.measure();
+        let real = self.measure_fully()?;
         self.estimated_bytes = real.bytes;
         let used = real.bytes.saturating_add(len);
         if used > self.byte_limit {
             return Err(QuotaExceeded::Bytes {
                 used,
+                limit: self.byte_limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether `growth` more bytes fit by the running estimate, without measuring.
+    pub fn has_room_for(&self, growth: u64) -> bool {
+        self.estimated_bytes.saturating_add(growth) <= self.byte_limit
+    }
+
+    /// Measures now: after a write whose growth the estimate cannot know (one at a far
+    /// position, which may have made a sparse file of any size).
+    pub fn recheck(&mut self) -> Result<(), QuotaExceeded> {
+        let real = self.measure_fully()?;
+        self.estimated_bytes = real.bytes;
+        if real.bytes > self.byte_limit {
+            return Err(QuotaExceeded::Bytes {
+                used: real.bytes,
                 limit: self.byte_limit,
             });
         }
@@ -107,7 +158,7 @@ impl Quota {
         if self.estimated_bytes <= self.byte_limit {
             return Ok(());
         }
-        let real = self.measure();
+        let real = self.measure_fully()?;
         self.estimated_bytes = real.bytes;
         if real.bytes > self.byte_limit {
             return Err(QuotaExceeded::Bytes {
@@ -124,7 +175,7 @@ impl Quota {
         if self.estimated_entries <= self.entry_limit {
             return Ok(());
         }
-        let real = self.measure();
+        let real = self.measure_fully()?;
         self.estimated_entries = real.entries;
         if real.entries > self.entry_limit {
             return Err(QuotaExceeded::Entries {
@@ -137,7 +188,7 @@ impl Quota {
 
     /// The final check when the run is over.
     pub fn settle(&self) -> Result<Usage, QuotaExceeded> {
-        let real = self.measure();
+        let real = self.measure_fully()?;
         if real.entries > self.entry_limit {
             return Err(QuotaExceeded::Entries {
                 used: real.entries,
@@ -184,7 +235,8 @@ mod tests {
             usage,
             Usage {
                 bytes: 0,
-                entries: 1
+                entries: 1,
+                unmeasured: None,
             }
         );
     }

@@ -8,6 +8,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wasmtime::{Caller, Linker, Memory};
+use wasmtime_wasi::I32Exit;
 
 use super::host::{Denial, Host, VIRTUAL_EPOCH_SECS};
 use super::quota::QuotaExceeded;
@@ -379,6 +380,48 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
             })
         },
     )?;
+    // wasmtime-wasi turns an exit status of 126 or more into a plain error (a `host_error`
+    // trap); POSIX statuses go to 255 and the guest did ask to exit, so report its code.
+    linker.func_wrap(
+        P1,
+        "proc_exit",
+        |_: Caller<'_, Host>, status: i32| -> wasmtime::Result<()> {
+            Err(wasmtime::Error::new(I32Exit(status)))
+        },
+    )?;
+    // Closing or renumbering can put a file at a descriptor number that was stdout; from then
+    // on, writes there are disk writes and count against the quota.
+    linker.func_wrap(
+        P1,
+        "fd_close",
+        |mut caller: Caller<'_, Host>, fd: i32| -> Ret {
+            let errno = stock!(caller, fd_close).call(&mut caller, fd)?;
+            if errno == 0 {
+                caller.data_mut().stdio_fds.remove(&fd);
+                caller.data_mut().far_seeks.remove(&fd);
+            }
+            Ok(errno)
+        },
+    )?;
+    linker.func_wrap(
+        P1,
+        "fd_renumber",
+        |mut caller: Caller<'_, Host>, from: i32, to: i32| -> Ret {
+            let errno = stock!(caller, fd_renumber).call(&mut caller, (from, to))?;
+            if errno == 0 && from != to {
+                let host = caller.data_mut();
+                host.stdio_fds.remove(&to);
+                if host.stdio_fds.remove(&from) {
+                    host.stdio_fds.insert(to);
+                }
+                host.far_seeks.remove(&to);
+                if host.far_seeks.remove(&from) {
+                    host.far_seeks.insert(to);
+                }
+            }
+            Ok(errno)
+        },
+    )?;
     // A hard link could tie a file in a writable folder to one in a read-only mount.
     linker.func_wrap(
         P1,
@@ -392,7 +435,7 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         "fd_write",
         |mut caller: Caller<'_, Host>, fd: i32, iovs: i32, n: i32, written: i32| -> Ret {
             let write = stock!(caller, fd_write);
-            if (0..=2).contains(&fd) || !caller.data().quota.has_roots() {
+            if caller.data().stdio_fds.contains(&fd) || !caller.data().quota.has_roots() {
                 return write.call(&mut caller, (fd, iovs, n, written));
             }
             let Some(len) = iovec_total(&mut caller, iovs, n) else {
@@ -403,7 +446,12 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
             let errno = write.call(&mut caller, (fd, iovs, n, written))?;
             if errno == 0 {
                 let wrote = read_u32(&mut caller, written).unwrap_or(0) as u64;
-                let check = caller.data_mut().quota.grew(wrote);
+                let host = caller.data_mut();
+                let check = if host.far_seeks.remove(&fd) {
+                    host.quota.recheck()
+                } else {
+                    host.quota.grew(wrote)
+                };
                 quota_result(&mut caller, check)?;
             }
             Ok(errno)
@@ -467,17 +515,25 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
             Ok(errno)
         },
     )?;
-    // A seek past the end followed by a small write makes a sparse file of any size, so the
-    // new position counts as possible growth.
+    // A seek past the end followed by a small write makes a sparse file of any size. The seek
+    // itself grows nothing (measuring now would find the folders as small as before), so a
+    // position that could take them over quota makes the next write measure afterwards.
     linker.func_wrap(
         P1,
         "fd_seek",
         |mut caller: Caller<'_, Host>, fd: i32, offset: i64, whence: i32, out: i32| -> Ret {
             let errno = stock!(caller, fd_seek).call(&mut caller, (fd, offset, whence, out))?;
-            if errno == 0 && fd > 2 && caller.data().quota.has_roots() {
+            if errno == 0
+                && !caller.data().stdio_fds.contains(&fd)
+                && caller.data().quota.has_roots()
+            {
                 let position = read_u64(&mut caller, out).unwrap_or(0);
-                let check = caller.data_mut().quota.grew(position);
-                quota_result(&mut caller, check)?;
+                let host = caller.data_mut();
+                if host.quota.has_room_for(position) {
+                    host.far_seeks.remove(&fd);
+                } else {
+                    host.far_seeks.insert(fd);
+                }
             }
             Ok(errno)
         },
@@ -562,6 +618,8 @@ const WRAPPED: &[(&str, &[&str])] = &[
     ),
     ("path_create_directory", &["i32", "i32", "i32"]),
     ("path_symlink", &["i32", "i32", "i32", "i32", "i32"]),
+    ("fd_close", &["i32"]),
+    ("fd_renumber", &["i32", "i32"]),
 ];
 
 /// A tiny module that imports the guest's memory and the stock functions and re-exports
@@ -629,6 +687,8 @@ pub fn attach(
         path_open: export!("path_open"),
         path_create_directory: export!("path_create_directory"),
         path_symlink: export!("path_symlink"),
+        fd_close: export!("fd_close"),
+        fd_renumber: export!("fd_renumber"),
     };
     store.data_mut().stock = Some(stock);
     Ok(())
