@@ -31,7 +31,7 @@ fn shipped_assignments_check_clean() {
     assert_eq!(churn.scoring.metric, Metric::RocAuc);
     assert_eq!(churn.scoring.k, None);
     assert_eq!(churn.rubric.len(), 5);
-    assert_eq!(churn.runner.limits.fuel, Some(400_000_000_000));
+    assert_eq!(churn.runner.limits.fuel, Some(30_000_000_000));
     assert_eq!(churn.runner.limits.out_files, None);
     assert_eq!(churn.time_allowed.as_secs(), 7 * 24 * 3600);
 
