@@ -77,6 +77,50 @@ fn workspace_with_examples(assignment: &str) -> (tempfile::TempDir, Vec<(String,
     (dir, submitted)
 }
 
+/// A workspace with churn issued to one candidate who submitted `main_py`; returns the
+/// workspace and the pseudonym.
+fn workspace_with_script(main_py: &str, claims: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    ok(root, &["init", "."]);
+    ok(
+        root,
+        &[
+            "assignment",
+            "add",
+            repo("assignments/churn").to_str().unwrap(),
+        ],
+    );
+    let out = ok(
+        root,
+        &[
+            "issue",
+            "churn",
+            "--candidate",
+            "Script Writer <script@example.org>",
+        ],
+    );
+    let pseudonym = out
+        .split_whitespace()
+        .skip_while(|w| *w != "as")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let submission = tempfile::tempdir().unwrap();
+    std::fs::write(submission.path().join("main.py"), main_py).unwrap();
+    std::fs::write(submission.path().join("REPORT.md"), "## Method\n").unwrap();
+    std::fs::write(
+        submission.path().join("submission.toml"),
+        format!("runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n{claims}"),
+    )
+    .unwrap();
+    ok(
+        root,
+        &["submit", &pseudonym, submission.path().to_str().unwrap()],
+    );
+    (dir, pseudonym)
+}
+
 fn evaluate_all(root: &Path) -> Vec<Value> {
     let out = takehome(root, &["evaluate", "--all", "--jobs", "2", "--json"]);
     serde_json::from_slice(&out.stdout)
@@ -166,54 +210,13 @@ fn sensor_examples_strong_verified_overclaiming_not_reproduced_misbehaving_disk_
 
 #[test]
 fn malformed_predictions_give_a_scoring_error_naming_the_problem() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    ok(root, &["init", "."]);
-    ok(
-        root,
-        &[
-            "assignment",
-            "add",
-            repo("assignments/churn").to_str().unwrap(),
-        ],
-    );
-    let out = ok(
-        root,
-        &[
-            "issue",
-            "churn",
-            "--candidate",
-            "Nan Writer <nan@example.org>",
-        ],
-    );
-    let pseudonym = out
-        .split_whitespace()
-        .skip_while(|w| *w != "as")
-        .nth(1)
-        .unwrap()
-        .to_string();
-    let submission = tempfile::tempdir().unwrap();
-    std::fs::write(
-        submission.path().join("main.py"),
+    let (dir, pseudonym) = workspace_with_script(
         "import pandas as pd\n\
          test = pd.read_csv('data/test.csv')\n\
          pd.DataFrame({'customer_id': test['customer_id'][:-3], 'churn_probability': float('nan')}).to_csv('out/predictions.csv', index=False)\n",
-    )
-    .unwrap();
-    std::fs::write(
-        submission.path().join("REPORT.md"),
-        "## Problem statement\n",
-    )
-    .unwrap();
-    std::fs::write(
-        submission.path().join("submission.toml"),
-        "runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n[claims]\nroc_auc = 0.8\n",
-    )
-    .unwrap();
-    ok(
-        root,
-        &["submit", &pseudonym, submission.path().to_str().unwrap()],
+        "[claims]\nroc_auc = 0.8\n",
     );
+    let root = dir.path();
     let out = takehome(root, &["evaluate", &pseudonym, "--json"]);
     let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let evaluation = &results[0]["evaluation"];
@@ -233,54 +236,16 @@ fn malformed_predictions_give_a_scoring_error_naming_the_problem() {
 
 #[test]
 fn rerun_reproduces_a_deterministic_run_and_catches_a_real_clock_one_with_a_diff() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    ok(root, &["init", "."]);
-    ok(
-        root,
-        &[
-            "assignment",
-            "add",
-            repo("assignments/churn").to_str().unwrap(),
-        ],
-    );
-    let out = ok(
-        root,
-        &[
-            "issue",
-            "churn",
-            "--candidate",
-            "Clock Reader <clock@example.org>",
-        ],
-    );
-    let pseudonym = out
-        .split_whitespace()
-        .skip_while(|w| *w != "as")
-        .nth(1)
-        .unwrap()
-        .to_string();
-    let submission = tempfile::tempdir().unwrap();
-    std::fs::write(
-        submission.path().join("main.py"),
+    let (dir, pseudonym) = workspace_with_script(
         "import time, random\nimport pandas as pd\n\
          test = pd.read_csv('data/test.csv')\n\
          random.seed(time.time_ns())\n\
          scores = [round(random.random(), 6) for _ in range(len(test))]\n\
          pd.DataFrame({'customer_id': test['customer_id'], 'churn_probability': scores}).to_csv('out/predictions.csv', index=False)\n\
          print('started at', time.time())\n",
-    )
-    .unwrap();
-    std::fs::write(submission.path().join("REPORT.md"), "## Method\nRandom.\n").unwrap();
-    std::fs::write(
-        submission.path().join("submission.toml"),
-        "runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n",
-    )
-    .unwrap();
-    ok(
-        root,
-        &["submit", &pseudonym, submission.path().to_str().unwrap()],
+        "",
     );
-
+    let root = dir.path();
     ok(root, &["evaluate", &pseudonym]);
     let same = ok(root, &["rerun", &pseudonym]);
     assert!(same.contains("yes"), "{same}");

@@ -15,12 +15,8 @@ use crate::store::SubmissionRow;
 /// score the output against the hidden truth, and check the report's claims.
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
-    /// A submission version (C-7F3K/2) or a candidate (their newest version).
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
-    submission: Option<String>,
-    /// Every candidate's newest version.
-    #[arg(long)]
-    all: bool,
+    #[command(flatten)]
+    selection: super::workspace::Selection,
     /// Runs at once [default: the number of cores].
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
@@ -40,9 +36,7 @@ pub struct EvaluateArgs {
 
 pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
     let workspace = options.open().await?;
-    let targets =
-        super::workspace::select_submissions(&workspace, args.submission.as_deref(), args.all)
-            .await?;
+    let targets = args.selection.resolve(&workspace).await?;
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
     super::runner::ensure_python(&sandbox, args.install_runners)?;
     let mut jobs_input = Vec::new();

@@ -14,12 +14,8 @@ use crate::sandbox::{Sandbox, default_cache_dir};
 /// JSON numerically). Exits non-zero if anything did not reproduce.
 #[derive(Args, Debug)]
 pub struct RerunArgs {
-    /// A submission version (C-7F3K/2) or a candidate (their newest version).
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
-    submission: Option<String>,
-    /// Every candidate's newest version.
-    #[arg(long)]
-    all: bool,
+    #[command(flatten)]
+    selection: super::workspace::Selection,
     /// Print the comparisons as JSON.
     #[arg(long)]
     json: bool,
@@ -27,9 +23,7 @@ pub struct RerunArgs {
 
 pub async fn execute(args: RerunArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
     let workspace = options.open().await?;
-    let targets =
-        super::workspace::select_submissions(&workspace, args.submission.as_deref(), args.all)
-            .await?;
+    let targets = args.selection.resolve(&workspace).await?;
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
     super::runner::ensure_python(&sandbox, false)?;
     let mut rows = Vec::new();

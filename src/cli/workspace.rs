@@ -206,9 +206,29 @@ pub async fn issue(args: IssueArgs, options: &WorkspaceOptions) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
+/// Which submissions a command acts on.
+#[derive(Args, Debug)]
+pub struct Selection {
+    /// A submission version (C-7F3K/2) or a candidate (their newest version).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub submission: Option<String>,
+    /// Every candidate's newest version.
+    #[arg(long)]
+    pub all: bool,
+}
+
+impl Selection {
+    pub async fn resolve(
+        &self,
+        workspace: &Workspace,
+    ) -> anyhow::Result<Vec<crate::store::SubmissionRow>> {
+        select_submissions(workspace, self.submission.as_deref(), self.all).await
+    }
+}
+
 /// The submissions a command acts on: one (a version id or a candidate's newest), or with
 /// `all` every candidate's newest version.
-pub async fn select_submissions(
+async fn select_submissions(
     workspace: &Workspace,
     one: Option<&str>,
     all: bool,

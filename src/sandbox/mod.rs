@@ -256,13 +256,7 @@ impl Sandbox {
             stdout: stdout.record(),
             stderr: stderr.record(),
             outputs,
-            module_sha256: module.sha256.clone(),
-            seed: spec.seed,
-            clock: spec.clock,
-            args: spec.args.clone(),
-            limits: spec.limits.clone(),
-            runner: spec.runner.clone(),
-            versions: Versions::current(),
+            ..blank_record(spec, module.sha256.clone())
         }
     }
 
@@ -521,15 +515,24 @@ pub fn trap_name(trap: Trap) -> String {
 
 /// A record for a run that never started.
 pub fn refused(spec: &RunSpec, module_sha256: String, refusal: Refusal) -> RunRecord {
+    RunRecord {
+        verdict: refusal.verdict,
+        message: refusal.message,
+        ..blank_record(spec, module_sha256)
+    }
+}
+
+/// A record carrying the run's inputs and nothing that happened yet.
+fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
     let empty = StreamRecord {
         sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"")),
         ..Default::default()
     };
     RunRecord {
-        verdict: refusal.verdict,
+        verdict: Verdict::Internal,
         exit_code: None,
         trap: None,
-        message: refusal.message,
+        message: String::new(),
         fuel_used: 0,
         wall_ms: 0,
         peak_memory_bytes: 0,
