@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{WorkspaceOptions, usage};
+use super::WorkspaceOptions;
 use crate::evaluate::{self, Evaluation, Options, batch};
 use crate::sandbox::{ClockMode, Sandbox, default_cache_dir};
 use crate::store::SubmissionRow;
@@ -41,16 +41,7 @@ pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::
     super::runner::ensure_python(&sandbox, args.install_runners)?;
     let mut jobs_input = Vec::new();
     for submission in targets {
-        let candidate = workspace
-            .store
-            .candidate(&submission.pseudonym)
-            .await?
-            .ok_or_else(|| usage("unknown candidate"))?;
-        let assignment = workspace
-            .store
-            .assignment(&candidate.assignment_hash)
-            .await?
-            .ok_or_else(|| usage("unknown assignment"))?;
+        let assignment = workspace.store.assignment_of(&submission.pseudonym).await?;
         jobs_input.push((submission, assignment));
     }
     let run_options = Options {
@@ -130,8 +121,8 @@ fn print_results(
         return Ok(());
     }
     println!(
-        "{:<12} {:<14} {:<24} {}",
-        "submission", "verdict", "score", "claims"
+        "{:<12} {:<14} {:<24} claims",
+        "submission", "verdict", "score"
     );
     for (submission, result) in results {
         match result {

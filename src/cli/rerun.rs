@@ -40,16 +40,7 @@ pub async fn execute(args: RerunArgs, options: &WorkspaceOptions) -> anyhow::Res
             )));
         };
         let before: Evaluation = serde_json::from_str(&original.evaluation)?;
-        let candidate = workspace
-            .store
-            .candidate(&submission.pseudonym)
-            .await?
-            .ok_or_else(|| usage("unknown candidate"))?;
-        let assignment = workspace
-            .store
-            .assignment(&candidate.assignment_hash)
-            .await?
-            .ok_or_else(|| usage("unknown assignment"))?;
+        let assignment = workspace.store.assignment_of(&submission.pseudonym).await?;
         let run_options = Options {
             seed: before.provenance.seed,
             clock: before.record.clock,

@@ -226,10 +226,10 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         .map(|e| split_pair("--env", e).map(|(k, v)| (k.to_string(), v.to_string())))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut mounts = parse_mounts(&args.mount, if python { GUEST_WORK } else { "" })?;
-    let data = match mounts.iter().position(|m| python && m.guest == GUEST_DATA) {
-        Some(index) => Some(mounts.remove(index).host),
-        None => None,
-    };
+    let data = mounts
+        .iter()
+        .position(|m| python && m.guest == GUEST_DATA)
+        .map(|index| mounts.remove(index).host);
     if let Some(out) = &args.out {
         prepare_out_dir(out)?;
     }

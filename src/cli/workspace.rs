@@ -357,17 +357,13 @@ pub async fn submit(args: SubmitArgs, options: &WorkspaceOptions) -> anyhow::Res
     let parsed: assignment::Assignment = serde_json::from_str(&row.manifest)?;
     let scratch = workspace.root.join("tmp");
     std::fs::create_dir_all(&scratch)?;
-    let outcome = intake::submit(
-        &workspace.store,
-        &workspace.blobs,
-        &scratch,
-        &candidate,
-        &parsed,
-        &args.path,
-        &Caps::default(),
-        issue::now_ms(),
-    )
-    .await?;
+    let intake = intake::Intake {
+        store: &workspace.store,
+        blobs: &workspace.blobs,
+        scratch: &scratch,
+        caps: Caps::default(),
+    };
+    let outcome = intake::submit(&intake, &candidate, &parsed, &args.path, issue::now_ms()).await?;
     match outcome {
         Outcome::Accepted { row, validation } => {
             println!(

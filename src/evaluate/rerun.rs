@@ -109,25 +109,25 @@ fn file_diff(blobs: &Blobs, path: &str, x: &KeptOutput, y: &KeptOutput) -> Strin
             &y.sha256[..12]
         );
     };
-    if path.ends_with(".csv") {
-        if let Some(account) = csv_diff(&old, &new) {
-            return account;
-        }
+    if path.ends_with(".csv")
+        && let Some(account) = csv_diff(&old, &new)
+    {
+        return account;
     }
-    if path.ends_with(".json") {
-        if let (Ok(a), Ok(b)) = (
+    if path.ends_with(".json")
+        && let (Ok(a), Ok(b)) = (
             serde_json::from_str::<serde_json::Value>(&old),
             serde_json::from_str(&new),
-        ) {
-            let mut found = Vec::new();
-            json_diff("", &a, &b, &mut found);
-            if found.is_empty() {
-                return format!(
-                    "equal within {NUMERIC_TOLERANCE} (bytes differ only in number formatting)"
-                );
-            }
-            return found.into_iter().take(10).collect::<Vec<_>>().join("\n");
+        )
+    {
+        let mut found = Vec::new();
+        json_diff("", &a, &b, &mut found);
+        if found.is_empty() {
+            return format!(
+                "equal within {NUMERIC_TOLERANCE} (bytes differ only in number formatting)"
+            );
         }
+        return found.into_iter().take(10).collect::<Vec<_>>().join("\n");
     }
     text_diff(&old, &new)
 }

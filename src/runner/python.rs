@@ -164,14 +164,12 @@ pub fn run(
     invocation: &Invocation,
 ) -> anyhow::Result<RunRecord> {
     let entry = entry_in(folder, script)?;
-    if use_snapshot {
-        if let Some(extra) = invocation.mounts.first() {
-            bail!(
-                "--mount {}: the python runner's snapshot has a fixed layout (data/ and out/ only); \
+    if use_snapshot && let Some(extra) = invocation.mounts.first() {
+        bail!(
+            "--mount {}: the python runner's snapshot has a fixed layout (data/ and out/ only); \
                  use --runner python-plain for other mounts",
-                extra.guest
-            );
-        }
+            extra.guest
+        );
     }
     let tmp = tempfile::tempdir()?;
     let empty = tempfile::tempdir()?;

@@ -63,7 +63,7 @@ impl fmt::Display for Bytes {
         let n = self.0;
         for (name, unit) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
             if n >= unit {
-                return if n % unit == 0 {
+                return if n.is_multiple_of(unit) {
                     write!(f, "{}{name}", n / unit)
                 } else {
                     write!(f, "{:.1}{name}", n as f64 / unit as f64)

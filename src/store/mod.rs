@@ -268,6 +268,21 @@ impl Store {
         row.as_ref().map(candidate_from).transpose()
     }
 
+    /// The assignment version a candidate was issued.
+    pub async fn assignment_of(&self, pseudonym: &str) -> anyhow::Result<AssignmentRow> {
+        let row = sqlx::query(
+            "SELECT a.content_hash, a.id, a.revision, a.version, a.title, a.manifest, a.files, a.added_at \
+             FROM assignments a JOIN candidates c ON c.assignment_hash = a.content_hash WHERE c.pseudonym = $1",
+        )
+        .bind(pseudonym)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => assignment_from(&row),
+            None => anyhow::bail!("no candidate {pseudonym} with an assignment in this workspace"),
+        }
+    }
+
     /// Records a new submission version; its sequence number is assigned here, in one transaction.
     pub async fn add_submission(&self, mut row: SubmissionRow) -> anyhow::Result<SubmissionRow> {
         let mut tx = self.pool.begin().await?;

@@ -35,23 +35,32 @@ pub enum Outcome {
     },
 }
 
+/// An upload unpacked into a fresh folder, removed when this is dropped.
+pub struct Inspected {
+    pub dir: tempfile::TempDir,
+    /// The folder holding `submission.toml`, relative to `dir` (`""` or `"name/"`).
+    pub root: String,
+    /// The files, with paths relative to the submission root.
+    pub files: Vec<UnpackedFile>,
+    pub manifest: Option<SubmissionManifest>,
+}
+
+/// Where intake keeps things: the workspace's store and blobs, a scratch folder for
+/// unpacking, and the caps uploads are held to.
+pub struct Intake<'a> {
+    pub store: &'a Store,
+    pub blobs: &'a Blobs,
+    pub scratch: &'a Path,
+    pub caps: Caps,
+}
+
 /// Unpacks `source` into a fresh folder under `scratch` and checks it.
-/// Returns the unpacked folder (removed when dropped), its files with paths relative to the
-/// submission root, and the validation.
 pub fn inspect(
     source: &Path,
     scratch: &Path,
     caps: &Caps,
     assignment: &Assignment,
-) -> (
-    Option<(
-        tempfile::TempDir,
-        String,
-        Vec<UnpackedFile>,
-        Option<SubmissionManifest>,
-    )>,
-    Validation,
-) {
+) -> (Option<Inspected>, Validation) {
     let mut validation = Validation::default();
     let unpacked = match archive::unpack(source, scratch, caps) {
         Ok(unpacked) => unpacked,
@@ -84,7 +93,15 @@ pub fn inspect(
     if let Some(manifest) = &manifest {
         check_manifest(manifest, assignment, &files, &root_dir, &mut validation);
     }
-    (Some((unpacked.dir, root, files, manifest)), validation)
+    (
+        Some(Inspected {
+            dir: unpacked.dir,
+            root,
+            files,
+            manifest,
+        }),
+        validation,
+    )
 }
 
 /// An archive usually wraps everything in one folder; the submission root is the folder
@@ -161,17 +178,20 @@ fn check_manifest(
 
 /// Takes in `source` for `candidate`: validates, keeps the files as blobs, records the version.
 pub async fn submit(
-    store: &Store,
-    blobs: &Blobs,
-    scratch: &Path,
+    intake: &Intake<'_>,
     candidate: &CandidateRow,
     assignment: &Assignment,
     source: &Path,
-    caps: &Caps,
     now: i64,
 ) -> anyhow::Result<Outcome> {
-    let (unpacked, validation) = inspect(source, scratch, caps, assignment);
-    let Some((dir, root, files, Some(manifest))) = unpacked.filter(|_| validation.accepted())
+    let (store, blobs) = (intake.store, intake.blobs);
+    let (inspected, validation) = inspect(source, intake.scratch, &intake.caps, assignment);
+    let Some(Inspected {
+        dir,
+        root,
+        files,
+        manifest: Some(manifest),
+    }) = inspected.filter(|_| validation.accepted())
     else {
         return Ok(Outcome::Rejected { validation });
     };
