@@ -44,16 +44,18 @@ pub struct RunArgs {
     pub install_runners: bool,
 
     /// Instruction budget in wasmtime fuel units, about one per wasm instruction
-    /// [default: 10000000000]. Running out gives `fuel_limit`.
+    /// [default: 10000000000 for wasm, 400000000000 for Python]. Running out gives `fuel_limit`.
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
 
-    /// Wall-clock limit for the run, host calls included, e.g. 5s or 500ms [default: 10s].
+    /// Wall-clock limit for the run, host calls included, e.g. 5s or 500ms [default: 10s for
+    /// wasm, 120s for Python].
     /// Reaching it gives `time_limit`.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wall: Option<Duration>,
 
-    /// Cap on linear memory, e.g. 256MiB [default: 256MiB]. Growing past it gives `memory_limit`.
+    /// Cap on linear memory, e.g. 256MiB [default: 256MiB for wasm, 2GiB for Python]. Growing
+    /// past it gives `memory_limit`.
     #[arg(long, value_name = "SIZE")]
     pub memory: Option<Bytes>,
 
@@ -65,12 +67,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "SIZE")]
     pub stderr_limit: Option<Bytes>,
 
-    /// Total size of files the guest may leave in its writable folders [default: 64MiB].
+    /// Total size of files the guest may leave in its writable folders [default: 64MiB for
+    /// wasm, 256MiB for Python].
     /// Going over gives `disk_limit`.
     #[arg(long, value_name = "SIZE")]
     pub out_limit: Option<Bytes>,
 
-    /// Number of files, folders and links allowed in the writable folders [default: 1000].
+    /// Number of files, folders and links allowed in the writable folders [default: 1000 for
+    /// wasm, 2000 for Python].
     #[arg(long, value_name = "N")]
     pub out_files: Option<u64>,
 
