@@ -121,7 +121,11 @@ impl Sandbox {
                 1
             })
             .map_err(wasm_err)?;
-        let shim = wasmtime::Module::new(&compiler.engine, shadow::shim_wat()).map_err(wasm_err)?;
+        // Through the compile cache: compiling it afresh would cost every process a few ms.
+        let shim = compiler
+            .load_untrusted(shadow::shim_wat().as_bytes(), &Limits::default())
+            .map_err(|refusal| anyhow::anyhow!("the WASI shim: {}", refusal.message))?
+            .module;
         Ok(Sandbox {
             compiler,
             stock: Arc::new(stock),
