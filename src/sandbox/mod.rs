@@ -162,7 +162,9 @@ impl Sandbox {
         match self.load(bytes, &spec.limits) {
             Ok(module) => self.run(&module, spec),
             Err(refusal) => {
-                let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+                // Name the module as a successful run would: by its binary form when it has one.
+                let binary = wat::parse_bytes(bytes).unwrap_or(std::borrow::Cow::Borrowed(bytes));
+                let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&binary));
                 refused(spec, sha, refusal)
             }
         }
