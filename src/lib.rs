@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cli;
 pub mod evaluate;
 pub mod issue;
+pub mod packet;
 pub mod runner;
 pub mod sandbox;
 pub mod score;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod evaluate;
+mod packet;
 mod rerun;
 mod run;
 mod runner;
@@ -64,6 +65,7 @@ enum Command {
     Submit(workspace::SubmitArgs),
     Evaluate(evaluate::EvaluateArgs),
     Rerun(rerun::RerunArgs),
+    Packet(packet::PacketArgs),
 }
 
 /// An error the user can fix; printed without a backtrace, exit status 2.
@@ -97,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Submit(args) => block_on(workspace::submit(args, &cli.workspace)),
         Command::Evaluate(args) => block_on(evaluate::execute(args, &cli.workspace)),
         Command::Rerun(args) => block_on(rerun::execute(args, &cli.workspace)),
+        Command::Packet(args) => block_on(packet::execute(args, &cli.workspace)),
     };
     match result {
         Ok(code) => code,

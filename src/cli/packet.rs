@@ -1,0 +1,70 @@
+//! `takehome packet`: write blind review packets.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::WorkspaceOptions;
+use crate::packet::{self, render};
+
+/// Write a blind review packet for a submission version: one self-contained HTML page
+/// (report, code, run, outputs, score, claims, reproducibility, rubric; no script, no
+/// network) and its JSON twin, named PSEUDONYM-SEQ. Only the pseudonym identifies the
+/// candidate. With --all, every candidate's newest version plus index.html.
+#[derive(Args, Debug)]
+pub struct PacketArgs {
+    #[command(flatten)]
+    selection: super::workspace::Selection,
+    /// Where to write [default: WORKSPACE/packets].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+pub async fn execute(args: PacketArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
+    let workspace = options.open().await?;
+    let targets = args.selection.resolve(&workspace).await?;
+    let out = args.out.unwrap_or_else(|| workspace.root.join("packets"));
+    std::fs::create_dir_all(&out)?;
+    let mut rows = Vec::new();
+    for submission in &targets {
+        let packet = packet::collect(&workspace, submission).await?;
+        let stem = format!("{}-{}", submission.pseudonym, submission.seq);
+        let html = render::packet(&packet)?;
+        std::fs::write(out.join(format!("{stem}.html")), html)?;
+        std::fs::write(
+            out.join(format!("{stem}.json")),
+            serde_json::to_string_pretty(&packet)?,
+        )?;
+        println!(
+            "{}: {}",
+            submission.id,
+            out.join(format!("{stem}.html")).display()
+        );
+        let run = packet.run.as_ref();
+        rows.push(render::IndexRow {
+            pseudonym: packet.pseudonym.clone(),
+            submission_id: packet.submission_id.clone(),
+            file: format!("{stem}.html"),
+            verdict: run.map(|r| r.verdict.clone()),
+            score: run.and_then(|r| r.score.value),
+            score_text: run.and_then(|r| r.score_text.clone()),
+            claims: run
+                .map(|r| {
+                    r.claims
+                        .iter()
+                        .map(|c| format!("{}: {}", c.check.metric, c.check.status.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
+        });
+    }
+    if args.selection.all {
+        for (file, html) in render::index("all submissions", &rows)? {
+            std::fs::write(out.join(file), html)?;
+        }
+        println!("index: {}", out.join("index.html").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

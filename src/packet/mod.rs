@@ -1,0 +1,387 @@
+//! Blind review packets: one self-contained HTML page (and its JSON twin) per submission
+//! version, showing the report, the code, the run, the score, the claims, reproducibility
+//! and the rubric. Only the pseudonym identifies the candidate: the candidate row (name,
+//! email) is never read into a [`Packet`].
+
+pub mod markdown;
+pub mod render;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::assignment::{Assignment, Criterion, SubmissionManifest, report_sections};
+use crate::evaluate::claims::ClaimCheck;
+use crate::evaluate::rerun::Difference;
+use crate::evaluate::{Evaluation, ScoreOutcome};
+use crate::store::{SubmissionRow, Workspace};
+use crate::submission::archive::UnpackedFile;
+
+/// Text files shown in full with line numbers, by extension.
+const CODE_EXTENSIONS: &[&str] = &["py", "md", "toml", "txt", "csv"];
+/// Larger text files are listed, not shown.
+const CODE_MAX_BYTES: u64 = 200 * 1024;
+/// CSV outputs show this many data rows.
+const TABLE_ROWS: usize = 50;
+/// Images larger than this are listed, not embedded.
+const IMAGE_MAX_BYTES: u64 = 8 << 20;
+
+/// Everything a reviewer sees; also the JSON twin.
+#[derive(Clone, Debug, Serialize)]
+pub struct Packet {
+    pub assignment: AssignmentInfo,
+    pub pseudonym: String,
+    pub submission_id: String,
+    pub received_at: String,
+    pub late: bool,
+    pub report: Report,
+    pub code: Vec<CodeFile>,
+    /// Submission files not shown as code.
+    pub other_files: Vec<FileEntry>,
+    /// The newest evaluation; `None`: not evaluated yet.
+    pub run: Option<RunSummary>,
+    /// The newest rerun; `None`: not rerun yet.
+    pub reproducibility: Option<Reproducibility>,
+    pub rubric: Vec<Criterion>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AssignmentInfo {
+    pub id: String,
+    pub title: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub path: String,
+    /// Whether the submission holds the report file.
+    pub present: bool,
+    /// The Markdown source.
+    pub markdown: String,
+    /// Rendered and sanitised.
+    pub html: String,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Section {
+    pub title: String,
+    pub present: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CodeFile {
+    pub path: String,
+    pub bytes: u64,
+    pub lines: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub verdict: String,
+    pub message: String,
+    pub exit_code: Option<i32>,
+    pub trap: Option<String>,
+    /// Limit name → value as stored (`"10s"`, `"256MiB"`, numbers).
+    pub limits: serde_json::Value,
+    pub fuel_used: u64,
+    pub wall_ms: u64,
+    pub peak_memory_bytes: u64,
+    pub stdout: String,
+    pub stdout_truncated: bool,
+    pub stderr: String,
+    pub stderr_truncated: bool,
+    pub score: ScoreOutcome,
+    /// The score value as shown, or `None` if there is none.
+    pub score_text: Option<String>,
+    pub claims: Vec<ClaimView>,
+    pub outputs: Vec<OutputView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClaimView {
+    #[serde(flatten)]
+    pub check: ClaimCheck,
+    pub claimed_text: String,
+    pub measured_text: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OutputView {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    /// First rows of a CSV output.
+    pub table: Option<Table>,
+    /// `data:` URI of a PNG or JPEG output (only base64 characters after the MIME type).
+    pub image: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Data rows in the whole file.
+    pub total_rows: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Reproducibility {
+    pub run_id: String,
+    pub reproducible: bool,
+    pub original_run: String,
+    pub differences: Vec<Difference>,
+}
+
+/// Collects the packet of one submission version.
+pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyhow::Result<Packet> {
+    let store = &workspace.store;
+    let assignment_row = store
+        .assignment_of(&submission.pseudonym)
+        .await
+        .context("the submission's assignment")?;
+    let assignment: Assignment =
+        serde_json::from_str(&assignment_row.manifest).context("stored assignment")?;
+    let files: Vec<UnpackedFile> = serde_json::from_str(&submission.files)?;
+    let manifest: Option<SubmissionManifest> = serde_json::from_str(&submission.manifest).ok();
+    let report_path = manifest
+        .as_ref()
+        .map(|m| m.report.clone())
+        .unwrap_or_else(|| assignment.deliverables.report.clone());
+
+    let mut markdown_text = None;
+    let mut code = Vec::new();
+    let mut other_files = Vec::new();
+    for file in &files {
+        let ext = file
+            .path
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase());
+        let text = if ext.as_deref().is_some_and(|e| CODE_EXTENSIONS.contains(&e))
+            && file.bytes <= CODE_MAX_BYTES
+        {
+            String::from_utf8(workspace.blobs.get(&file.sha256)?).ok()
+        } else {
+            None
+        };
+        match text {
+            // The report is shown rendered (its source is in the JSON twin).
+            Some(text) if file.path == report_path => markdown_text = Some(text),
+            Some(text) => code.push(CodeFile {
+                path: file.path.clone(),
+                bytes: file.bytes,
+                lines: text.lines().map(str::to_string).collect(),
+            }),
+            None => other_files.push(FileEntry {
+                path: file.path.clone(),
+                bytes: file.bytes,
+                sha256: file.sha256.clone(),
+            }),
+        }
+    }
+    let markdown = markdown_text.clone().unwrap_or_default();
+    let report = Report {
+        path: report_path,
+        present: markdown_text.is_some(),
+        html: markdown::render(&markdown),
+        sections: report_sections(&markdown, &assignment.deliverables.sections)
+            .into_iter()
+            .map(|(title, present)| Section { title, present })
+            .collect(),
+        markdown,
+    };
+
+    let run = match store.runs(&submission.id, "evaluate").await?.pop() {
+        Some(row) => {
+            let evaluation: Evaluation =
+                serde_json::from_str(&row.evaluation).context("stored evaluation")?;
+            Some(summarize(workspace, &row.id, &evaluation)?)
+        }
+        None => None,
+    };
+    let reproducibility = match store.runs(&submission.id, "rerun").await?.pop() {
+        Some(row) => {
+            let evaluation: Evaluation =
+                serde_json::from_str(&row.evaluation).context("stored rerun")?;
+            evaluation.comparison.map(|c| Reproducibility {
+                run_id: row.id.clone(),
+                reproducible: c.reproducible,
+                original_run: c.original_run,
+                differences: c.differences,
+            })
+        }
+        None => None,
+    };
+
+    Ok(Packet {
+        assignment: AssignmentInfo {
+            id: assignment.id.clone(),
+            title: assignment.title.clone(),
+            version: assignment.version.clone(),
+        },
+        pseudonym: submission.pseudonym.clone(),
+        submission_id: submission.id.clone(),
+        received_at: timestamp(submission.received_at),
+        late: submission.late,
+        report,
+        code,
+        other_files,
+        run,
+        reproducibility,
+        rubric: assignment.rubric.clone(),
+    })
+}
+
+fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Result<RunSummary> {
+    let record = &e.record;
+    let mut outputs = Vec::new();
+    for output in &e.outputs {
+        let lower = output.path.to_ascii_lowercase();
+        let mime = if lower.ends_with(".png") {
+            Some("image/png")
+        } else if lower.ends_with(".jpg") || lower.ends_with(".jpeg") {
+            Some("image/jpeg")
+        } else {
+            None
+        };
+        let wants_bytes =
+            lower.ends_with(".csv") || (mime.is_some() && output.bytes <= IMAGE_MAX_BYTES);
+        let bytes = if wants_bytes {
+            workspace.blobs.get(&output.sha256).ok()
+        } else {
+            None
+        };
+        let table = match (&bytes, lower.ends_with(".csv")) {
+            (Some(b), true) => std::str::from_utf8(b).ok().and_then(table),
+            _ => None,
+        };
+        let image = match (&bytes, mime) {
+            (Some(b), Some(mime)) if sniff_image(b, mime) => {
+                Some(format!("data:{mime};base64,{}", base64(b)))
+            }
+            _ => None,
+        };
+        outputs.push(OutputView {
+            path: output.path.clone(),
+            bytes: output.bytes,
+            sha256: output.sha256.clone(),
+            table,
+            image,
+        });
+    }
+    Ok(RunSummary {
+        run_id: run_id.to_string(),
+        verdict: record.verdict.as_str().to_string(),
+        message: record.message.clone(),
+        exit_code: record.exit_code,
+        trap: record.trap.clone(),
+        limits: serde_json::to_value(&record.limits)?,
+        fuel_used: record.fuel_used,
+        wall_ms: record.wall_ms,
+        peak_memory_bytes: record.peak_memory_bytes,
+        stdout: record.stdout.text.clone(),
+        stdout_truncated: record.stdout.truncated,
+        stderr: record.stderr.text.clone(),
+        stderr_truncated: record.stderr.truncated,
+        score_text: e.score.value.map(number),
+        score: e.score.clone(),
+        claims: e
+            .claims
+            .iter()
+            .map(|c| ClaimView {
+                claimed_text: number(c.claimed),
+                measured_text: c.measured.map(number),
+                check: c.clone(),
+            })
+            .collect(),
+        outputs,
+    })
+}
+
+/// A score as shown: four decimals.
+pub fn number(value: f64) -> String {
+    format!("{value:.4}")
+}
+
+/// Milliseconds since the epoch as RFC 3339 (UTC).
+fn timestamp(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// Whether `bytes` start with the magic number of `mime`: a mislabelled file is not embedded.
+fn sniff_image(bytes: &[u8], mime: &str) -> bool {
+    match mime {
+        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "image/jpeg" => bytes.starts_with(&[0xff, 0xd8, 0xff]),
+        _ => false,
+    }
+}
+
+/// Standard base64 with padding, for `data:` URIs.
+pub fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The first [`TABLE_ROWS`] rows of a CSV text, read by the scorer's CSV reader; `None` for
+/// text that is not well-formed CSV (the file is then only listed).
+fn table(text: &str) -> Option<Table> {
+    let csv = crate::score::parse_csv(text).ok()?;
+    Some(Table {
+        header: csv.header.clone(),
+        rows: csv
+            .rows
+            .iter()
+            .take(TABLE_ROWS)
+            .map(|row| row.fields.clone())
+            .collect(),
+        total_rows: csv.rows.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), expected);
+        }
+    }
+
+    #[test]
+    fn csv_table_quotes_and_limits() {
+        let t = table("a,b\n\"x,1\",\"say \"\"hi\"\"\"\r\n2,3\n").unwrap();
+        assert_eq!(t.header, ["a", "b"]);
+        assert_eq!(t.rows, [vec!["x,1", "say \"hi\""], vec!["2", "3"]]);
+        assert_eq!(t.total_rows, 2);
+        let big: String = std::iter::once("id\n".to_string())
+            .chain((0..100).map(|i| format!("{i}\n")))
+            .collect();
+        let t = table(&big).unwrap();
+        assert_eq!((t.rows.len(), t.total_rows), (TABLE_ROWS, 100));
+    }
+}
