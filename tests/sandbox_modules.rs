@@ -152,7 +152,9 @@ fn expensive_module_hits_compile_limit() {
     let text = expensive_wat(60, 1500);
     let module = wat_file(dir.path(), "expensive", &text);
     // The compile cache names a module by the sha256 of its binary form.
-    let binary_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(wat::parse_str(&text).unwrap()));
+    let binary_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        wat::parse_str(&text).unwrap(),
+    ));
     // A fresh cache: compiled modules are cached by content hash.
     let cache = tempdir();
     let started = Instant::now();
@@ -162,6 +164,7 @@ fn expensive_module_hits_compile_limit() {
         &[("TAKEHOME_CACHE", cache.path().as_os_str())],
     );
     expect_verdict(&record, Verdict::CompileLimit);
+    assert_eq!(record.module_sha256, binary_sha, "a refused module is named by its binary form");
     assert!(record.message.contains("1ms"), "{}", record.message);
     assert_eq!(record.fuel_used, 0);
     // The harness stops waiting at the limit; it does not sit out the whole compile.
