@@ -164,7 +164,10 @@ fn expensive_module_hits_compile_limit() {
         &[("TAKEHOME_CACHE", cache.path().as_os_str())],
     );
     expect_verdict(&record, Verdict::CompileLimit);
-    assert_eq!(record.module_sha256, binary_sha, "a refused module is named by its binary form");
+    assert_eq!(
+        record.module_sha256, binary_sha,
+        "a refused module is named by its binary form"
+    );
     assert!(record.message.contains("1ms"), "{}", record.message);
     assert_eq!(record.fuel_used, 0);
     // The harness stops waiting at the limit; it does not sit out the whole compile.
