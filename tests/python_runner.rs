@@ -359,3 +359,20 @@ fn plain_runner_runs_the_same_script_without_the_snapshot() {
         snapshot["module_sha256"]
     );
 }
+
+#[test]
+fn extra_mount_on_the_snapshot_runner_is_a_usage_error_naming_python_plain() {
+    let project = Project::new(&[("main.py", "print('hi')\n")]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mount = format!("/extra={}", elsewhere.path().display());
+    let output = Command::new(env!("CARGO_BIN_EXE_takehome"))
+        .arg("run")
+        .arg(project.path("main.py"))
+        .args(["--mount", &mount])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--runner python-plain"));
+    let plain = project.run(&["--runner", "python-plain", "--mount", &mount]);
+    assert_eq!(stdout(&plain), "hi\n");
+}

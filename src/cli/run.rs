@@ -234,6 +234,14 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .position(|m| python && m.guest == GUEST_DATA)
         .map(|index| mounts.remove(index).host);
+    if kind == RunnerKind::Python
+        && let Some(extra) = mounts.first()
+    {
+        return Err(usage(format!(
+            "--mount {}: the python runner's snapshot has a fixed layout (data= only); use --runner python-plain for other mounts",
+            extra.guest
+        )));
+    }
     if let Some(out) = &args.out {
         prepare_out_dir(out)?;
     }
