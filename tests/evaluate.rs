@@ -279,3 +279,117 @@ fn rerun_reproduces_a_deterministic_run_and_catches_a_real_clock_one_with_a_diff
         "{predictions}"
     );
 }
+
+#[test]
+fn a_scoring_program_runs_in_the_sandbox_with_hidden_files_and_agrees_with_the_builtin_metric() {
+    let copy = tempfile::tempdir().unwrap();
+    let folder = copy.path().join("churn");
+    copy_tree(&repo("assignments/churn"), &folder);
+    std::fs::remove_dir_all(folder.join("examples")).unwrap();
+    std::fs::create_dir_all(folder.join("scoring")).unwrap();
+    std::fs::write(
+        folder.join("scoring/score.py"),
+        "import pandas as pd\n\
+         from sklearn.metrics import roc_auc_score\n\
+         truth = pd.read_csv('hidden/test_labels.csv')\n\
+         predictions = pd.read_csv('outputs/predictions.csv')\n\
+         joined = truth.merge(predictions, on='customer_id')\n\
+         print('rows', len(joined))\n\
+         print(roc_auc_score(joined['churned'], joined['churn_probability']))\n",
+    )
+    .unwrap();
+    let toml = std::fs::read_to_string(folder.join("assignment.toml")).unwrap();
+    let toml = toml.replacen(
+        "tolerance = 0.02\n",
+        "tolerance = 0.02\nprogram = \"scoring/score.py\"\n",
+        1,
+    );
+    std::fs::write(folder.join("assignment.toml"), toml).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    ok(root, &["init", "."]);
+    ok(root, &["assignment", "check", folder.to_str().unwrap()]);
+    ok(root, &["assignment", "add", folder.to_str().unwrap()]);
+    let out = ok(
+        root,
+        &[
+            "issue",
+            "churn",
+            "--candidate",
+            "Strong <strong@example.org>",
+        ],
+    );
+    let pseudonym = out
+        .split_whitespace()
+        .skip_while(|w| *w != "as")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    ok(
+        root,
+        &[
+            "submit",
+            &pseudonym,
+            repo("assignments/churn/examples/strong").to_str().unwrap(),
+        ],
+    );
+    let results = evaluate_all(root);
+    let evaluation = &results[0]["evaluation"];
+    let value = evaluation["score"]["value"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{}", evaluation["score"]));
+    assert!((value - 0.8608).abs() < 1e-3, "{value}");
+    assert_eq!(claim(evaluation)["status"], "verified");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_scoring_program_outside_scoring_or_missing_is_reported_at_its_line() {
+    let copy = tempfile::tempdir().unwrap();
+    let folder = copy.path().join("churn");
+    copy_tree(&repo("assignments/churn"), &folder);
+    let original = std::fs::read_to_string(folder.join("assignment.toml")).unwrap();
+    let line = original
+        .lines()
+        .position(|l| l == "tolerance = 0.02")
+        .unwrap()
+        + 2;
+    for (program, expected) in [
+        (
+            "hidden/steal.py",
+            "must be a .py, .wasm or .wat file under scoring/",
+        ),
+        ("scoring/absent.py", "which does not exist"),
+    ] {
+        let toml = original.replacen(
+            "tolerance = 0.02\n",
+            &format!("tolerance = 0.02\nprogram = \"{program}\"\n"),
+            1,
+        );
+        std::fs::write(folder.join("assignment.toml"), toml).unwrap();
+        let out = Command::new(BIN)
+            .args(["assignment", "check"])
+            .arg(&folder)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("assignment.toml:{line}:")) && stderr.contains(expected),
+            "{stderr}"
+        );
+    }
+}

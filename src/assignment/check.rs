@@ -35,6 +35,7 @@ pub fn check(dir: &Path) -> Result<Assignment, Vec<Problem>> {
             let assignment = walk::parse(&mut doc, &text).and_then(|root| {
                 let draft = read::read(&mut doc, &root, folder_name(dir).as_deref());
                 truth_file(dir, &draft.scoring, &mut doc, &mut problems);
+                program_file(dir, &draft.scoring, &mut doc);
                 draft.assignment
             });
             problems.extend(doc.problems);
@@ -90,6 +91,25 @@ fn layout(dir: &Path, problems: &mut Vec<Problem>) {
             Ok(m) if !m.is_dir() => problems.push(Problem::file(path, "is not a folder")),
             Ok(_) => {}
         }
+    }
+}
+
+/// The scoring program, if named, is a plain file.
+fn program_file(dir: &Path, refs: &ScoringRefs, doc: &mut Doc) {
+    let Some(program) = &refs.program else { return };
+    match std::fs::symlink_metadata(dir.join(&program.value)) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => doc.at(
+            &program.span,
+            format!("`scoring.program` `{}` is not a plain file", program.value),
+        ),
+        Err(_) => doc.at(
+            &program.span,
+            format!(
+                "`scoring.program` is `{}`, which does not exist",
+                program.value
+            ),
+        ),
     }
 }
 

@@ -148,6 +148,12 @@ pub struct Scoring {
     pub k: Option<u32>,
     /// A claim within this distance of the measured value is verified (≥ 0).
     pub tolerance: f64,
+    /// A scoring program under `scoring/` (`.py`, `.wasm` or `.wat`) that computes the metric
+    /// instead of the built-in one. It runs in the sandbox with `hidden/` and the candidate's
+    /// outputs (at `outputs/`) read-only in its working folder, and prints the value as the
+    /// last line of stdout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
 }
 
 /// One `[[rubric]]` criterion of the human grade.

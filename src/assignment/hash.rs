@@ -24,7 +24,12 @@ pub fn content_files(dir: &Path) -> anyhow::Result<Vec<(String, std::path::PathB
             Err(e) => return Err(e).with_context(|| format!("{}", dir.join(name).display())),
         }
     }
-    for (name, required) in [("data", true), ("hidden", true), ("starter", false)] {
+    for (name, required) in [
+        ("data", true),
+        ("hidden", true),
+        ("starter", false),
+        ("scoring", false),
+    ] {
         let path = dir.join(name);
         match fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => collect(dir, name, &mut files)?,
@@ -48,7 +53,8 @@ pub fn content_files(dir: &Path) -> anyhow::Result<Vec<(String, std::path::PathB
 }
 
 /// The SHA-256 (64 lowercase hex digits) of the assignment's content: `assignment.toml`,
-/// `brief.md`, `data/**`, `hidden/**`, and `starter/**` and `generate.py` if present; not
+/// `brief.md`, `data/**`, `hidden/**`, and `starter/**`, `scoring/**` and `generate.py` if
+/// present; not
 /// `examples/` or anything else. It hashes, in order of relative path (`/`-separated), each
 /// file's path and the SHA-256 of its bytes, so it does not depend on timestamps or
 /// listing order. Fails on a missing required part and on any symbolic link or special file

@@ -25,6 +25,7 @@ pub(crate) struct ScoringRefs {
     pub truth: Option<At<String>>,
     pub id_column: Option<At<String>>,
     pub target_column: Option<At<String>>,
+    pub program: Option<At<String>>,
 }
 
 /// The assignment (when every key read cleanly) and the scoring references.
@@ -374,6 +375,22 @@ fn scoring(
         }
         Some(tolerance)
     });
+    let program = t.optional("program").and_then(|v| {
+        let program = v.text(doc)?;
+        if !relative_path(doc, &v.key, &program) {
+            return None;
+        }
+        let supported = [".py", ".wasm", ".wat"].iter().any(|ext| program.value.ends_with(ext));
+        if !program.value.starts_with("scoring/") || !supported {
+            doc.at(
+                &program.span,
+                format!("`scoring.program` must be a .py, .wasm or .wat file under scoring/, found `{}`", program.value),
+            );
+            return None;
+        }
+        Some(program)
+    });
+    let program_ok = program.is_some() || t.optional("program").is_none();
     t.finish(doc);
     let scoring = (|| {
         Some(Scoring {
@@ -385,6 +402,7 @@ fn scoring(
             prediction_column: prediction_column?.value,
             k: k_fits.then(|| k.as_ref().map(|k| k.value))?,
             tolerance: tolerance?,
+            program: program_ok.then(|| program.as_ref().map(|p| p.value.clone()))?,
         })
     })();
     (
@@ -396,6 +414,7 @@ fn scoring(
             truth,
             id_column,
             target_column,
+            program,
         },
     )
 }

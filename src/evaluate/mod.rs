@@ -167,7 +167,18 @@ pub fn evaluate(
             sha256,
         });
     }
-    let score = score_outputs(blobs, &assignment, &assignment_files, &out);
+    let score = match &assignment.scoring.program {
+        Some(program) => run_scoring_program(
+            sandbox,
+            blobs,
+            &assignment,
+            &assignment_files,
+            &out,
+            program,
+            options,
+        ),
+        None => score_outputs(blobs, &assignment, &assignment_files, &out),
+    };
     let claims = claims::check(
         &manifest.claims,
         assignment.scoring.metric,
@@ -195,6 +206,102 @@ pub fn evaluate(
         provenance,
         comparison: None,
     })
+}
+
+/// Runs the assignment's own scoring program in the sandbox. Its working folder holds the
+/// program (`scoring/`), the hidden files (`hidden/`) and the candidate's outputs
+/// (`outputs/`), all read-only; the last line it prints is the value.
+fn run_scoring_program(
+    sandbox: &Sandbox,
+    blobs: &Blobs,
+    assignment: &Assignment,
+    files: &[StoredFile],
+    out: &Path,
+    program: &str,
+    options: Options,
+) -> ScoreOutcome {
+    let metric = assignment.scoring.metric.name().to_string();
+    let failed = |error: String| ScoreOutcome {
+        metric: metric.clone(),
+        value: None,
+        error: Some(error),
+    };
+    let outcome = (|| -> anyhow::Result<Result<f64, String>> {
+        let work = tempfile::tempdir()?;
+        let folder = work.path().join("scorer");
+        let own: Vec<(String, String)> = files
+            .iter()
+            .filter(|f| f.path.starts_with("scoring/") || f.path.starts_with("hidden/"))
+            .map(|f| (f.path.clone(), f.sha256.clone()))
+            .collect();
+        materialize(blobs, &own, &folder)?;
+        let outputs = folder.join("outputs");
+        std::fs::create_dir_all(&outputs)?;
+        for entry in crate::sandbox::outputs::collect(out, u64::MAX, 10_000) {
+            if entry.kind == "file" {
+                let target = outputs.join(&entry.path);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let mut source = crate::sandbox::outputs::open_regular(&out.join(&entry.path))
+                    .ok_or_else(|| anyhow::anyhow!("cannot read the output {}", entry.path))?;
+                std::io::copy(&mut source, &mut std::fs::File::create(target)?)?;
+            }
+        }
+        let kind = crate::runner::RunnerKind::for_path(Path::new(program))
+            .ok_or_else(|| anyhow::anyhow!("cannot tell the runner of {program}"))?;
+        let invocation = Invocation {
+            args: Vec::new(),
+            env: Vec::new(),
+            data: None,
+            out: None,
+            mounts: if kind == RunnerKind::Wasi {
+                vec![crate::sandbox::Mount {
+                    guest: "/work".into(),
+                    host: folder.clone(),
+                    writable: false,
+                }]
+            } else {
+                Vec::new()
+            },
+            seed: options.seed,
+            clock: ClockMode::Virtual,
+            limits: assignment.runner.limits.apply(&kind.default_limits()),
+        };
+        let record = runner::run(sandbox, kind, &folder, &folder.join(program), &invocation)?;
+        if record.verdict != crate::sandbox::Verdict::Ok {
+            return Ok(Err(format!(
+                "the scoring program {program} ended with {}: {}\n{}",
+                record.verdict, record.message, record.stderr.text
+            )));
+        }
+        let last = record
+            .stdout
+            .text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        Ok(match last.parse::<f64>() {
+            Ok(value) if value.is_finite() => Ok(value),
+            _ => Err(format!(
+                "the scoring program {program} printed no number as its last line (it printed {last:?})"
+            )),
+        })
+    })();
+    match outcome {
+        Ok(Ok(value)) => ScoreOutcome {
+            metric,
+            value: Some(value),
+            error: None,
+        },
+        Ok(Err(error)) => failed(error),
+        Err(error) => failed(format!(
+            "cannot run the scoring program {program}: {error:#}"
+        )),
+    }
 }
 
 fn score_outputs(
