@@ -1,10 +1,13 @@
 //! Evaluation of every example submission through the CLI: the run in the real sandbox,
 //! the score against hidden data, and the claims. Needs the Python runner (`.ci/run`).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use support::copy_tree;
 
 const BIN: &str = env!("CARGO_BIN_EXE_takehome");
 
@@ -341,19 +344,6 @@ fn a_scoring_program_runs_in_the_sandbox_with_hidden_files_and_agrees_with_the_b
         .unwrap_or_else(|| panic!("{}", evaluation["score"]));
     assert!((value - 0.8608).abs() < 1e-3, "{value}");
     assert_eq!(claim(evaluation)["status"], "verified");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

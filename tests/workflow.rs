@@ -1,10 +1,13 @@
 //! The assignment → issue → submission workflow through the CLI, on a real SQLite workspace.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::copy_tree;
 
 const BIN: &str = env!("CARGO_BIN_EXE_takehome");
 
@@ -331,17 +334,4 @@ fn count_files(dir: &Path) -> usize {
             }
         })
         .sum()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

@@ -6,6 +6,7 @@
 //! - [`wat_file`] writes WAT text to a file (`takehome run` takes `.wat` directly).
 //! - [`c_guest`] compiles `tests/guests/NAME.c` to wasm32-wasip1 with Debian's clang and
 //!   wasi-libc, once per source content, into `target/test-guests/`.
+//! - [`copy_tree`] copies a folder of plain files (an example assignment, a submission).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -422,4 +423,18 @@ pub fn start_wat(body: &str, table: u32) -> String {
     {body}))
 "#
     )
+}
+
+/// Copies the files and folders below `from` into `to` (made if missing).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
