@@ -158,15 +158,7 @@ impl Quota {
         if self.estimated_bytes <= self.byte_limit {
             return Ok(());
         }
-        let real = self.measure_fully()?;
-        self.estimated_bytes = real.bytes;
-        if real.bytes > self.byte_limit {
-            return Err(QuotaExceeded::Bytes {
-                used: real.bytes,
-                limit: self.byte_limit,
-            });
-        }
-        Ok(())
+        self.recheck()
     }
 
     /// After something that may have created one entry.
