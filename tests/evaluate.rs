@@ -3,37 +3,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::copy_tree;
+use support::{cli as takehome, cli_ok as ok, copy_tree, repo};
 
 const BIN: &str = env!("CARGO_BIN_EXE_takehome");
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn takehome(root: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(root)
-        .env_remove("TAKEHOME_WORKSPACE")
-        .output()
-        .unwrap()
-}
-
-fn ok(root: &Path, args: &[&str]) -> String {
-    let out = takehome(root, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A workspace with one candidate per example submission of `assignment`, each submitted.
 fn workspace_with_examples(assignment: &str) -> (tempfile::TempDir, Vec<(String, String)>) {
@@ -59,12 +35,7 @@ fn workspace_with_examples(assignment: &str) -> (tempfile::TempDir, Vec<(String,
                 &format!("{example} <{example}@example.org>"),
             ],
         );
-        let pseudonym = out
-            .split_whitespace()
-            .skip_while(|w| *w != "as")
-            .nth(1)
-            .unwrap()
-            .to_string();
+        let pseudonym = support::issued_pseudonym(&out);
         ok(
             root,
             &[
@@ -103,12 +74,7 @@ fn workspace_with_script(main_py: &str, claims: &str) -> (tempfile::TempDir, Str
             "Script Writer <script@example.org>",
         ],
     );
-    let pseudonym = out
-        .split_whitespace()
-        .skip_while(|w| *w != "as")
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let pseudonym = support::issued_pseudonym(&out);
     let submission = tempfile::tempdir().unwrap();
     std::fs::write(submission.path().join("main.py"), main_py).unwrap();
     std::fs::write(submission.path().join("REPORT.md"), "## Method\n").unwrap();
@@ -323,12 +289,7 @@ fn a_scoring_program_runs_in_the_sandbox_with_hidden_files_and_agrees_with_the_b
             "Strong <strong@example.org>",
         ],
     );
-    let pseudonym = out
-        .split_whitespace()
-        .skip_while(|w| *w != "as")
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let pseudonym = support::issued_pseudonym(&out);
     ok(
         root,
         &[

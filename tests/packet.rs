@@ -1,33 +1,14 @@
 //! Blind review packets through the CLI: content, blindness, inert candidate HTML, the index.
 //! Needs the Python runner (`.ci/run`).
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
+use support::{cli_ok as ok, repo};
 
-const BIN: &str = env!("CARGO_BIN_EXE_takehome");
 const CSP: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">";
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn ok(root: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(root)
-        .env_remove("TAKEHOME_WORKSPACE")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -46,12 +27,7 @@ fn workspace() -> tempfile::TempDir {
 /// Issues churn to `candidate` and submits `folder`; returns the pseudonym.
 fn submit(root: &Path, candidate: &str, folder: &Path) -> String {
     let out = ok(root, &["issue", "churn", "--candidate", candidate]);
-    let pseudonym = out
-        .split_whitespace()
-        .skip_while(|w| *w != "as")
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let pseudonym = support::issued_pseudonym(&out);
     ok(root, &["submit", &pseudonym, folder.to_str().unwrap()]);
     pseudonym
 }

@@ -3,17 +3,13 @@
 mod support;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use support::copy_tree;
+use support::{copy_tree, repo};
 
 const BIN: &str = env!("CARGO_BIN_EXE_takehome");
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 struct Ws {
     dir: tempfile::TempDir,
@@ -60,12 +56,7 @@ impl Ws {
         let mut args = vec!["issue", "churn", "--candidate", who];
         args.extend_from_slice(extra);
         let out = self.ok(&args);
-        let pseudonym = out
-            .split_whitespace()
-            .skip_while(|w| *w != "as")
-            .nth(1)
-            .unwrap()
-            .to_string();
+        let pseudonym = support::issued_pseudonym(&out);
         assert!(pseudonym.starts_with("C-") && pseudonym.len() >= 6, "{out}");
         pseudonym
     }

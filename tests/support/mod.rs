@@ -6,6 +6,7 @@
 //! - [`wat_file`] writes WAT text to a file (`takehome run` takes `.wat` directly).
 //! - [`c_guest`] compiles `tests/guests/NAME.c` to wasm32-wasip1 with Debian's clang and
 //!   wasi-libc, once per source content, into `target/test-guests/`.
+//! - [`cli`], [`cli_ok`], [`repo`] and [`issued_pseudonym`] drive workspace commands.
 //! - [`copy_tree`] copies a folder of plain files (an example assignment, a submission).
 #![allow(dead_code)]
 
@@ -437,4 +438,46 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// A path inside the repository.
+pub fn repo(path: &str) -> PathBuf {
+    manifest_dir().join(path)
+}
+
+/// Runs `takehome ARGS` with `root` as the working folder (and no inherited workspace).
+pub fn cli(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_takehome"))
+        .args(args)
+        .current_dir(root)
+        .env_remove("TAKEHOME_WORKSPACE")
+        .output()
+        .unwrap()
+}
+
+/// Like [`cli`], failing the test unless the command succeeds; returns its stdout.
+pub fn cli_ok(root: &Path, args: &[&str]) -> String {
+    let out = cli(root, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The pseudonym in `takehome issue`'s output ("issued ... as C-7F3K").
+pub fn issued_pseudonym(out: &str) -> String {
+    let pseudonym = out
+        .split_whitespace()
+        .skip_while(|w| *w != "as")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        pseudonym.starts_with("C-") && pseudonym.len() >= 6,
+        "no pseudonym in {out:?}"
+    );
+    pseudonym
 }
