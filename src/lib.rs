@@ -1,7 +1,9 @@
 //! takehome: a grading harness for open-ended research take-home assignments.
 //!
 //! Data flows one way: assignment → issue → submission → run → score → packet → review.
-//! `sandbox` is the only module that touches wasmtime.
+//! `sandbox` is the only module that touches wasmtime, `store` the only one that touches the
+//! database and the blobs; `cli` and `server` are thin edges over the stages. `queue` carries
+//! runs between machines.
 
 pub mod assignment;
 pub mod bench;
@@ -9,8 +11,11 @@ pub mod cli;
 pub mod evaluate;
 pub mod issue;
 pub mod packet;
+pub mod queue;
+pub mod review;
 pub mod runner;
 pub mod sandbox;
 pub mod score;
+pub mod server;
 pub mod store;
 pub mod submission;

@@ -5,14 +5,22 @@ use std::process::ExitCode;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use std::sync::Arc;
+
 use super::WorkspaceOptions;
-use crate::evaluate::{self, Evaluation, Options, batch};
-use crate::sandbox::{ClockMode, Sandbox, default_cache_dir};
+use crate::evaluate::Evaluation;
+use crate::queue::{self, JobOptions, Outcome, Until, WorkerConfig};
+use crate::sandbox::{Sandbox, default_cache_dir};
 use crate::store::SubmissionRow;
+use crate::store::queue::JobRow;
 
 /// Run each submission's entry point in the sandbox under its assignment's runner and
 /// limits (public data mounted, hidden data never), keep the run record and every output,
 /// score the output against the hidden truth, and check the report's claims.
+///
+/// The evaluations go through the work queue: this command enqueues them and works through
+/// them itself (any running `takehome worker` helps), or with --no-wait leaves them to
+/// workers.
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
     #[command(flatten)]
@@ -32,72 +40,75 @@ pub struct EvaluateArgs {
     /// Print the evaluations as JSON.
     #[arg(long)]
     json: bool,
+    /// Only queue the evaluations and return; `takehome worker` processes run them.
+    #[arg(long)]
+    no_wait: bool,
 }
 
 pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
     let workspace = options.open().await?;
     let targets = args.selection.resolve(&workspace).await?;
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
-    super::runner::ensure_python(&sandbox, args.install_runners)?;
-    let mut jobs_input = Vec::new();
-    for submission in targets {
-        let assignment = workspace.store.assignment_of(&submission.pseudonym).await?;
-        jobs_input.push((submission, assignment));
+    if !args.no_wait {
+        super::runner::ensure_python(&sandbox, args.install_runners)?;
     }
-    let run_options = Options {
+    let job_options = JobOptions {
         seed: args.seed,
-        clock: if args.real_clock {
-            ClockMode::Real
-        } else {
-            ClockMode::Virtual
-        },
+        real_clock: args.real_clock,
     };
-    let jobs = args.jobs.unwrap_or_else(|| {
+    let (batch, jobs) =
+        queue::enqueue(&workspace.store, &targets, job_options, queue::PRIORITY_BATCH).await?;
+    if args.no_wait {
+        println!(
+            "queued {} evaluation(s) as batch {batch}: `takehome worker` runs them, `takehome status` shows the queue",
+            jobs.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let slots = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let bar = ProgressBar::new(jobs_input.len() as u64);
+    let bar = ProgressBar::new(jobs.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} evaluated [{elapsed}] {msg}")
             .expect("static template"),
     );
-    let handle = tokio::runtime::Handle::current();
-    let store = workspace.store.clone();
-    let blobs = workspace.blobs.clone();
-    let json = args.json;
-    let results = tokio::task::spawn_blocking(move || {
-        let mut results: Vec<(SubmissionRow, anyhow::Result<Evaluation>)> = Vec::new();
-        batch::run(
-            jobs_input,
-            jobs,
-            |(submission, assignment)| {
-                evaluate::evaluate(&sandbox, &blobs, assignment, submission, run_options)
-            },
-            |(submission, _), result| {
-                // Stored as soon as it is done: a batch cut short keeps what finished.
-                let stored = result
-                    .as_ref()
-                    .map_err(|e| anyhow::anyhow!("{e:#}"))
-                    .and_then(|evaluation| {
-                        let text = serde_json::to_string(evaluation)?;
-                        handle.block_on(store.add_run(
-                            &submission.id,
-                            "evaluate",
-                            &text,
-                            crate::issue::now_ms(),
-                        ))
-                    });
-                bar.inc(1);
-                bar.set_message(submission.id.clone());
-                results.push((submission, result.and_then(|e| stored.map(|_| e))));
-            },
-        );
-        bar.finish_and_clear();
-        results
-    })
+    let report_bar = bar.clone();
+    let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(move |job, _| {
+        report_bar.inc(1);
+        report_bar.set_message(job.submission_id.clone());
+    });
+    // This command works through its own batch; any `takehome worker` may help.
+    let config = WorkerConfig::new(slots, Until::BatchSettled(batch.clone()));
+    queue::work(
+        workspace.store.clone(),
+        workspace.blobs.clone(),
+        sandbox,
+        config,
+        report,
+    )
     .await?;
-    print_results(&results, json)?;
+    bar.finish_and_clear();
+    let mut results: Vec<(SubmissionRow, anyhow::Result<Evaluation>)> = Vec::new();
+    for job in workspace.store.jobs(Some(&batch)).await? {
+        let submission = targets
+            .iter()
+            .find(|s| s.id == job.submission_id)
+            .cloned()
+            .expect("every job of the batch is one of the targets");
+        let result = match (&job.run_id, &job.error) {
+            (Some(run_id), _) => match workspace.store.run(run_id).await? {
+                Some(run) => serde_json::from_str(&run.evaluation).map_err(Into::into),
+                None => Err(anyhow::anyhow!("run {run_id} is missing")),
+            },
+            (None, Some(error)) => Err(anyhow::anyhow!("{error}")),
+            (None, None) => Err(anyhow::anyhow!("job {} is {}", job.id, job.state)),
+        };
+        results.push((submission, result));
+    }
+    print_results(&results, args.json)?;
     Ok(if results.iter().all(|(_, r)| r.is_ok()) {
         ExitCode::SUCCESS
     } else {

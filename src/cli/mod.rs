@@ -4,8 +4,10 @@ mod bench;
 mod evaluate;
 mod packet;
 mod rerun;
+mod review;
 mod run;
 mod runner;
+mod worker;
 mod workspace;
 
 use std::process::ExitCode;
@@ -47,9 +49,17 @@ pub struct WorkspaceOptions {
 impl WorkspaceOptions {
     pub async fn open(&self) -> anyhow::Result<crate::store::Workspace> {
         let here = std::env::current_dir()?;
-        let root = crate::store::Workspace::locate(self.workspace.as_deref(), &here)
-            .map_err(|e| usage(e.to_string()))?;
-        crate::store::Workspace::open(&root, self.db.as_deref()).await
+        match crate::store::Workspace::locate(self.workspace.as_deref(), &here) {
+            Ok(root) => crate::store::Workspace::open(&root, self.db.as_deref()).await,
+            // A worker elsewhere needs only the database.
+            Err(_) if self.workspace.is_none()
+                && self.db.as_deref().is_some_and(|url| url.starts_with("postgres")) =>
+            {
+                crate::store::Workspace::open_database(self.db.as_deref().unwrap_or_default())
+                    .await
+            }
+            Err(e) => Err(usage(e.to_string())),
+        }
     }
 }
 
@@ -66,6 +76,12 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     Rerun(rerun::RerunArgs),
     Packet(packet::PacketArgs),
+    Worker(worker::WorkerArgs),
+    Status(worker::StatusArgs),
+    Serve(review::ServeArgs),
+    Reviewer(review::ReviewerArgs),
+    Assign(review::AssignArgs),
+    Export(review::ExportArgs),
 }
 
 /// An error the user can fix; printed without a backtrace, exit status 2.
@@ -100,6 +116,12 @@ pub fn main() -> ExitCode {
         Command::Evaluate(args) => block_on(evaluate::execute(args, &cli.workspace)),
         Command::Rerun(args) => block_on(rerun::execute(args, &cli.workspace)),
         Command::Packet(args) => block_on(packet::execute(args, &cli.workspace)),
+        Command::Worker(args) => block_on(worker::worker(args, &cli.workspace)),
+        Command::Status(args) => block_on(worker::status(args, &cli.workspace)),
+        Command::Serve(args) => block_on(review::serve(args, &cli.workspace)),
+        Command::Reviewer(args) => block_on(review::reviewer(args, &cli.workspace)),
+        Command::Assign(args) => block_on(review::assign(args, &cli.workspace)),
+        Command::Export(args) => block_on(review::export(args, &cli.workspace)),
     };
     match result {
         Ok(code) => code,

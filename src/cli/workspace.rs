@@ -200,7 +200,8 @@ pub async fn issue(args: IssueArgs, options: &WorkspaceOptions) -> anyhow::Resul
     println!("due      {}", issue::format_time(due));
     println!("bundle   {}", path.display());
     println!(
-        "token    {}  (shown once; the candidate's secret link uses it)",
+        "link     {}/c/{}  (shown once: send it to the candidate; `takehome serve` serves it)",
+        workspace.public_url(),
         issued.token
     );
     Ok(ExitCode::SUCCESS)

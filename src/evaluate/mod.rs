@@ -2,7 +2,6 @@
 //! and limits (public data mounted, hidden data never), score the output against the hidden
 //! truth, and check the report's claims.
 
-pub mod batch;
 pub mod claims;
 pub mod rerun;
 

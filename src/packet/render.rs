@@ -86,7 +86,8 @@ pub fn index(title: &str, rows: &[IndexRow]) -> anyhow::Result<Vec<(String, Stri
 
 /// A serialisable value as a template value, through `serde_json` (this build of minijinja
 /// has no serde support of its own).
-fn to_value<T: Serialize>(value: &T) -> anyhow::Result<Value> {
+/// Any serialisable value as a template value (through JSON).
+pub fn to_value<T: Serialize>(value: &T) -> anyhow::Result<Value> {
     Ok(json(serde_json::to_value(value)?))
 }
 

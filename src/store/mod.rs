@@ -3,6 +3,8 @@
 //! portable SQL.
 
 pub mod blobs;
+pub mod queue;
+pub mod reviews;
 pub mod workspace;
 
 use std::path::Path;
@@ -19,6 +21,8 @@ pub use workspace::Workspace;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_workspace.sql")),
     (2, include_str!("migrations/0002_runs.sql")),
+    (3, include_str!("migrations/0003_queue.sql")),
+    (4, include_str!("migrations/0004_reviews.sql")),
 ];
 
 /// An assignment version kept in the workspace.
@@ -91,15 +95,27 @@ impl Store {
         sqlx::any::install_default_drivers();
         let options =
             AnyConnectOptions::from_str(url).with_context(|| format!("bad database url {url}"))?;
+        let sqlite = url.starts_with("sqlite");
         let pool = AnyPoolOptions::new()
-            .max_connections(if url.starts_with("sqlite") { 1 } else { 8 })
+            .max_connections(if sqlite { 1 } else { 8 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // Other processes (workers, a server) write too: wait for their locks.
+                        sqlx::query("PRAGMA busy_timeout = 30000")
+                            .execute(&mut *connection)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *connection)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the database {url}"))?;
-        let store = Store {
-            pool,
-            sqlite: url.starts_with("sqlite"),
-        };
+        let store = Store { pool, sqlite };
         store.migrate().await?;
         Ok(store)
     }
@@ -109,12 +125,43 @@ impl Store {
         format!("sqlite://{}?mode=rwc", path.display())
     }
 
+    /// Whether this is the SQLite backend.
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once, so that
+    /// concurrent processes wait for each other instead of failing their upgrade mid-way.
+    pub(crate) async fn write(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(if self.sqlite {
+            self.pool.begin_with("BEGIN IMMEDIATE").await?
+        } else {
+            self.pool.begin().await?
+        })
+    }
+
+    /// Serialises writers of one submission's runs (PostgreSQL; SQLite writers are serial).
+    async fn lock_submission(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        submission_id: &str,
+    ) -> anyhow::Result<()> {
+        if !self.sqlite {
+            sqlx::query("SELECT id FROM submissions WHERE id = $1 FOR UPDATE")
+                .bind(submission_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     async fn migrate(&self) -> anyhow::Result<()> {
         if self.sqlite {
             sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&self.pool)
-                .await?;
-            sqlx::query("PRAGMA foreign_keys=ON")
                 .execute(&self.pool)
                 .await?;
         }
@@ -122,7 +169,13 @@ impl Store {
             .execute(&self.pool)
             .await?;
         for (version, sql) in MIGRATIONS {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.write().await?;
+            if !self.sqlite {
+                // Processes starting together must not migrate twice.
+                sqlx::query("SELECT pg_advisory_xact_lock(7431)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(version)
                 .fetch_optional(&mut *tx)
@@ -159,7 +212,7 @@ impl Store {
         &self,
         mut row: AssignmentRow,
     ) -> anyhow::Result<(AssignmentRow, bool)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         if let Some(existing) = sqlx::query(ASSIGNMENT_SELECT_BY_HASH)
             .bind(&row.content_hash)
             .fetch_optional(&mut *tx)
@@ -268,6 +321,17 @@ impl Store {
         row.as_ref().map(candidate_from).transpose()
     }
 
+    /// The candidate whose secret token hashes to `token_hash`.
+    pub async fn candidate_by_token(&self, token_hash: &str) -> anyhow::Result<Option<CandidateRow>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "{CANDIDATE_SELECT} WHERE token_hash = $1"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(candidate_from).transpose()
+    }
+
     /// The assignment version a candidate was issued.
     pub async fn assignment_of(&self, pseudonym: &str) -> anyhow::Result<AssignmentRow> {
         let row = sqlx::query(
@@ -285,7 +349,7 @@ impl Store {
 
     /// Records a new submission version; its sequence number is assigned here, in one transaction.
     pub async fn add_submission(&self, mut row: SubmissionRow) -> anyhow::Result<SubmissionRow> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let last: Option<i64> =
             sqlx::query("SELECT MAX(seq) AS s FROM submissions WHERE pseudonym = $1")
                 .bind(&row.pseudonym)
@@ -362,10 +426,28 @@ impl Store {
         evaluation: &str,
         now: i64,
     ) -> anyhow::Result<RunRow> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
+        let row = self
+            .insert_run(&mut tx, submission_id, purpose, evaluation, now, None)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Inserts a run numbered after the submission's last one, inside `tx`.
+    async fn insert_run(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        submission_id: &str,
+        purpose: &str,
+        evaluation: &str,
+        now: i64,
+        job_id: Option<&str>,
+    ) -> anyhow::Result<RunRow> {
+        self.lock_submission(tx, submission_id).await?;
         let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE submission_id = $1")
             .bind(submission_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?
             .try_get("n")?;
         let row = RunRow {
@@ -375,16 +457,27 @@ impl Store {
             evaluation: evaluation.to_string(),
             created_at: now,
         };
-        sqlx::query("INSERT INTO runs (id, submission_id, purpose, evaluation, created_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO runs (id, submission_id, purpose, evaluation, created_at, job_id) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&row.id)
             .bind(&row.submission_id)
             .bind(&row.purpose)
             .bind(&row.evaluation)
             .bind(row.created_at)
-            .execute(&mut *tx)
+            .bind(job_id)
+            .execute(&mut **tx)
             .await?;
-        tx.commit().await?;
         Ok(row)
+    }
+
+    /// A run by id.
+    pub async fn run(&self, id: &str) -> anyhow::Result<Option<RunRow>> {
+        let row = sqlx::query(
+            "SELECT id, submission_id, purpose, evaluation, created_at FROM runs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(run_from).transpose()
     }
 
     /// The runs of a submission version with this purpose, oldest first.
@@ -397,17 +490,7 @@ impl Store {
         .bind(purpose)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RunRow {
-                    id: r.try_get("id")?,
-                    submission_id: r.try_get("submission_id")?,
-                    purpose: r.try_get("purpose")?,
-                    evaluation: r.try_get("evaluation")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(run_from).collect()
     }
 
     pub async fn close(&self) {
@@ -444,6 +527,16 @@ fn candidate_from(row: &sqlx::any::AnyRow) -> anyhow::Result<CandidateRow> {
         issued_at: row.try_get("issued_at")?,
         due_at: row.try_get("due_at")?,
         bundle_sha256: row.try_get("bundle_sha256")?,
+    })
+}
+
+fn run_from(r: &sqlx::any::AnyRow) -> anyhow::Result<RunRow> {
+    Ok(RunRow {
+        id: r.try_get("id")?,
+        submission_id: r.try_get("submission_id")?,
+        purpose: r.try_get("purpose")?,
+        evaluation: r.try_get("evaluation")?,
+        created_at: r.try_get("created_at")?,
     })
 }
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use sha2::Digest;
+
 use super::{Blobs, Store};
 
 pub const SETTINGS_FILE: &str = "takehome.toml";
@@ -18,7 +20,13 @@ pub struct Settings {
     /// The database: absent for the SQLite file beside `takehome.toml`, or a `postgres://` URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    /// Where `takehome serve` is reached, for the links printed to candidates and reviewers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
+
+/// Where `takehome serve` listens unless told otherwise.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 
 /// An open workspace.
 pub struct Workspace {
@@ -50,7 +58,8 @@ impl Workspace {
             );
         }
         let text = "# takehome workspace settings.\n\
-                    # database_url = \"postgres://user@host/db\"   # default: the SQLite file takehome.db here\n";
+                    # database_url = \"postgres://user@host/db\"   # default: the SQLite file takehome.db here\n\
+                    # public_url = \"https://grading.example.org\"   # default: http://127.0.0.1:8080\n";
         crate::sandbox::write_atomically(&settings_path, || Ok(text.as_bytes().to_vec()))?;
         Self::open(dir, None).await
     }
@@ -66,14 +75,50 @@ impl Workspace {
             Some(url) => url.to_string(),
             None => Store::sqlite_url(&root.join(DATABASE_FILE)),
         };
-        let store = Store::open(&url).await?;
-        let blobs = Blobs::open(&root.join("blobs"))?;
+        Self::connect(root, settings, &url).await
+    }
+
+    /// A workspace that lives only in a PostgreSQL database (a worker on another machine):
+    /// no `takehome.toml`; blobs are cached and scratch is kept in a folder of the user's
+    /// cache named after the database.
+    pub async fn open_database(url: &str) -> anyhow::Result<Workspace> {
+        if !url.starts_with("postgres") {
+            bail!("without a workspace folder the database must be PostgreSQL, not {url}");
+        }
+        let key = hex::encode(sha2::Sha256::digest(url.as_bytes()));
+        let root = dirs::cache_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("takehome/databases")
+            .join(&key[..16]);
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("cannot create {}", root.display()))?;
+        Self::connect(&root, Settings::default(), url).await
+    }
+
+    async fn connect(root: &Path, settings: Settings, url: &str) -> anyhow::Result<Workspace> {
+        let store = Store::open(url).await?;
+        let blobs = if store.is_sqlite() {
+            Blobs::open(&root.join("blobs"))?
+        } else {
+            Blobs::in_database(&root.join("blobs"), store.pool().clone())?
+        };
         Ok(Workspace {
             root: root.to_path_buf(),
             settings,
             store,
             blobs,
         })
+    }
+
+    /// The base of the links printed for candidates and reviewers: `TAKEHOME_URL`, else
+    /// `public_url` in takehome.toml, else where `serve` listens by default.
+    pub fn public_url(&self) -> String {
+        std::env::var("TAKEHOME_URL")
+            .ok()
+            .or_else(|| self.settings.public_url.clone())
+            .unwrap_or_else(|| DEFAULT_URL.to_string())
+            .trim_end_matches('/')
+            .to_string()
     }
 
     /// Finds the workspace: `explicit`, else `TAKEHOME_WORKSPACE`, else the nearest folder at or

@@ -1,0 +1,293 @@
+//! `takehome serve`, `reviewer`, `assign` and `export`: the grading side from the command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+
+use super::{WorkspaceOptions, usage};
+use crate::issue::{identity, now_ms};
+use crate::queue::{self, Outcome, Until, WorkerConfig};
+use crate::review::{self, overview};
+use crate::sandbox::limits::Bytes;
+use crate::sandbox::{Sandbox, default_cache_dir};
+use crate::store::Workspace;
+use crate::store::queue::JobRow;
+use crate::store::reviews::ReviewerRow;
+
+/// Serve the web application: the candidate portal (brief, bundle, upload, smoke run) and
+/// the reviewers' pages (queue, packet with rubric form, scores revealed after submitting,
+/// line comments, overview, export). Access is by the secret links printed by `takehome
+/// issue` and `takehome reviewer add`. Uploads are evaluated by a worker inside the server
+/// unless --no-worker leaves them to `takehome worker` processes.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    addr: SocketAddr,
+    /// Largest upload accepted (e.g. 64MiB); a larger one is refused with 413.
+    #[arg(long, default_value = "64MiB", value_name = "SIZE")]
+    max_upload: Bytes,
+    /// Evaluations the built-in worker runs at once.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    jobs: usize,
+    /// Run no evaluations here; leave the queue to `takehome worker` processes.
+    #[arg(long)]
+    no_worker: bool,
+    /// Install the Python runner if it is missing.
+    #[arg(long)]
+    install_runners: bool,
+}
+
+pub async fn serve(args: ServeArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
+    let workspace = options.open().await?;
+    let worker = if args.no_worker {
+        None
+    } else {
+        let sandbox = Sandbox::new(Some(default_cache_dir()))?;
+        super::runner::ensure_python(&sandbox, args.install_runners)?;
+        let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(|job, outcome| {
+            if let Outcome::Failed(reason) = outcome {
+                tracing::warn!("{} {} failed: {reason}", job.id, job.submission_id);
+            }
+        });
+        let config = WorkerConfig::new(args.jobs, Until::Forever);
+        Some(tokio::spawn(queue::work(
+            workspace.store.clone(),
+            workspace.blobs.clone(),
+            sandbox,
+            config,
+            report,
+        )))
+    };
+    let app = crate::server::App::new(workspace, args.max_upload.0).await?;
+    let listener = crate::server::listen(args.addr).await.map_err(|e| usage(format!("{e:#}")))?;
+    println!("serving on http://{}", listener.local_addr()?);
+    println!("candidates use the links from `takehome issue`, reviewers those from `takehome reviewer add NAME`; Ctrl-C stops the server");
+    tokio::select! {
+        result = crate::server::serve(app, listener) => result?,
+        Some(result) = async { match worker { Some(w) => Some(w.await), None => None } } => {
+            result??;
+        }
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Add and list reviewers, mark conflicts of interest, and replace lost links.
+#[derive(Args, Debug)]
+pub struct ReviewerArgs {
+    #[command(subcommand)]
+    command: ReviewerCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum ReviewerCommand {
+    /// Add a reviewer and print their secret link (shown once; only its hash is kept).
+    Add {
+        /// The reviewer's name, as other reviewers see it.
+        name: String,
+    },
+    /// List the reviewers with their assigned and submitted reviews.
+    List,
+    /// Mark a reviewer as conflicted with a candidate: `assign` never pairs them.
+    Conflict {
+        /// The reviewer's name.
+        reviewer: String,
+        /// The candidate: pseudonym, name or email.
+        candidate: String,
+    },
+    /// Replace a reviewer's link with a new one (the old one stops working).
+    Relink {
+        /// The reviewer's name.
+        name: String,
+    },
+}
+
+pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
+    let workspace = options.open().await?;
+    let store = &workspace.store;
+    match args.command {
+        ReviewerCommand::Add { name } => {
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                return Err(usage("the reviewer's name must be 1 to 100 printable characters"));
+            }
+            if store.reviewer(&name).await?.is_some() {
+                return Err(usage(format!(
+                    "there is already a reviewer `{name}`: `takehome reviewer relink \"{name}\"` prints a new link"
+                )));
+            }
+            let token = identity::token();
+            store
+                .add_reviewer(&ReviewerRow {
+                    id: format!("R-{}", hex::encode(rand::random::<[u8; 4]>())),
+                    name: name.clone(),
+                    token_hash: identity::token_hash(&token),
+                    added_at: now_ms(),
+                })
+                .await?;
+            println!("added reviewer {name}");
+            println!("link  {}/r/{token}  (shown once: send it to {name})", workspace.public_url());
+        }
+        ReviewerCommand::List => {
+            let assigned = store.review_assignments().await?;
+            let reviews = store.reviews().await?;
+            let reviewers = store.reviewers().await?;
+            if reviewers.is_empty() {
+                println!("no reviewers yet: takehome reviewer add NAME");
+            }
+            for r in reviewers {
+                let n = assigned.iter().filter(|(id, _)| id == &r.id).count();
+                let done = reviews
+                    .iter()
+                    .filter(|v| v.reviewer_id == r.id && v.state == "submitted")
+                    .count();
+                println!("{:<24} {done}/{n} reviews submitted", r.name);
+            }
+        }
+        ReviewerCommand::Conflict { reviewer, candidate } => {
+            let r = find_reviewer(&workspace, &reviewer).await?;
+            let c = store.candidate(&candidate).await?.ok_or_else(|| {
+                usage(format!("no candidate `{candidate}`: see `takehome candidates`"))
+            })?;
+            if store.is_assigned(&r.id, &c.pseudonym).await? {
+                return Err(usage(format!(
+                    "{} is already assigned to review {}; a conflict must be marked before `takehome assign`",
+                    r.name, c.pseudonym
+                )));
+            }
+            store.add_conflict(&r.id, &c.pseudonym).await?;
+            println!("{} will never be assigned {}", r.name, c.pseudonym);
+        }
+        ReviewerCommand::Relink { name } => {
+            let r = find_reviewer(&workspace, &name).await?;
+            let token = identity::token();
+            store
+                .set_reviewer_token(&r.id, &identity::token_hash(&token))
+                .await?;
+            println!("link  {}/r/{token}  (the old link no longer works)", workspace.public_url());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn find_reviewer(workspace: &Workspace, name: &str) -> anyhow::Result<ReviewerRow> {
+    workspace.store.reviewer(name).await?.ok_or_else(|| {
+        usage(format!("no reviewer `{name}`: see `takehome reviewer list`"))
+    })
+}
+
+/// Spread an assignment's submissions over the reviewers: each candidate who handed
+/// something in gets N reviewers, loads stay even, conflicts are never assigned, and
+/// existing assignments are kept (run it again after new submissions arrive).
+#[derive(Args, Debug)]
+pub struct AssignArgs {
+    /// The assignment id.
+    assignment: String,
+    /// Reviewers per candidate.
+    #[arg(long, value_name = "N")]
+    reviewers: usize,
+}
+
+pub async fn assign(args: AssignArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
+    if args.reviewers == 0 {
+        return Err(usage("--reviewers must be at least 1"));
+    }
+    let workspace = options.open().await?;
+    let store = &workspace.store;
+    if store.assignment(&args.assignment).await?.is_none() {
+        return Err(usage(format!(
+            "no assignment `{}`: see `takehome assignment list`",
+            args.assignment
+        )));
+    }
+    let mut candidates = Vec::new();
+    for row in overview::rows(&workspace, &args.assignment, None).await? {
+        if row.submission_id.is_some() {
+            candidates.push(row.pseudonym);
+        }
+    }
+    if candidates.is_empty() {
+        return Err(usage(format!(
+            "no candidate of `{}` has handed anything in yet",
+            args.assignment
+        )));
+    }
+    let reviewers: Vec<(String, String)> = store
+        .reviewers()
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    if reviewers.is_empty() {
+        return Err(usage("no reviewers yet: takehome reviewer add NAME"));
+    }
+    let existing = store.review_assignments().await?;
+    let new = review::spread(
+        &candidates,
+        &reviewers,
+        &store.conflicts().await?,
+        &existing,
+        args.reviewers,
+    )
+    .map_err(usage)?;
+    store.assign_reviews(&new, now_ms()).await?;
+    let name = |id: &str| {
+        reviewers
+            .iter()
+            .find(|(r, _)| r == id)
+            .map_or(id.to_string(), |(_, n)| n.clone())
+    };
+    println!("{} new review assignment(s)", new.len());
+    for pseudonym in &candidates {
+        let who: Vec<String> = existing
+            .iter()
+            .chain(&new)
+            .filter(|(_, p)| p == pseudonym)
+            .map(|(r, _)| name(r))
+            .collect();
+        println!("{pseudonym:<10} {}", who.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Export an assignment's overview (verdict, score, claims, review progress, weighted
+/// total, recommendations, disagreements per candidate) as CSV or JSON.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The assignment id.
+    assignment: String,
+    /// csv or json.
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+pub async fn export(args: ExportArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
+    let workspace = options.open().await?;
+    if workspace.store.assignment(&args.assignment).await?.is_none() {
+        return Err(usage(format!(
+            "no assignment `{}`: see `takehome assignment list`",
+            args.assignment
+        )));
+    }
+    let rows = overview::rows(&workspace, &args.assignment, None).await?;
+    let text = if args.format == "json" {
+        serde_json::to_string_pretty(&rows)? + "\n"
+    } else {
+        overview::csv(&rows)
+    };
+    match args.out {
+        Some(path) => {
+            crate::sandbox::write_atomically(&path, || Ok(text.as_bytes().to_vec()))?;
+            eprintln!("wrote {} rows to {}", rows.len(), path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

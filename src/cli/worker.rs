@@ -1,0 +1,160 @@
+//! `takehome worker` and `takehome status`: the work queue from the command line.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{WorkspaceOptions, usage};
+use crate::issue::{format_time, now_ms};
+use crate::queue::{self, Outcome, Until, WorkerConfig};
+use crate::sandbox::{Sandbox, default_cache_dir};
+use crate::store::queue::JobRow;
+
+/// Claim queued evaluations and run them, several at once, until stopped. Any number of
+/// workers on any number of machines may share one PostgreSQL database (or one SQLite
+/// workspace on one machine). A claimed run is held under a lease the worker renews; if the
+/// worker dies, the lease runs out and another worker runs it again.
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    /// Runs at once [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// How long a claim holds without renewal (renewed every third of it).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    lease: Duration,
+    /// Lost leases after which a run is marked failed instead of claimed again.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    max_attempts: i64,
+    /// Exit once nothing is waiting, instead of waiting for more.
+    #[arg(long)]
+    drain: bool,
+    /// Name shown in `takehome status` [default: HOST:PID].
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Install the Python runner if it is missing.
+    #[arg(long)]
+    install_runners: bool,
+}
+
+pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
+    if args.lease < Duration::from_secs(1) {
+        return Err(usage("--lease must be at least 1s"));
+    }
+    if args.max_attempts < 1 {
+        return Err(usage("--max-attempts must be at least 1"));
+    }
+    let workspace = options.open().await?;
+    let sandbox = Sandbox::new(Some(default_cache_dir()))?;
+    super::runner::ensure_python(&sandbox, args.install_runners)?;
+    let slots = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let until = if args.drain {
+        Until::Drained
+    } else {
+        Until::Forever
+    };
+    let mut config = WorkerConfig::new(slots, until);
+    config.lease = args.lease;
+    config.max_attempts = args.max_attempts;
+    if let Some(name) = args.name {
+        config.name = name;
+    }
+    eprintln!(
+        "worker {} running {} at once (lease {}); Ctrl-C stops it",
+        config.name,
+        config.slots,
+        humantime::format_duration(config.lease)
+    );
+    let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(|job, outcome| {
+        let what = match outcome {
+            Outcome::Recorded { run_id, evaluation } => {
+                format!("recorded {run_id} ({})", evaluation.record.verdict.as_str())
+            }
+            Outcome::Failed(reason) => format!("failed: {reason}"),
+            Outcome::LeaseLost => "lease lost; left to the worker that holds it".into(),
+        };
+        println!("{} {}: {what}", job.id, job.submission_id);
+    });
+    tokio::select! {
+        result = queue::work(workspace.store.clone(), workspace.blobs.clone(), sandbox, config, report) => result?,
+        _ = tokio::signal::ctrl_c() => eprintln!("stopping: runs in progress are claimed again when their leases run out"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Show the work queue: how many runs wait, which run where and since when, which are done
+/// and which failed and why.
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn status(args: StatusArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
+    let workspace = options.open().await?;
+    let jobs = workspace.store.jobs(None).await?;
+    let count = |state: &str| jobs.iter().filter(|j| j.state == state).count();
+    if args.json {
+        let value = serde_json::json!({
+            "waiting": count("waiting"),
+            "running": count("running"),
+            "done": count("done"),
+            "failed": count("failed"),
+            "jobs": jobs,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "waiting {}  running {}  done {}  failed {}",
+        count("waiting"),
+        count("running"),
+        count("done"),
+        count("failed")
+    );
+    let now = now_ms();
+    let running: Vec<&JobRow> = jobs.iter().filter(|j| j.state == "running").collect();
+    if !running.is_empty() {
+        println!("\nrunning:");
+        println!(
+            "  {:<24} {:<12} {:<28} {:<21} lease",
+            "job", "submission", "worker", "since"
+        );
+        for job in running {
+            let lease = job.lease_until.map_or("-".to_string(), |until| {
+                if until >= now {
+                    format!("{}s left", (until - now) / 1000)
+                } else {
+                    "expired: will be claimed again".to_string()
+                }
+            });
+            println!(
+                "  {:<24} {:<12} {:<28} {:<21} {lease}",
+                job.id,
+                job.submission_id,
+                job.worker.as_deref().unwrap_or("-"),
+                job.started_at.map(format_time).unwrap_or_default()
+            );
+        }
+    }
+    let failed: Vec<&JobRow> = jobs.iter().filter(|j| j.state == "failed").collect();
+    if !failed.is_empty() {
+        println!("\nfailed:");
+        for job in failed {
+            println!(
+                "  {:<24} {:<12} after {} attempt(s): {}",
+                job.id,
+                job.submission_id,
+                job.attempts,
+                job.error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,261 @@
+//! Queued evaluations: enqueue submissions, and the worker loop that claims them under a
+//! renewable lease, evaluates each in the sandbox and records its result exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::evaluate::{self, Evaluation};
+use crate::issue::now_ms;
+use crate::sandbox::{ClockMode, Sandbox};
+use crate::store::queue::{JobRow, NewJob};
+use crate::store::{Blobs, Store, SubmissionRow};
+
+/// How a queued evaluation runs; stored with the job as JSON.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobOptions {
+    pub seed: u64,
+    pub real_clock: bool,
+}
+
+impl JobOptions {
+    fn evaluate_options(self) -> evaluate::Options {
+        evaluate::Options {
+            seed: self.seed,
+            clock: if self.real_clock {
+                ClockMode::Real
+            } else {
+                ClockMode::Virtual
+            },
+        }
+    }
+}
+
+/// Uploads jump ahead of bulk evaluations: a candidate is waiting for the smoke result.
+pub const PRIORITY_UPLOAD: i64 = 0;
+pub const PRIORITY_BATCH: i64 = 10;
+
+/// Enqueues an evaluation of each submission as one batch; returns the batch id and jobs.
+pub async fn enqueue(
+    store: &Store,
+    submissions: &[SubmissionRow],
+    options: JobOptions,
+    priority: i64,
+) -> anyhow::Result<(String, Vec<JobRow>)> {
+    let now = now_ms();
+    let batch = format!("{now}-{}", hex::encode(rand::random::<[u8; 4]>()));
+    let jobs: Vec<NewJob> = submissions
+        .iter()
+        .map(|s| NewJob {
+            kind: "evaluate".into(),
+            submission_id: s.id.clone(),
+            options: serde_json::to_string(&options).expect("options serialise"),
+            priority,
+        })
+        .collect();
+    let rows = store.enqueue(&batch, &jobs, now).await?;
+    Ok((batch, rows))
+}
+
+/// When a worker stops.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Until {
+    /// Runs until the process ends.
+    Forever,
+    /// Stops when nothing is waiting.
+    Drained,
+    /// Stops when every job of this batch has been run (by anyone).
+    BatchSettled(String),
+}
+
+/// A worker: `slots` jobs at once under one name.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Names the worker in the queue (`host:pid`); slots add `/n`.
+    pub name: String,
+    pub slots: usize,
+    /// How long a claim holds without renewal; renewed every third of it.
+    pub lease: Duration,
+    /// Lost leases after which a job is failed instead of claimed again.
+    pub max_attempts: i64,
+    /// How often an idle slot looks for work.
+    pub poll: Duration,
+    pub until: Until,
+}
+
+impl WorkerConfig {
+    pub fn new(slots: usize, until: Until) -> WorkerConfig {
+        WorkerConfig {
+            name: default_worker_name(),
+            slots: slots.max(1),
+            lease: Duration::from_secs(30),
+            max_attempts: 3,
+            poll: Duration::from_millis(500),
+            until,
+        }
+    }
+}
+
+/// `host:pid`.
+pub fn default_worker_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// What became of one claimed job.
+pub enum Outcome {
+    Recorded {
+        run_id: String,
+        evaluation: Box<Evaluation>,
+    },
+    Failed(String),
+    /// The lease was lost while running; another worker has the job.
+    LeaseLost,
+}
+
+/// Runs the worker until `config.until`; `report` hears of every job this worker finished.
+pub async fn work(
+    store: Store,
+    blobs: Blobs,
+    sandbox: Sandbox,
+    config: WorkerConfig,
+    report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync>,
+) -> anyhow::Result<()> {
+    let mut slots = tokio::task::JoinSet::new();
+    for slot in 1..=config.slots {
+        let (store, blobs, sandbox, config, report) = (
+            store.clone(),
+            blobs.clone(),
+            sandbox.clone(),
+            config.clone(),
+            report.clone(),
+        );
+        slots.spawn(async move {
+            let name = format!("{}/{slot}", config.name);
+            loop {
+                let batch = match &config.until {
+                    Until::BatchSettled(batch) => Some(batch.as_str()),
+                    _ => None,
+                };
+                let lease_ms = config.lease.as_millis() as i64;
+                let claimed = store
+                    .claim(&name, batch, lease_ms, config.max_attempts, now_ms())
+                    .await?;
+                let Some(job) = claimed else {
+                    if done_waiting(&store, &config.until).await? {
+                        return anyhow::Ok(());
+                    }
+                    tokio::time::sleep(config.poll).await;
+                    continue;
+                };
+                let outcome = run_job(&store, &blobs, &sandbox, &config, &name, &job).await;
+                report(&job, &outcome);
+            }
+        });
+    }
+    while let Some(slot) = slots.join_next().await {
+        slot??;
+    }
+    Ok(())
+}
+
+/// Whether an idle slot may stop.
+async fn done_waiting(store: &Store, until: &Until) -> anyhow::Result<bool> {
+    Ok(match until {
+        Until::Forever => false,
+        Until::Drained => true,
+        // Jobs of the batch still running elsewhere may yet come back (a lost lease).
+        Until::BatchSettled(batch) => store
+            .jobs(Some(batch))
+            .await?
+            .iter()
+            .all(|j| j.state == "done" || j.state == "failed"),
+    })
+}
+
+/// Evaluates one claimed job, renewing its lease meanwhile, and records the result.
+async fn run_job(
+    store: &Store,
+    blobs: &Blobs,
+    sandbox: &Sandbox,
+    config: &WorkerConfig,
+    name: &str,
+    job: &JobRow,
+) -> Outcome {
+    let evaluation = {
+        let running = evaluate_job(store, blobs, sandbox, job);
+        tokio::pin!(running);
+        let mut renew = tokio::time::interval(config.lease / 3);
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                result = &mut running => break result,
+                _ = renew.tick() => {
+                    let until = now_ms() + config.lease.as_millis() as i64;
+                    // A failed renewal is only logged: finish() refuses a lost lease anyway.
+                    if let Err(e) = store.renew(&job.id, name, until).await {
+                        tracing::warn!("renewing the lease of {}: {e:#}", job.id);
+                    }
+                }
+            }
+        }
+    };
+    let recorded = match evaluation {
+        Ok(evaluation) => match serde_json::to_string(&evaluation) {
+            Ok(text) => store
+                .finish(job, name, &text, now_ms())
+                .await
+                .map(|run| match run {
+                    Some(run) => Outcome::Recorded {
+                        run_id: run.id,
+                        evaluation: Box::new(evaluation),
+                    },
+                    None => Outcome::LeaseLost,
+                }),
+            Err(e) => Err(e.into()),
+        },
+        Err(e) => {
+            let reason = format!("{e:#}");
+            store
+                .fail(&job.id, name, &reason, now_ms())
+                .await
+                .map(|held| {
+                    if held {
+                        Outcome::Failed(reason)
+                    } else {
+                        Outcome::LeaseLost
+                    }
+                })
+        }
+    };
+    recorded.unwrap_or_else(|e| Outcome::Failed(format!("recording the result: {e:#}")))
+}
+
+async fn evaluate_job(
+    store: &Store,
+    blobs: &Blobs,
+    sandbox: &Sandbox,
+    job: &JobRow,
+) -> anyhow::Result<Evaluation> {
+    let options: JobOptions = serde_json::from_str(&job.options)?;
+    let submission = store
+        .submission(&job.submission_id)
+        .await?
+        .filter(|s| s.id == job.submission_id)
+        .ok_or_else(|| anyhow::anyhow!("submission {} is gone", job.submission_id))?;
+    let assignment = store.assignment_of(&submission.pseudonym).await?;
+    let (sandbox, blobs) = (sandbox.clone(), blobs.clone());
+    tokio::task::spawn_blocking(move || {
+        evaluate::evaluate(
+            &sandbox,
+            &blobs,
+            &assignment,
+            &submission,
+            options.evaluate_options(),
+        )
+    })
+    .await?
+}

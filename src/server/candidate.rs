@@ -1,0 +1,287 @@
+//! The candidate portal: brief, deadline, bundle, upload, and the smoke run of each upload.
+//! A candidate sees only their own things, and never hidden data or scores.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::multipart::MultipartError;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+
+use super::{App, Failure, Result, auth};
+use crate::packet::render::to_value;
+use crate::assignment::Assignment;
+use crate::evaluate::Evaluation;
+use crate::issue::bundle::StoredFile;
+use crate::issue::{format_time, now_ms};
+use crate::queue::{self, JobOptions};
+use crate::submission::archive::Caps;
+use crate::submission::intake::{self, Outcome, Validation};
+
+/// Lines of stderr a candidate sees of their smoke run.
+const STDERR_LINES: usize = 20;
+
+pub async fn portal(State(app): State<Arc<App>>, Path(token): Path<String>) -> Result<Response> {
+    let candidate = auth::candidate(&app, &token).await?;
+    let store = &app.workspace.store;
+    let row = store.assignment_of(&candidate.pseudonym).await?;
+    let assignment: Assignment = serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?;
+    let files: Vec<StoredFile> = serde_json::from_str(&row.files).map_err(anyhow::Error::from)?;
+    let brief = match files.iter().find(|f| f.path == "brief.md") {
+        Some(file) => crate::packet::markdown::render(&String::from_utf8_lossy(
+            &app.workspace.blobs.get(&file.sha256)?,
+        )),
+        None => String::new(),
+    };
+    let mut submissions = Vec::new();
+    let mut pending = false;
+    for s in store.submissions(Some(&candidate.pseudonym)).await? {
+        let smoke = smoke_view(&app, &s.id, &assignment).await?;
+        pending |= smoke.state == "waiting" || smoke.state == "running";
+        let validation: Validation = serde_json::from_str(&s.validation).unwrap_or_default();
+        submissions.push(context! {
+            seq => s.seq,
+            received => format_time(s.received_at),
+            late => s.late,
+            same_as => s.same_as,
+            warnings => validation.warnings,
+            smoke => to_value(&smoke)?,
+        });
+    }
+    submissions.reverse();
+    let now = now_ms();
+    let page = app.pages.render(
+        "candidate.html",
+        context! {
+            title => row.title,
+            pseudonym => candidate.pseudonym.clone(),
+            due => format_time(candidate.due_at),
+            overdue => now > candidate.due_at,
+            time_left => time_left(candidate.due_at - now),
+            base => format!("/c/{token}"),
+            bundle_name => bundle_name(&row.id, &candidate.pseudonym),
+            max_upload => crate::sandbox::limits::Bytes(app.max_upload).to_string(),
+            csrf => auth::csrf_token(&app, &token),
+            submissions => submissions,
+            brief => brief,
+            refresh => pending.then_some(3),
+        },
+    )?;
+    Ok(page.into_response())
+}
+
+/// What a candidate may see of the run of one upload.
+#[derive(Serialize)]
+struct SmokeView {
+    /// The queue state: `waiting`, `running`, `done`, `failed`, or `not queued`.
+    state: String,
+    started: String,
+    verdict: String,
+    message: String,
+    stderr: String,
+    missing_outputs: Vec<String>,
+}
+
+async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> Result<SmokeView> {
+    let store = &app.workspace.store;
+    let mut view = SmokeView {
+        state: "not queued".into(),
+        started: String::new(),
+        verdict: String::new(),
+        message: String::new(),
+        stderr: String::new(),
+        missing_outputs: Vec::new(),
+    };
+    let Some(job) = store.latest_job(submission_id).await? else {
+        return Ok(view);
+    };
+    view.state = job.state.clone();
+    let Some(run) = (match &job.run_id {
+        Some(id) => store.run(id).await?,
+        None => None,
+    }) else {
+        return Ok(view);
+    };
+    let evaluation: Evaluation =
+        serde_json::from_str(&run.evaluation).map_err(anyhow::Error::from)?;
+    let record = &evaluation.record;
+    let verdict = record.verdict.as_str();
+    view.started = if matches!(verdict, "invalid_module" | "link_error" | "compile_limit") {
+        "did not start".into()
+    } else {
+        "started".into()
+    };
+    view.verdict = verdict.to_string();
+    view.message = record.message.clone();
+    view.stderr = record
+        .stderr
+        .text
+        .lines()
+        .take(STDERR_LINES)
+        .collect::<Vec<_>>()
+        .join("\n");
+    view.missing_outputs = assignment
+        .deliverables
+        .outputs
+        .iter()
+        .filter(|want| !evaluation.outputs.iter().any(|o| &o.path == *want))
+        .cloned()
+        .collect();
+    Ok(view)
+}
+
+fn time_left(ms: i64) -> String {
+    let text = |ms: i64| {
+        let minutes = ms / 60_000;
+        let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+        match (days, hours) {
+            (0, 0) => format!("{minutes} min"),
+            (0, _) => format!("{hours} h {minutes} min"),
+            _ => format!("{days} d {hours} h"),
+        }
+    };
+    if ms >= 0 {
+        format!("{} left", text(ms))
+    } else {
+        format!("closed {} ago", text(-ms))
+    }
+}
+
+fn bundle_name(assignment: &str, pseudonym: &str) -> String {
+    format!("{assignment}-{pseudonym}.zip")
+}
+
+pub async fn bundle(State(app): State<Arc<App>>, Path(token): Path<String>) -> Result<Response> {
+    let candidate = auth::candidate(&app, &token).await?;
+    let row = app.workspace.store.assignment_of(&candidate.pseudonym).await?;
+    let bytes = app.workspace.blobs.get(&candidate.bundle_sha256)?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        bundle_name(&row.id, &candidate.pseudonym)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
+
+/// Takes an upload: checks the CSRF field, streams the file to disk under the size cap,
+/// takes it in, and queues its run. Over the cap: 413, and nothing is kept.
+pub async fn upload(
+    State(app): State<Arc<App>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response> {
+    let candidate = auth::candidate(&app, &token).await?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.max_upload + 64 * 1024) {
+        return Err(Failure::TooLarge(app.max_upload));
+    }
+    let scratch = app.workspace.root.join("tmp");
+    std::fs::create_dir_all(&scratch).map_err(anyhow::Error::from)?;
+    let too_large = |e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Failure::TooLarge(app.max_upload)
+        } else {
+            Failure::BadRequest(format!("The upload was cut off or malformed: {}", e.body_text()))
+        }
+    };
+    let mut form_checked = false;
+    let mut upload: Option<tempfile::NamedTempFile> = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(too_large)? {
+        match field.name() {
+            Some("csrf") => {
+                let given = field.text().await.map_err(too_large)?;
+                auth::check_form(&app, &token, &headers, Some(&given))?;
+                form_checked = true;
+            }
+            Some("archive") if upload.is_none() => {
+                // The form puts the CSRF field first: no byte is written for a forged form.
+                if !form_checked {
+                    return Err(Failure::Forbidden);
+                }
+                let file = tempfile::NamedTempFile::new_in(&scratch).map_err(anyhow::Error::from)?;
+                let mut out = tokio::fs::File::from_std(file.reopen().map_err(anyhow::Error::from)?);
+                let mut written = 0u64;
+                while let Some(chunk) = field.chunk().await.map_err(too_large)? {
+                    written += chunk.len() as u64;
+                    if written > app.max_upload {
+                        return Err(Failure::TooLarge(app.max_upload));
+                    }
+                    out.write_all(&chunk).await.map_err(anyhow::Error::from)?;
+                }
+                out.flush().await.map_err(anyhow::Error::from)?;
+                upload = Some(file);
+            }
+            _ => {}
+        }
+    }
+    if !form_checked {
+        return Err(Failure::Forbidden);
+    }
+    let Some(upload) = upload else {
+        return Err(Failure::BadRequest("Choose a .zip or .tar.gz file to upload.".into()));
+    };
+    let row = app.workspace.store.assignment_of(&candidate.pseudonym).await?;
+    let assignment: Assignment = serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?;
+    let intake = intake::Intake {
+        store: &app.workspace.store,
+        blobs: &app.workspace.blobs,
+        scratch: &scratch,
+        caps: Caps::default(),
+    };
+    let outcome = intake::submit(&intake, &candidate, &assignment, upload.path(), now_ms()).await?;
+    drop(upload);
+    let base = format!("/c/{token}");
+    match outcome {
+        Outcome::Accepted { row, validation } => {
+            queue::enqueue(
+                &app.workspace.store,
+                std::slice::from_ref(&row),
+                JobOptions::default(),
+                queue::PRIORITY_UPLOAD,
+            )
+            .await?;
+            let files = serde_json::from_str::<Vec<serde_json::Value>>(&row.files)
+                .map(|f| f.len())
+                .unwrap_or(0);
+            let page = app.pages.render(
+                "upload.html",
+                context! {
+                    accepted => true, seq => row.seq, files, late => row.late,
+                    sections => validation.sections, warnings => validation.warnings, base,
+                },
+            )?;
+            Ok(page.into_response())
+        }
+        Outcome::Rejected { validation } => {
+            let page = app.pages.render(
+                "upload.html",
+                context! { accepted => false, errors => validation.errors, base },
+            )?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn time_left_reads_naturally() {
+        assert_eq!(super::time_left(90_000), "1 min left");
+        assert_eq!(super::time_left(3 * 86_400_000 + 3_600_000), "3 d 1 h left");
+        assert_eq!(super::time_left(-7_200_000), "closed 2 h 0 min ago");
+    }
+}

@@ -1,0 +1,401 @@
+//! The reviewers' pages: their queue, a packet beside its rubric form, the other reviews
+//! once their own is submitted, line comments, and the assignment overview and export.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+
+use super::{App, Failure, Result, auth};
+use crate::packet::render::to_value;
+use crate::assignment::Assignment;
+use crate::issue::{format_time, now_ms};
+use crate::review::{self, RECOMMENDATIONS, Scores, overview};
+use crate::store::SubmissionRow;
+use crate::store::reviews::{LineCommentRow, ReviewRow, ReviewerRow};
+
+/// Longest comment kept, in characters.
+const COMMENT_MAX: usize = 20_000;
+
+pub async fn queue(State(app): State<Arc<App>>, Path(token): Path<String>) -> Result<Response> {
+    let me = auth::reviewer(&app, &token).await?;
+    let store = &app.workspace.store;
+    let mut items = Vec::new();
+    let mut assignments = std::collections::BTreeSet::new();
+    for (reviewer_id, pseudonym) in store.review_assignments().await? {
+        if reviewer_id != me.id {
+            continue;
+        }
+        let assignment = store.assignment_of(&pseudonym).await?;
+        assignments.insert(assignment.id.clone());
+        let newest = store.submissions(Some(&pseudonym)).await?.pop();
+        let state = match store.review(&me.id, &pseudonym).await? {
+            Some(r) if r.state == "submitted" => "submitted",
+            Some(_) => "draft",
+            None => "not started",
+        };
+        items.push(context! {
+            pseudonym, assignment => assignment.id,
+            submission => newest.map(|s| s.id), state,
+        });
+    }
+    for a in store.assignments().await? {
+        assignments.insert(a.id);
+    }
+    Ok(app
+        .pages
+        .render(
+            "queue.html",
+            context! { reviewer => me.name, items, assignments, base => format!("/r/{token}") },
+        )?
+        .into_response())
+}
+
+/// The candidate's newest submission, if `me` is assigned to review them; else 404.
+async fn assigned(app: &App, me: &ReviewerRow, pseudonym: &str) -> Result<SubmissionRow> {
+    let store = &app.workspace.store;
+    if !store.is_assigned(&me.id, pseudonym).await? {
+        return Err(Failure::NotFound);
+    }
+    store
+        .submissions(Some(pseudonym))
+        .await?
+        .pop()
+        .ok_or_else(|| Failure::BadRequest(format!("{pseudonym} has not handed anything in yet.")))
+}
+
+async fn rubric_of(app: &App, pseudonym: &str) -> Result<Assignment> {
+    let row = app.workspace.store.assignment_of(pseudonym).await?;
+    Ok(serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?)
+}
+
+pub async fn review(
+    State(app): State<Arc<App>>,
+    Path((token, pseudonym)): Path<(String, String)>,
+) -> Result<Response> {
+    let me = auth::reviewer(&app, &token).await?;
+    render_review(&app, &me, &token, &pseudonym, Vec::new()).await
+}
+
+async fn render_review(
+    app: &App,
+    me: &ReviewerRow,
+    token: &str,
+    pseudonym: &str,
+    errors: Vec<String>,
+) -> Result<Response> {
+    let submission = assigned(app, me, pseudonym).await?;
+    let assignment = rubric_of(app, pseudonym).await?;
+    let store = &app.workspace.store;
+    let mine = store.review(&me.id, pseudonym).await?;
+    let submitted = mine.as_ref().is_some_and(|r| r.state == "submitted");
+    let names: HashMap<String, String> = store
+        .reviewers()
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    // Other reviewers' work stays hidden until this reviewer has submitted their own.
+    let (others, disagreements) = if submitted {
+        let all: Vec<ReviewRow> = store
+            .reviews()
+            .await?
+            .into_iter()
+            .filter(|r| r.pseudonym == pseudonym && r.state == "submitted")
+            .collect();
+        let scores: Vec<Scores> = all.iter().map(Scores::of).collect();
+        let views: Vec<minijinja::Value> = all
+            .iter()
+            .zip(&scores)
+            .map(|(row, s)| {
+                Ok(context! {
+                    name => names.get(&row.reviewer_id).cloned().unwrap_or_default(),
+                    levels => to_value(&s.levels)?,
+                    comments => to_value(&s.comments)?,
+                    recommendation => s.recommendation.clone(),
+                    total => s.weighted_total(&assignment.rubric).map(|t| format!("{t:.2}")),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        (views, review::disagreements(&assignment.rubric, &scores))
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let packet = crate::packet::collect(&app.workspace, &submission).await?;
+    let code: BTreeMap<&str, &Vec<String>> = packet
+        .code
+        .iter()
+        .map(|f| (f.path.as_str(), &f.lines))
+        .collect();
+    let comments: Vec<minijinja::Value> = store
+        .line_comments(&submission.id)
+        .await?
+        .into_iter()
+        .filter(|c| submitted || c.reviewer_id == me.id)
+        .map(|c| {
+            let line = code
+                .get(c.path.as_str())
+                .and_then(|lines| lines.get((c.line - 1).max(0) as usize))
+                .cloned();
+            context! {
+                path => c.path, line => c.line, body => c.body, code => line,
+                author => names.get(&c.reviewer_id).cloned().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mine_scores = mine.as_ref().map(Scores::of).unwrap_or_default();
+    let page = app.pages.render(
+        "review.html",
+        context! {
+            wide => true,
+            base => format!("/r/{token}"),
+            pseudonym, submission_id => submission.id,
+            csrf => auth::csrf_token(app, token),
+            rubric => to_value(&assignment.rubric)?,
+            recommendations => RECOMMENDATIONS,
+            mine => to_value(&mine_scores)?,
+            draft => mine.is_some(),
+            updated_at => mine.as_ref().map(|r| format_time(r.updated_at)),
+            submitted,
+            submitted_at => mine.as_ref().and_then(|r| r.submitted_at).map(format_time),
+            others, disagreements, comments, errors,
+            files => code.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
+        },
+    )?;
+    let status = if errors_present(&page.0) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, page).into_response())
+}
+
+fn errors_present(html: &str) -> bool {
+    html.contains("id=\"form-errors\"")
+}
+
+/// Saves the rubric form as a draft, or submits it when every criterion has a level and a
+/// comment and a recommendation is chosen; an incomplete submit is kept as a draft.
+pub async fn save(
+    State(app): State<Arc<App>>,
+    Path((token, pseudonym)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let me = auth::reviewer(&app, &token).await?;
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    auth::check_form(&app, &token, &headers, field("csrf"))?;
+    let submission = assigned(&app, &me, &pseudonym).await?;
+    let assignment = rubric_of(&app, &pseudonym).await?;
+    let scores = parse_scores(&fields, &assignment)?;
+    let store = &app.workspace.store;
+    if store
+        .review(&me.id, &pseudonym)
+        .await?
+        .is_some_and(|r| r.state == "submitted")
+    {
+        return Err(Failure::BadRequest(
+            "You have already submitted this review; a submitted review cannot be changed.".into(),
+        ));
+    }
+    let wants_submit = field("action") == Some("submit");
+    let missing = scores.missing(&assignment.rubric);
+    let submit = wants_submit && missing.is_empty();
+    let now = now_ms();
+    let row = ReviewRow {
+        reviewer_id: me.id.clone(),
+        pseudonym: pseudonym.clone(),
+        submission_id: submission.id.clone(),
+        levels: serde_json::to_string(&scores.levels).map_err(anyhow::Error::from)?,
+        comments: serde_json::to_string(&scores.comments).map_err(anyhow::Error::from)?,
+        recommendation: scores.recommendation.clone(),
+        state: if submit { "submitted" } else { "draft" }.into(),
+        updated_at: now,
+        submitted_at: submit.then_some(now),
+    };
+    store.save_review(&row).await?;
+    if wants_submit && !submit {
+        return render_review(&app, &me, &token, &pseudonym, missing).await;
+    }
+    Ok(Redirect::to(&format!("/r/{token}/review/{pseudonym}")).into_response())
+}
+
+/// The rubric fields of a form; a level outside 1..=4, an unknown criterion or
+/// recommendation, or an over-long comment is a 400.
+fn parse_scores(fields: &[(String, String)], assignment: &Assignment) -> Result<Scores> {
+    let mut scores = Scores::default();
+    let known = |id: &str| assignment.rubric.iter().any(|c| c.id == id);
+    for (name, value) in fields {
+        if let Some(id) = name.strip_prefix("level.") {
+            let level = value.parse::<u8>().ok().filter(|l| (1..=4).contains(l));
+            match level {
+                Some(level) if known(id) => {
+                    scores.levels.insert(id.to_string(), level);
+                }
+                _ => {
+                    return Err(Failure::BadRequest(format!(
+                        "`{name}` = `{value}` is not a level 1 to 4 of a criterion of this rubric."
+                    )));
+                }
+            }
+        } else if let Some(id) = name.strip_prefix("comment.") {
+            if !known(id) || value.chars().count() > COMMENT_MAX {
+                return Err(Failure::BadRequest(format!(
+                    "`{name}` is not a criterion of this rubric, or its comment is over {COMMENT_MAX} characters."
+                )));
+            }
+            if !value.trim().is_empty() {
+                scores.comments.insert(id.to_string(), value.clone());
+            }
+        } else if name == "recommendation" {
+            if !RECOMMENDATIONS.contains(&value.as_str()) {
+                return Err(Failure::BadRequest(format!(
+                    "`{value}` is not a recommendation: choose one of {}.",
+                    RECOMMENDATIONS.join(", ")
+                )));
+            }
+            scores.recommendation = Some(value.clone());
+        }
+    }
+    Ok(scores)
+}
+
+/// The packet, in a sandboxed frame: no script and a unique origin even if a sanitiser
+/// ever let something through.
+pub async fn packet(
+    State(app): State<Arc<App>>,
+    Path((token, pseudonym)): Path<(String, String)>,
+) -> Result<Response> {
+    let me = auth::reviewer(&app, &token).await?;
+    let submission = assigned(&app, &me, &pseudonym).await?;
+    let packet = crate::packet::collect(&app.workspace, &submission).await?;
+    let html = crate::packet::render::packet(&packet)?;
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'",
+        ),
+    );
+    Ok(response)
+}
+
+/// Adds a comment on one line of one of the candidate's code files.
+pub async fn comment(
+    State(app): State<Arc<App>>,
+    Path((token, pseudonym)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let me = auth::reviewer(&app, &token).await?;
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    auth::check_form(&app, &token, &headers, field("csrf"))?;
+    let submission = assigned(&app, &me, &pseudonym).await?;
+    let packet = crate::packet::collect(&app.workspace, &submission).await?;
+    let path = field("path").unwrap_or_default();
+    let Some(file) = packet.code.iter().find(|f| f.path == path) else {
+        return Err(Failure::BadRequest(format!("`{path}` is not a code file of this submission.")));
+    };
+    let line = field("line").and_then(|l| l.trim().parse::<i64>().ok());
+    let Some(line) = line.filter(|&l| l >= 1 && l as usize <= file.lines.len()) else {
+        return Err(Failure::BadRequest(format!(
+            "The line must be a number from 1 to {} (the length of {path}).",
+            file.lines.len()
+        )));
+    };
+    let body = field("body").unwrap_or_default().trim();
+    if body.is_empty() || body.chars().count() > COMMENT_MAX {
+        return Err(Failure::BadRequest(format!(
+            "Write a comment of 1 to {COMMENT_MAX} characters."
+        )));
+    }
+    app.workspace
+        .store
+        .add_line_comment(&LineCommentRow {
+            id: hex::encode(rand::random::<[u8; 8]>()),
+            reviewer_id: me.id.clone(),
+            submission_id: submission.id.clone(),
+            path: path.to_string(),
+            line,
+            body: body.to_string(),
+            created_at: now_ms(),
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/r/{token}/review/{pseudonym}")).into_response())
+}
+
+async fn overview_rows(app: &App, me: &ReviewerRow, assignment: &str) -> Result<Vec<overview::OverviewRow>> {
+    if app.workspace.store.assignment(assignment).await?.is_none() {
+        return Err(Failure::NotFound);
+    }
+    Ok(overview::rows(&app.workspace, assignment, Some(&me.id)).await?)
+}
+
+pub async fn overview(
+    State(app): State<Arc<App>>,
+    Path((token, assignment)): Path<(String, String)>,
+) -> Result<Response> {
+    let me = auth::reviewer(&app, &token).await?;
+    let rows = overview_rows(&app, &me, &assignment).await?;
+    let scores: Vec<f64> = rows.iter().filter_map(|r| r.score).collect();
+    let bins = overview::histogram(&scores, 10);
+    let tallest = bins.iter().map(|b| b.2).max().unwrap_or(1).max(1);
+    let bars: Vec<minijinja::Value> = bins
+        .iter()
+        .enumerate()
+        .map(|(i, (low, high, count))| {
+            let h = 110 * count / tallest;
+            context! {
+                x => 10 + i * 44, w => 40, y => 120 - h, h, count,
+                low => format!("{low:.2}"), label => format!("{low:.3} to {high:.3}"),
+            }
+        })
+        .collect();
+    Ok(app
+        .pages
+        .render(
+            "overview.html",
+            context! {
+                assignment, rows => to_value(&rows)?, bars, chart_width => 10 + bins.len() * 44,
+                base => format!("/r/{token}"),
+            },
+        )?
+        .into_response())
+}
+
+pub async fn export(
+    State(app): State<Arc<App>>,
+    Path((token, file)): Path<(String, String)>,
+) -> Result<Response> {
+    let me = auth::reviewer(&app, &token).await?;
+    let (assignment, csv) = match (file.strip_suffix(".csv"), file.strip_suffix(".json")) {
+        (Some(a), _) => (a, true),
+        (_, Some(a)) => (a, false),
+        _ => return Err(Failure::NotFound),
+    };
+    let rows = overview_rows(&app, &me, assignment).await?;
+    let (body, content_type) = if csv {
+        (overview::csv(&rows), "text/csv; charset=utf-8")
+    } else {
+        (
+            serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)?,
+            "application/json",
+        )
+    };
+    let disposition = format!("attachment; filename=\"{file}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
