@@ -56,8 +56,13 @@ pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::
         seed: args.seed,
         real_clock: args.real_clock,
     };
-    let (batch, jobs) =
-        queue::enqueue(&workspace.store, &targets, job_options, queue::PRIORITY_BATCH).await?;
+    let (batch, jobs) = queue::enqueue(
+        &workspace.store,
+        &targets,
+        job_options,
+        queue::PRIORITY_BATCH,
+    )
+    .await?;
     if args.no_wait {
         println!(
             "queued {} evaluation(s) as batch {batch}: `takehome worker` runs them, `takehome status` shows the queue",

@@ -52,11 +52,14 @@ impl WorkspaceOptions {
         match crate::store::Workspace::locate(self.workspace.as_deref(), &here) {
             Ok(root) => crate::store::Workspace::open(&root, self.db.as_deref()).await,
             // A worker elsewhere needs only the database.
-            Err(_) if self.workspace.is_none()
-                && self.db.as_deref().is_some_and(|url| url.starts_with("postgres")) =>
+            Err(_)
+                if self.workspace.is_none()
+                    && self
+                        .db
+                        .as_deref()
+                        .is_some_and(|url| url.starts_with("postgres")) =>
             {
-                crate::store::Workspace::open_database(self.db.as_deref().unwrap_or_default())
-                    .await
+                crate::store::Workspace::open_database(self.db.as_deref().unwrap_or_default()).await
             }
             Err(e) => Err(usage(e.to_string())),
         }

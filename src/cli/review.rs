@@ -63,9 +63,13 @@ pub async fn serve(args: ServeArgs, options: &WorkspaceOptions) -> anyhow::Resul
         )))
     };
     let app = crate::server::App::new(workspace, args.max_upload.0).await?;
-    let listener = crate::server::listen(args.addr).await.map_err(|e| usage(format!("{e:#}")))?;
+    let listener = crate::server::listen(args.addr)
+        .await
+        .map_err(|e| usage(format!("{e:#}")))?;
     println!("serving on http://{}", listener.local_addr()?);
-    println!("candidates use the links from `takehome issue`, reviewers those from `takehome reviewer add NAME`; Ctrl-C stops the server");
+    println!(
+        "candidates use the links from `takehome issue`, reviewers those from `takehome reviewer add NAME`; Ctrl-C stops the server"
+    );
     tokio::select! {
         result = crate::server::serve(app, listener) => result?,
         Some(result) = async { match worker { Some(w) => Some(w.await), None => None } } => {
@@ -113,7 +117,9 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
         ReviewerCommand::Add { name } => {
             let name = name.trim().to_string();
             if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-                return Err(usage("the reviewer's name must be 1 to 100 printable characters"));
+                return Err(usage(
+                    "the reviewer's name must be 1 to 100 printable characters",
+                ));
             }
             if store.reviewer(&name).await?.is_some() {
                 return Err(usage(format!(
@@ -130,7 +136,10 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
                 })
                 .await?;
             println!("added reviewer {name}");
-            println!("link  {}/r/{token}  (shown once: send it to {name})", workspace.public_url());
+            println!(
+                "link  {}/r/{token}  (shown once: send it to {name})",
+                workspace.public_url()
+            );
         }
         ReviewerCommand::List => {
             let assigned = store.review_assignments().await?;
@@ -148,10 +157,15 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
                 println!("{:<24} {done}/{n} reviews submitted", r.name);
             }
         }
-        ReviewerCommand::Conflict { reviewer, candidate } => {
+        ReviewerCommand::Conflict {
+            reviewer,
+            candidate,
+        } => {
             let r = find_reviewer(&workspace, &reviewer).await?;
             let c = store.candidate(&candidate).await?.ok_or_else(|| {
-                usage(format!("no candidate `{candidate}`: see `takehome candidates`"))
+                usage(format!(
+                    "no candidate `{candidate}`: see `takehome candidates`"
+                ))
             })?;
             if store.is_assigned(&r.id, &c.pseudonym).await? {
                 return Err(usage(format!(
@@ -168,7 +182,10 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
             store
                 .set_reviewer_token(&r.id, &identity::token_hash(&token))
                 .await?;
-            println!("link  {}/r/{token}  (the old link no longer works)", workspace.public_url());
+            println!(
+                "link  {}/r/{token}  (the old link no longer works)",
+                workspace.public_url()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -176,7 +193,9 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
 
 async fn find_reviewer(workspace: &Workspace, name: &str) -> anyhow::Result<ReviewerRow> {
     workspace.store.reviewer(name).await?.ok_or_else(|| {
-        usage(format!("no reviewer `{name}`: see `takehome reviewer list`"))
+        usage(format!(
+            "no reviewer `{name}`: see `takehome reviewer list`"
+        ))
     })
 }
 
@@ -270,7 +289,12 @@ pub struct ExportArgs {
 
 pub async fn export(args: ExportArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
     let workspace = options.open().await?;
-    if workspace.store.assignment(&args.assignment).await?.is_none() {
+    if workspace
+        .store
+        .assignment(&args.assignment)
+        .await?
+        .is_none()
+    {
         return Err(usage(format!(
             "no assignment `{}`: see `takehome assignment list`",
             args.assignment

@@ -119,10 +119,14 @@ pub fn spread(
                     !conflicted.contains(&(id.as_str(), pseudonym.as_str()))
                         && !assigned.contains(&(id.clone(), pseudonym.clone()))
                 })
-                .min_by(|(a, an), (b, bn)| load[a.as_str()].cmp(&load[b.as_str()]).then(an.cmp(bn)));
+                .min_by(|(a, an), (b, bn)| {
+                    load[a.as_str()].cmp(&load[b.as_str()]).then(an.cmp(bn))
+                });
             match pick {
                 Some((id, _)) => {
-                    *load.get_mut(id.as_str()).expect("every reviewer has a load") += 1;
+                    *load
+                        .get_mut(id.as_str())
+                        .expect("every reviewer has a load") += 1;
                     assigned.insert((id.clone(), pseudonym.clone()));
                     new.push((id.clone(), pseudonym.clone()));
                 }
@@ -171,7 +175,12 @@ mod tests {
         assert_eq!(scores.weighted_total(&rubric), None);
         scores.levels.insert("b".into(), 2);
         assert_eq!(scores.weighted_total(&rubric), Some(2.5));
-        assert_eq!(scores.missing(&rubric).len(), 3, "{:?}", scores.missing(&rubric));
+        assert_eq!(
+            scores.missing(&rubric).len(),
+            3,
+            "{:?}",
+            scores.missing(&rubric)
+        );
     }
 
     #[test]
@@ -202,7 +211,11 @@ mod tests {
             assert_eq!(new.iter().filter(|(r, _)| r == id).count(), 4, "{id}");
         }
         // Topping up keeps what exists and adds nothing when already covered.
-        assert!(spread(&candidates, &reviewers, &conflicts, &new, 2).unwrap().is_empty());
+        assert!(
+            spread(&candidates, &reviewers, &conflicts, &new, 2)
+                .unwrap()
+                .is_empty()
+        );
         let error = spread(&candidates, &reviewers, &conflicts, &[], 3).unwrap_err();
         assert!(error.contains("C-1, C-2"), "{error}");
     }

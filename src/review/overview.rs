@@ -84,7 +84,9 @@ pub async fn rows(
             pseudonym: p.clone(),
             submission_id: newest.as_ref().map(|s| s.id.clone()),
             late: newest.as_ref().is_some_and(|s| s.late),
-            verdict: evaluation.as_ref().map(|e| e.record.verdict.as_str().to_string()),
+            verdict: evaluation
+                .as_ref()
+                .map(|e| e.record.verdict.as_str().to_string()),
             metric: evaluation.as_ref().map(|e| e.score.metric.clone()),
             score: evaluation.as_ref().and_then(|e| e.score.value),
             claims: evaluation
@@ -135,7 +137,9 @@ pub fn csv(rows: &[OverviewRow]) -> String {
             r.claims.join("; "),
             r.reviews_submitted.to_string(),
             r.reviews_assigned.to_string(),
-            r.weighted_total.map(|v| format!("{v:.3}")).unwrap_or_default(),
+            r.weighted_total
+                .map(|v| format!("{v:.3}"))
+                .unwrap_or_default(),
             r.recommendations.join("; "),
             r.disagreements.join("; "),
         ];
@@ -170,7 +174,11 @@ pub fn histogram(scores: &[f64], bins: usize) -> Vec<(f64, f64, usize)> {
     ) else {
         return Vec::new();
     };
-    let width = if hi > lo { (hi - lo) / bins as f64 } else { 1.0 };
+    let width = if hi > lo {
+        (hi - lo) / bins as f64
+    } else {
+        1.0
+    };
     let mut counts = vec![0; bins];
     for v in finite {
         let i = (((v - lo) / width) as usize).min(bins - 1);

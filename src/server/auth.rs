@@ -34,7 +34,10 @@ pub async fn reviewer(app: &App, token: &str) -> Result<ReviewerRow> {
 
 /// Tokens are 64 lowercase hex characters; anything else is not looked up.
 fn plausible(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    token.len() == 64
+        && token
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The CSRF token of the forms shown to the holder of `token`: bound to that link and to

@@ -13,11 +13,11 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
 use super::{App, Failure, Result, auth};
-use crate::packet::render::to_value;
 use crate::assignment::Assignment;
 use crate::evaluate::Evaluation;
 use crate::issue::bundle::StoredFile;
 use crate::issue::{format_time, now_ms};
+use crate::packet::render::to_value;
 use crate::queue::{self, JobOptions};
 use crate::submission::archive::Caps;
 use crate::submission::intake::{self, Outcome, Validation};
@@ -29,7 +29,8 @@ pub async fn portal(State(app): State<Arc<App>>, Path(token): Path<String>) -> R
     let candidate = auth::candidate(&app, &token).await?;
     let store = &app.workspace.store;
     let row = store.assignment_of(&candidate.pseudonym).await?;
-    let assignment: Assignment = serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?;
+    let assignment: Assignment =
+        serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?;
     let files: Vec<StoredFile> = serde_json::from_str(&row.files).map_err(anyhow::Error::from)?;
     let brief = match files.iter().find(|f| f.path == "brief.md") {
         Some(file) => crate::packet::markdown::render(&String::from_utf8_lossy(
@@ -157,7 +158,11 @@ fn bundle_name(assignment: &str, pseudonym: &str) -> String {
 
 pub async fn bundle(State(app): State<Arc<App>>, Path(token): Path<String>) -> Result<Response> {
     let candidate = auth::candidate(&app, &token).await?;
-    let row = app.workspace.store.assignment_of(&candidate.pseudonym).await?;
+    let row = app
+        .workspace
+        .store
+        .assignment_of(&candidate.pseudonym)
+        .await?;
     let bytes = app.workspace.blobs.get(&candidate.bundle_sha256)?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
@@ -195,7 +200,10 @@ pub async fn upload(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Failure::TooLarge(app.max_upload)
         } else {
-            Failure::BadRequest(format!("The upload was cut off or malformed: {}", e.body_text()))
+            Failure::BadRequest(format!(
+                "The upload was cut off or malformed: {}",
+                e.body_text()
+            ))
         }
     };
     let mut form_checked = false;
@@ -212,8 +220,10 @@ pub async fn upload(
                 if !form_checked {
                     return Err(Failure::Forbidden);
                 }
-                let file = tempfile::NamedTempFile::new_in(&scratch).map_err(anyhow::Error::from)?;
-                let mut out = tokio::fs::File::from_std(file.reopen().map_err(anyhow::Error::from)?);
+                let file =
+                    tempfile::NamedTempFile::new_in(&scratch).map_err(anyhow::Error::from)?;
+                let mut out =
+                    tokio::fs::File::from_std(file.reopen().map_err(anyhow::Error::from)?);
                 let mut written = 0u64;
                 while let Some(chunk) = field.chunk().await.map_err(too_large)? {
                     written += chunk.len() as u64;
@@ -232,10 +242,17 @@ pub async fn upload(
         return Err(Failure::Forbidden);
     }
     let Some(upload) = upload else {
-        return Err(Failure::BadRequest("Choose a .zip or .tar.gz file to upload.".into()));
+        return Err(Failure::BadRequest(
+            "Choose a .zip or .tar.gz file to upload.".into(),
+        ));
     };
-    let row = app.workspace.store.assignment_of(&candidate.pseudonym).await?;
-    let assignment: Assignment = serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?;
+    let row = app
+        .workspace
+        .store
+        .assignment_of(&candidate.pseudonym)
+        .await?;
+    let assignment: Assignment =
+        serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?;
     let intake = intake::Intake {
         store: &app.workspace.store,
         blobs: &app.workspace.blobs,

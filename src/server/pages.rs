@@ -41,10 +41,7 @@ pub fn render_message(heading: &str, message: &str) -> anyhow::Result<String> {
     }
     PAGES.with(|pages| {
         Ok(pages
-            .render(
-                "message.html",
-                minijinja::context! { heading, message },
-            )?
+            .render("message.html", minijinja::context! { heading, message })?
             .0)
     })
 }

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::{App, Failure, Result, auth};
-use crate::packet::render::to_value;
 use crate::assignment::Assignment;
 use crate::issue::{format_time, now_ms};
+use crate::packet::render::to_value;
 use crate::review::{self, RECOMMENDATIONS, Scores, overview};
 use crate::store::SubmissionRow;
 use crate::store::reviews::{LineCommentRow, ReviewRow, ReviewerRow};
@@ -186,7 +186,12 @@ pub async fn save(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
-    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     auth::check_form(&app, &token, &headers, field("csrf"))?;
     let submission = assigned(&app, &me, &pseudonym).await?;
     let assignment = rubric_of(&app, &pseudonym).await?;
@@ -273,11 +278,7 @@ pub async fn packet(
     let submission = assigned(&app, &me, &pseudonym).await?;
     let packet = crate::packet::collect(&app.workspace, &submission).await?;
     let html = crate::packet::render::packet(&packet)?;
-    let mut response = (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response();
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -295,13 +296,20 @@ pub async fn comment(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
-    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     auth::check_form(&app, &token, &headers, field("csrf"))?;
     let submission = assigned(&app, &me, &pseudonym).await?;
     let packet = crate::packet::collect(&app.workspace, &submission).await?;
     let path = field("path").unwrap_or_default();
     let Some(file) = packet.code.iter().find(|f| f.path == path) else {
-        return Err(Failure::BadRequest(format!("`{path}` is not a code file of this submission.")));
+        return Err(Failure::BadRequest(format!(
+            "`{path}` is not a code file of this submission."
+        )));
     };
     let line = field("line").and_then(|l| l.trim().parse::<i64>().ok());
     let Some(line) = line.filter(|&l| l >= 1 && l as usize <= file.lines.len()) else {
@@ -331,7 +339,11 @@ pub async fn comment(
     Ok(Redirect::to(&format!("/r/{token}/review/{pseudonym}")).into_response())
 }
 
-async fn overview_rows(app: &App, me: &ReviewerRow, assignment: &str) -> Result<Vec<overview::OverviewRow>> {
+async fn overview_rows(
+    app: &App,
+    me: &ReviewerRow,
+    assignment: &str,
+) -> Result<Vec<overview::OverviewRow>> {
     if app.workspace.store.assignment(assignment).await?.is_none() {
         return Err(Failure::NotFound);
     }

@@ -322,7 +322,10 @@ impl Store {
     }
 
     /// The candidate whose secret token hashes to `token_hash`.
-    pub async fn candidate_by_token(&self, token_hash: &str) -> anyhow::Result<Option<CandidateRow>> {
+    pub async fn candidate_by_token(
+        &self,
+        token_hash: &str,
+    ) -> anyhow::Result<Option<CandidateRow>> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "{CANDIDATE_SELECT} WHERE token_hash = $1"
         )))

@@ -118,7 +118,11 @@ impl Store {
         } else {
             "FOR UPDATE SKIP LOCKED"
         };
-        let only_batch = if batch.is_some() { "AND batch = $4" } else { "" };
+        let only_batch = if batch.is_some() {
+            "AND batch = $4"
+        } else {
+            ""
+        };
         let sql = format!(
             "UPDATE jobs SET state = 'running', worker = $1, lease_until = $2, attempts = attempts + 1, started_at = $3 \
              WHERE id = (SELECT id FROM jobs WHERE (state = 'waiting' OR (state = 'running' AND lease_until < $3)) {only_batch} \
@@ -160,13 +164,12 @@ impl Store {
         now: i64,
     ) -> anyhow::Result<Option<RunRow>> {
         let mut tx = self.write().await?;
-        let held = sqlx::query(
-            "SELECT id FROM jobs WHERE id = $1 AND worker = $2 AND state = 'running'",
-        )
-        .bind(&job.id)
-        .bind(worker)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let held =
+            sqlx::query("SELECT id FROM jobs WHERE id = $1 AND worker = $2 AND state = 'running'")
+                .bind(&job.id)
+                .bind(worker)
+                .fetch_optional(&mut *tx)
+                .await?;
         if held.is_none() {
             return Ok(None);
         }
@@ -250,9 +253,10 @@ impl Store {
 
     /// How many jobs are in each state.
     pub async fn queue_counts(&self) -> anyhow::Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
+                .fetch_all(self.pool())
+                .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
             .collect()

@@ -48,13 +48,15 @@ const REVIEW_COLUMNS: &str = "reviewer_id, pseudonym, submission_id, levels, com
 
 impl Store {
     pub async fn add_reviewer(&self, row: &ReviewerRow) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO reviewers (id, name, token_hash, added_at) VALUES ($1, $2, $3, $4)")
-            .bind(&row.id)
-            .bind(&row.name)
-            .bind(&row.token_hash)
-            .bind(row.added_at)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "INSERT INTO reviewers (id, name, token_hash, added_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(&row.token_hash)
+        .bind(row.added_at)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -176,7 +178,11 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn review(&self, reviewer_id: &str, pseudonym: &str) -> anyhow::Result<Option<ReviewRow>> {
+    pub async fn review(
+        &self,
+        reviewer_id: &str,
+        pseudonym: &str,
+    ) -> anyhow::Result<Option<ReviewRow>> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {REVIEW_COLUMNS} FROM reviews WHERE reviewer_id = $1 AND pseudonym = $2"
         )))
@@ -239,7 +245,11 @@ impl Store {
 
     /// A setting, created with `make()` the first time it is asked for (by whichever
     /// process asks first; every process then reads the same value).
-    pub async fn setting_or(&self, name: &str, make: impl FnOnce() -> String) -> anyhow::Result<String> {
+    pub async fn setting_or(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> String,
+    ) -> anyhow::Result<String> {
         sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(name)
             .bind(make())
