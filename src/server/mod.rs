@@ -82,7 +82,8 @@ async fn security_headers(mut response: Response) -> Response {
     };
     set(headers, header::CONTENT_SECURITY_POLICY, CSP);
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
+    // Not no-referrer: browsers then send `Origin: null` on the app's own forms.
+    set(headers, header::REFERRER_POLICY, "same-origin");
     set(headers, header::X_FRAME_OPTIONS, "SAMEORIGIN");
     // Pages carry secret links and private scores: never kept by caches.
     set(headers, header::CACHE_CONTROL, "no-store");

@@ -22,6 +22,10 @@ pub struct Pages {
 impl Pages {
     pub fn new() -> Pages {
         let mut env = Environment::new();
+        // `{{ x|fixed(2) }}`: a number with exactly that many decimals.
+        env.add_filter("fixed", |value: f64, digits: usize| {
+            format!("{value:.digits$}")
+        });
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

@@ -8,9 +8,10 @@
 //!   wasi-libc, once per source content, into `target/test-guests/`.
 //! - [`cli`], [`cli_ok`], [`repo`] and [`issued_pseudonym`] drive workspace commands.
 //! - [`copy_tree`] copies a folder of plain files (an example assignment, a submission).
-//! - [`web`] drives `takehome serve` over real HTTP.
+//! - [`web`] drives `takehome serve` over real HTTP; [`browser`] drives headless Chromium.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod web;
 
 use std::collections::BTreeMap;
