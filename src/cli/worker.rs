@@ -27,7 +27,8 @@ pub struct WorkerArgs {
     /// Lost leases after which a run is marked failed instead of claimed again.
     #[arg(long, default_value_t = 3, value_name = "N")]
     max_attempts: i64,
-    /// Exit once nothing is waiting, instead of waiting for more.
+    /// Exit once the queue is empty (nothing waiting, nothing running anywhere) instead of
+    /// waiting for more.
     #[arg(long)]
     drain: bool,
     /// Name shown in `takehome status` [default: HOST:PID].

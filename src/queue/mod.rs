@@ -63,7 +63,8 @@ pub async fn enqueue(
 pub enum Until {
     /// Runs until the process ends.
     Forever,
-    /// Stops when nothing is waiting.
+    /// Stops when nothing is waiting or running anywhere (a running job whose worker dies
+    /// comes back once its lease runs out).
     Drained,
     /// Stops when every job of this batch has been run (by anyone).
     BatchSettled(String),
@@ -166,7 +167,11 @@ pub async fn work(
 async fn done_waiting(store: &Store, until: &Until) -> anyhow::Result<bool> {
     Ok(match until {
         Until::Forever => false,
-        Until::Drained => true,
+        Until::Drained => store
+            .queue_counts()
+            .await?
+            .iter()
+            .all(|(state, n)| *n == 0 || (state != "waiting" && state != "running")),
         // Jobs of the batch still running elsewhere may yet come back (a lost lease).
         Until::BatchSettled(batch) => store
             .jobs(Some(batch))

@@ -11,6 +11,7 @@
 //! - [`web`] drives `takehome serve` over real HTTP; [`browser`] drives headless Chromium.
 #![allow(dead_code)]
 
+pub mod backend;
 pub mod browser;
 pub mod web;
 
