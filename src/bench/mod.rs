@@ -2,9 +2,11 @@
 //! A benchmark reports; it never fails because a number is slow.
 
 mod python;
+mod queue;
 mod sandbox;
 
 pub use python::python;
+pub use queue::queue;
 pub use sandbox::sandbox;
 
 use std::time::Duration;

@@ -75,7 +75,27 @@ pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let bar = ProgressBar::new(jobs.len() as u64);
+    let results = work_through(&workspace, &targets, &batch, jobs.len(), sandbox, slots).await?;
+    print_results(&results, args.json)?;
+    Ok(if results.iter().all(|(_, r)| r.is_ok()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Works through the evaluation batch `batch` (of `count` jobs for `targets`) with `slots`
+/// runs at once and a progress bar (any running `takehome worker` helps); returns each
+/// target's evaluation or why there is none, in the order of `targets`.
+pub(super) async fn work_through(
+    workspace: &crate::store::Workspace,
+    targets: &[SubmissionRow],
+    batch: &str,
+    count: usize,
+    sandbox: Sandbox,
+    slots: usize,
+) -> anyhow::Result<Vec<(SubmissionRow, anyhow::Result<Evaluation>)>> {
+    let bar = ProgressBar::new(count as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} evaluated [{elapsed}] {msg}")
             .expect("static template"),
@@ -85,8 +105,7 @@ pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::
         report_bar.inc(1);
         report_bar.set_message(job.submission_id.clone());
     });
-    // This command works through its own batch; any `takehome worker` may help.
-    let config = WorkerConfig::new(slots, Until::BatchSettled(batch.clone()));
+    let config = WorkerConfig::new(slots, Until::BatchSettled(batch.to_string()));
     queue::work(
         workspace.store.clone(),
         workspace.blobs.clone(),
@@ -97,7 +116,7 @@ pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::
     .await?;
     bar.finish_and_clear();
     let mut results: Vec<(SubmissionRow, anyhow::Result<Evaluation>)> = Vec::new();
-    for job in workspace.store.jobs(Some(&batch)).await? {
+    for job in workspace.store.jobs(Some(batch)).await? {
         let submission = targets
             .iter()
             .find(|s| s.id == job.submission_id)
@@ -113,12 +132,7 @@ pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::
         };
         results.push((submission, result));
     }
-    print_results(&results, args.json)?;
-    Ok(if results.iter().all(|(_, r)| r.is_ok()) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(results)
 }
 
 fn print_results(

@@ -1,6 +1,7 @@
 //! The command line: parses arguments and calls the stages. Owns no logic of its own.
 
 mod bench;
+mod demo;
 mod evaluate;
 mod packet;
 mod rerun;
@@ -68,6 +69,7 @@ impl WorkspaceOptions {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    Demo(demo::DemoArgs),
     Run(run::RunArgs),
     Runner(runner::RunnerArgs),
     Bench(bench::BenchArgs),
@@ -108,6 +110,7 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => block_on(demo::execute(args, &cli.workspace)),
         Command::Run(args) => run::execute(args),
         Command::Runner(args) => runner::execute(args),
         Command::Bench(args) => bench::execute(args),

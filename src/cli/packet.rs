@@ -25,10 +25,21 @@ pub async fn execute(args: PacketArgs, options: &WorkspaceOptions) -> anyhow::Re
     let workspace = options.open().await?;
     let targets = args.selection.resolve(&workspace).await?;
     let out = args.out.unwrap_or_else(|| workspace.root.join("packets"));
-    std::fs::create_dir_all(&out)?;
+    write(&workspace, &targets, &out, args.selection.all).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the packets of `targets` into `out`, with the index pages when `index`.
+pub(super) async fn write(
+    workspace: &crate::store::Workspace,
+    targets: &[crate::store::SubmissionRow],
+    out: &std::path::Path,
+    index: bool,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)?;
     let mut rows = Vec::new();
-    for submission in &targets {
-        let packet = packet::collect(&workspace, submission).await?;
+    for submission in targets {
+        let packet = packet::collect(workspace, submission).await?;
         let stem = format!("{}-{}", submission.pseudonym, submission.seq);
         let html = render::packet(&packet)?;
         std::fs::write(out.join(format!("{stem}.html")), html)?;
@@ -60,11 +71,11 @@ pub async fn execute(args: PacketArgs, options: &WorkspaceOptions) -> anyhow::Re
                 .unwrap_or_default(),
         });
     }
-    if args.selection.all {
+    if index {
         for (file, html) in render::index("all submissions", &rows)? {
             std::fs::write(out.join(file), html)?;
         }
         println!("index: {}", out.join("index.html").display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

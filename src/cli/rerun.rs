@@ -28,39 +28,7 @@ pub async fn execute(args: RerunArgs, options: &WorkspaceOptions) -> anyhow::Res
     super::runner::ensure_python(&sandbox, false)?;
     let mut rows = Vec::new();
     for submission in targets {
-        let Some(original) = workspace
-            .store
-            .runs(&submission.id, "evaluate")
-            .await?
-            .pop()
-        else {
-            return Err(usage(format!(
-                "{} has not been evaluated yet: run `takehome evaluate {}` first",
-                submission.id, submission.id
-            )));
-        };
-        let before: Evaluation = serde_json::from_str(&original.evaluation)?;
-        let assignment = workspace.store.assignment_of(&submission.pseudonym).await?;
-        let run_options = Options {
-            seed: before.provenance.seed,
-            clock: before.record.clock,
-        };
-        let (sandbox, blobs, sub) = (sandbox.clone(), workspace.blobs.clone(), submission.clone());
-        let mut after = tokio::task::spawn_blocking(move || {
-            evaluate::evaluate(&sandbox, &blobs, &assignment, &sub, run_options)
-        })
-        .await??;
-        let comparison = rerun::compare(&workspace.blobs, &original.id, &before, &after);
-        after.comparison = Some(comparison.clone());
-        workspace
-            .store
-            .add_run(
-                &submission.id,
-                "rerun",
-                &serde_json::to_string(&after)?,
-                crate::issue::now_ms(),
-            )
-            .await?;
+        let comparison = rerun_one(&workspace, &sandbox, &submission).await?;
         rows.push((submission.id.clone(), comparison));
     }
     if args.json {
@@ -102,4 +70,47 @@ pub async fn execute(args: RerunArgs, options: &WorkspaceOptions) -> anyhow::Res
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Runs one evaluated submission again with the stored seed and clock, stores the rerun,
+/// and returns how it compares with the stored evaluation.
+pub(super) async fn rerun_one(
+    workspace: &crate::store::Workspace,
+    sandbox: &Sandbox,
+    submission: &crate::store::SubmissionRow,
+) -> anyhow::Result<rerun::Comparison> {
+    let Some(original) = workspace
+        .store
+        .runs(&submission.id, "evaluate")
+        .await?
+        .pop()
+    else {
+        return Err(usage(format!(
+            "{} has not been evaluated yet: run `takehome evaluate {}` first",
+            submission.id, submission.id
+        )));
+    };
+    let before: Evaluation = serde_json::from_str(&original.evaluation)?;
+    let assignment = workspace.store.assignment_of(&submission.pseudonym).await?;
+    let run_options = Options {
+        seed: before.provenance.seed,
+        clock: before.record.clock,
+    };
+    let (sandbox, blobs, sub) = (sandbox.clone(), workspace.blobs.clone(), submission.clone());
+    let mut after = tokio::task::spawn_blocking(move || {
+        evaluate::evaluate(&sandbox, &blobs, &assignment, &sub, run_options)
+    })
+    .await??;
+    let comparison = rerun::compare(&workspace.blobs, &original.id, &before, &after);
+    after.comparison = Some(comparison.clone());
+    workspace
+        .store
+        .add_run(
+            &submission.id,
+            "rerun",
+            &serde_json::to_string(&after)?,
+            crate::issue::now_ms(),
+        )
+        .await?;
+    Ok(comparison)
 }

@@ -81,28 +81,7 @@ pub async fn assignment(
                 Err(code) => return Ok(code),
             };
             let workspace = options.open().await?;
-            let hash = assignment::content_hash(&dir)?;
-            let mut files = Vec::new();
-            for (path, abs) in assignment::content_files(&dir)? {
-                let sha256 = workspace.blobs.put_file(&abs)?;
-                let bytes = std::fs::metadata(&abs)?.len();
-                files.push(StoredFile {
-                    path,
-                    bytes,
-                    sha256,
-                });
-            }
-            let row = AssignmentRow {
-                content_hash: hash,
-                id: parsed.id.clone(),
-                revision: 0,
-                version: parsed.version.clone(),
-                title: parsed.title.clone(),
-                manifest: serde_json::to_string(&parsed)?,
-                files: serde_json::to_string(&files)?,
-                added_at: issue::now_ms(),
-            };
-            let (row, added) = workspace.store.add_assignment(row).await?;
+            let (row, added) = add_assignment(&workspace, &dir, &parsed).await?;
             let verb = if added { "added" } else { "already present:" };
             println!(
                 "{verb} {} revision {} (version {}, content {})",
@@ -132,6 +111,36 @@ pub async fn assignment(
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Keeps every file of a checked assignment folder as a blob and records the version.
+pub(super) async fn add_assignment(
+    workspace: &Workspace,
+    dir: &Path,
+    parsed: &assignment::Assignment,
+) -> anyhow::Result<(AssignmentRow, bool)> {
+    let hash = assignment::content_hash(dir)?;
+    let mut files = Vec::new();
+    for (path, abs) in assignment::content_files(dir)? {
+        let sha256 = workspace.blobs.put_file(&abs)?;
+        let bytes = std::fs::metadata(&abs)?.len();
+        files.push(StoredFile {
+            path,
+            bytes,
+            sha256,
+        });
+    }
+    let row = AssignmentRow {
+        content_hash: hash,
+        id: parsed.id.clone(),
+        revision: 0,
+        version: parsed.version.clone(),
+        title: parsed.title.clone(),
+        manifest: serde_json::to_string(parsed)?,
+        files: serde_json::to_string(&files)?,
+        added_at: issue::now_ms(),
+    };
+    workspace.store.add_assignment(row).await
 }
 
 /// Runs the checker, printing problems; `Err` carries the exit status for a failed check.
@@ -356,15 +365,7 @@ pub async fn submit(args: SubmitArgs, options: &WorkspaceOptions) -> anyhow::Res
         })?;
     let row = find_assignment(&workspace, &candidate.assignment_hash).await?;
     let parsed: assignment::Assignment = serde_json::from_str(&row.manifest)?;
-    let scratch = workspace.root.join("tmp");
-    std::fs::create_dir_all(&scratch)?;
-    let intake = intake::Intake {
-        store: &workspace.store,
-        blobs: &workspace.blobs,
-        scratch: &scratch,
-        caps: Caps::default(),
-    };
-    let outcome = intake::submit(&intake, &candidate, &parsed, &args.path, issue::now_ms()).await?;
+    let outcome = intake_at(&workspace, &candidate, &parsed, &args.path).await?;
     match outcome {
         Outcome::Accepted { row, validation } => {
             println!(
@@ -398,5 +399,40 @@ pub async fn submit(args: SubmitArgs, options: &WorkspaceOptions) -> anyhow::Res
             }
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+/// Takes in `source` for `candidate` with the workspace's scratch folder and default caps.
+async fn intake_at(
+    workspace: &Workspace,
+    candidate: &crate::store::CandidateRow,
+    parsed: &assignment::Assignment,
+    source: &Path,
+) -> anyhow::Result<Outcome> {
+    let scratch = workspace.root.join("tmp");
+    std::fs::create_dir_all(&scratch)?;
+    let intake = intake::Intake {
+        store: &workspace.store,
+        blobs: &workspace.blobs,
+        scratch: &scratch,
+        caps: Caps::default(),
+    };
+    intake::submit(&intake, candidate, parsed, source, issue::now_ms()).await
+}
+
+/// Takes in a submission that must be accepted (a shipped example); its version row.
+pub(super) async fn take_in(
+    workspace: &Workspace,
+    candidate: &crate::store::CandidateRow,
+    parsed: &assignment::Assignment,
+    source: &Path,
+) -> anyhow::Result<crate::store::SubmissionRow> {
+    match intake_at(workspace, candidate, parsed, source).await? {
+        Outcome::Accepted { row, .. } => Ok(row),
+        Outcome::Rejected { validation } => Err(anyhow::anyhow!(
+            "{} was rejected: {}",
+            source.display(),
+            validation.errors.join("; ")
+        )),
     }
 }

@@ -1,0 +1,85 @@
+//! `takehome demo`: the first five minutes, as a new user runs them.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use support::tempdir;
+use support::web::get;
+
+#[test]
+fn the_demo_runs_everything_and_serves_the_reviewer_application() {
+    let dir = tempdir();
+    let workspace = dir.path().join("demo");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_takehome"))
+        .args(["demo", "--addr", "127.0.0.1:0", "--dir"])
+        .arg(&workspace)
+        .current_dir(support::manifest_dir())
+        .env_remove("TAKEHOME_WORKSPACE")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut printed = Vec::new();
+    let mut link = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(at) = line.find("http://") {
+            link = Some(line[at..].trim().to_string());
+            break;
+        }
+        printed.push(line);
+    }
+    let text = printed.join("\n");
+    let link = link.unwrap_or_else(|| panic!("no reviewer link in:\n{text}"));
+    let row = |example: &str| {
+        text.lines()
+            .find(|l| l.contains(example) && l.starts_with("C-"))
+            .unwrap_or_else(|| panic!("no row for {example} in:\n{text}"))
+            .to_string()
+    };
+    for (example, verdict, claims) in [
+        ("strong", " ok ", "verified"),
+        ("overclaiming", " ok ", "not reproduced"),
+        ("misbehaving", "fuel_limit", "not measurable"),
+    ] {
+        let row = row(example);
+        assert!(row.contains(verdict) && row.contains(claims), "{row}");
+        assert!(
+            row.trim_end().ends_with("yes"),
+            "{example} did not reproduce: {row}"
+        );
+    }
+    assert!(workspace.join("packets/index.html").is_file());
+    // The link opens the reviewer's queue with all three candidates.
+    let page = get(&link);
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.text().matches("class=\"review-link\"").count(),
+        3,
+        "{}",
+        page.text()
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn the_demo_refuses_a_folder_that_is_in_use() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("keep.txt"), "mine").unwrap();
+    let out = support::cli(
+        dir.path(),
+        &["demo", "--no-serve", "--dir", dir.path().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not empty") && stderr.contains("--dir"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("keep.txt")).unwrap(),
+        "mine"
+    );
+}
