@@ -44,7 +44,7 @@ pub fn queue(runs: usize, postgres: Option<&str>) -> anyhow::Result<()> {
     }
     print_table("Queue overhead per run", &overhead);
     print_table(
-        "Evaluation throughput (python runner, a one-line script; whole batch)",
+        "Evaluation throughput (python runner, churn's strong example; whole batch)",
         &throughput,
     );
     Ok(())
@@ -151,14 +151,8 @@ fn evaluations(url: Option<&str>, runs: usize, workers: usize) -> anyhow::Result
     Command::new(&exe).arg("init").arg(root).output()?;
     let churn = Path::new(env!("CARGO_MANIFEST_DIR")).join("assignments/churn");
     cli(&["assignment", "add", churn.to_str().context("path")?])?;
-    let submission = root.join("script");
-    std::fs::create_dir_all(&submission)?;
-    std::fs::write(submission.join("main.py"), "print('hello')\n")?;
-    std::fs::write(submission.join("REPORT.md"), "# Method\n")?;
-    std::fs::write(
-        submission.join("submission.toml"),
-        "runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n",
-    )?;
+    // A real short submission: pandas + scikit-learn, a few seconds of compute.
+    let submission = churn.join("examples/strong");
     let issued = cli(&["issue", "churn", "--candidate", "Bench <bench@example.org>"])?;
     let pseudonym = issued
         .split_whitespace()

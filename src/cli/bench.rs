@@ -20,7 +20,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 5)]
     iterations: usize,
     /// Runs per queue figure.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 20)]
     runs: usize,
     /// A PostgreSQL database the queue bench may write into (e.g. a fresh, empty one).
     #[arg(long, value_name = "URL")]

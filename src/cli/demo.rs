@@ -13,11 +13,13 @@ use crate::sandbox::{Sandbox, default_cache_dir};
 use crate::store::Workspace;
 use crate::store::reviews::ReviewerRow;
 
-/// Show takehome doing its job, end to end, in a fresh demo workspace: issue the churn
-/// example assignment to three candidates, take in their example submissions (strong,
-/// over-claiming, misbehaving), run them all in the sandbox, score them, check their claims,
-/// rerun them to prove they reproduce, write the blind review packets, add two reviewers,
-/// and serve the reviewer application. Installs the Python runner first if it is missing.
+/// Show takehome doing its job, end to end, in a fresh demo workspace.
+///
+/// Issues the churn example assignment to three candidates, takes in their example
+/// submissions (strong, over-claiming, misbehaving), runs them all in the sandbox, scores
+/// them, checks their claims, reruns them to prove they reproduce, writes the blind review
+/// packets, adds two reviewers, and serves the reviewer application. Installs the Python
+/// runner first if it is missing.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Where to make the demo workspace (must not exist yet, or be empty).
