@@ -491,3 +491,24 @@ fn pages_carry_strict_security_headers() {
     let csp = packet.header("content-security-policy").unwrap();
     assert!(csp.starts_with("sandbox;"), "{csp}");
 }
+
+#[test]
+fn a_relinked_reviewer_loses_the_old_link_and_names_are_unique() {
+    let fixture = Fixture::new(0, &["Ann"]);
+    let server = Server::start(fixture.root(), &["--no-worker"]);
+    let old = &fixture.reviewers[0].1;
+    assert_eq!(get(&server.url(&format!("/r/{old}"))).status, 200);
+    let out = cli_ok(fixture.root(), &["reviewer", "relink", "Ann"]);
+    let new = support::web::link_token(&out, "/r/");
+    assert_eq!(get(&server.url(&format!("/r/{old}"))).status, 404);
+    assert_eq!(get(&server.url(&format!("/r/{new}"))).status, 200);
+    let again = support::cli(fixture.root(), &["reviewer", "add", "Ann"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("reviewer relink"));
+    let unknown = support::cli(
+        fixture.root(),
+        &["reviewer", "conflict", "Nobody", "C-XXXX"],
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("takehome reviewer list"));
+}
