@@ -109,6 +109,15 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Warnings and server errors go to stderr; RUST_LOG=takehome=debug shows more.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     let result = match cli.command {
         Command::Demo(args) => block_on(demo::execute(args, &cli.workspace)),
         Command::Run(args) => run::execute(args),

@@ -58,6 +58,9 @@ pub async fn enqueue(
     Ok((batch, rows))
 }
 
+/// Consecutive failed claims after which a worker gives up.
+const MAX_CLAIM_FAILURES: u32 = 10;
+
 /// When a worker stops.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Until {
@@ -136,15 +139,30 @@ pub async fn work(
         );
         slots.spawn(async move {
             let name = format!("{}/{slot}", config.name);
+            let mut failures = 0;
             loop {
                 let batch = match &config.until {
                     Until::BatchSettled(batch) => Some(batch.as_str()),
                     _ => None,
                 };
                 let lease_ms = config.lease.as_millis() as i64;
-                let claimed = store
+                let claimed = match store
                     .claim(&name, batch, lease_ms, config.max_attempts, now_ms())
-                    .await?;
+                    .await
+                {
+                    Ok(claimed) => {
+                        failures = 0;
+                        claimed
+                    }
+                    // A database that blinks (a restart, a full pool) is waited out.
+                    Err(e) if failures < MAX_CLAIM_FAILURES => {
+                        failures += 1;
+                        tracing::warn!("{name}: cannot claim ({e:#}); retrying");
+                        tokio::time::sleep(config.poll * 4).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let Some(job) = claimed else {
                     if done_waiting(&store, &config.until).await? {
                         return anyhow::Ok(());
