@@ -22,7 +22,8 @@ fn the_demo_runs_everything_and_serves_the_reviewer_application() {
         .unwrap();
     let mut printed = Vec::new();
     let mut link = None;
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(at) = line.find("http://") {
             link = Some(line[at..].trim().to_string());
@@ -30,6 +31,8 @@ fn the_demo_runs_everything_and_serves_the_reviewer_application() {
         }
         printed.push(line);
     }
+    // Keep reading what the demo prints after the link, so it never writes to a closed pipe.
+    std::thread::spawn(move || for _ in lines {});
     let text = printed.join("\n");
     let link = link.unwrap_or_else(|| panic!("no reviewer link in:\n{text}"));
     let row = |example: &str| {

@@ -481,7 +481,7 @@ fn pages_carry_strict_security_headers() {
         );
         assert_eq!(
             reply.header("referrer-policy"),
-            Some("no-referrer"),
+            Some("same-origin"),
             "{path}"
         );
         assert_eq!(reply.header("cache-control"), Some("no-store"), "{path}");
