@@ -91,6 +91,18 @@ fn the_second_reviewer_sees_the_first_reviewers_scores_only_after_submitting() {
     browser.goto(&server.url(&format!("/r/{}", fixture.reviewers[0].1)));
     browser.click(".review-link");
     assert!(browser.text("h1").contains(pseudonym.as_str()));
+    browser.enter_frame("iframe.packet");
+    assert!(
+        browser.text("#report").contains("Report"),
+        "the packet frame is empty"
+    );
+    browser.leave_frame();
+    // And it is painted: a blocked frame is a blank rectangle.
+    let painted = browser.screenshot_bytes("iframe.packet");
+    assert!(
+        painted > 20_000,
+        "the packet frame looks blank ({painted} bytes of PNG)"
+    );
     grade(&browser, 4, "Ann-says-excellent", "strong yes");
     assert!(browser.text("#review-state").contains("You submitted"));
 
@@ -162,6 +174,12 @@ fn script_in_a_report_does_not_run_in_the_browser() {
     // Inside the packet frame of the review page, too; and the report is there, inert.
     browser.goto(&server.url(&format!("/r/{token}/review/{pseudonym}")));
     browser.enter_frame("iframe.packet");
+    // The frame shows the packet itself, not a page the browser put there for a blocked one.
+    assert_eq!(browser.execute("return location.protocol"), "http:");
+    assert!(
+        browser.text("h1").contains("churn"),
+        "the packet is not displayed"
+    );
     assert!(browser.source().contains("Problem statement"));
     assert_eq!(browser.execute("return typeof window.pwned"), "undefined");
     assert_eq!(

@@ -201,10 +201,14 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
     }
     println!("\npackets: {}", packets.join("index.html").display());
     if args.no_serve {
+        // The links are shown only now (tokens are stored hashed): print them for later.
         println!(
-            "reviewer application: `takehome serve --workspace {}`",
+            "\nthe reviewer application: `takehome serve --workspace {}`, then open a reviewer's link:",
             workspace.root.display()
         );
+        for (name, token) in &links {
+            println!("  {name:<14} {}/r/{token}", workspace.public_url());
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let app = crate::server::App::new(workspace, 64 << 20).await?;

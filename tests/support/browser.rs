@@ -215,6 +215,14 @@ impl Browser {
             .and_then(|v| v.as_str().map(str::to_string))
     }
 
+    /// The size of a PNG screenshot of the element `css`: a blank element compresses to a
+    /// few kilobytes, one showing a page of text to many more.
+    pub fn screenshot_bytes(&self, css: &str) -> usize {
+        let id = self.find(css);
+        let png = self.ok("GET", &format!("/element/{id}/screenshot"), json!({}));
+        png.as_str().unwrap_or_default().len() * 3 / 4
+    }
+
     /// Switches into the frame `css` of the current page.
     pub fn enter_frame(&self, css: &str) {
         let id = self.find(css);
