@@ -96,7 +96,12 @@ pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> S
          ```sh\n\
          takehome run {entry} --mount data=data --out /tmp/check-out\n\
          ```\n\n\
-         It runs your code exactly as it will be run here and prints the verdict.\n",
+         It runs your code exactly as it will be run here and prints the verdict.\n\n\
+         ## Hand it in\n\n\
+         Upload the `.zip` or `.tar.gz` on the page of your personal link (the one this bundle came\n\
+         from). The page says at once whether the upload was accepted and, shortly after, whether your\n\
+         code started in the sandbox, with its verdict and the first lines of its stderr. You may hand in\n\
+         again until the deadline; the newest version is graded.\n",
         title = assignment.title,
         due = super::format_time(due_ms),
         entry = d.entry,
