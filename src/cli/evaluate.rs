@@ -102,19 +102,34 @@ pub(super) async fn work_through(
     );
     let report_bar = bar.clone();
     let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(move |job, _| {
-        report_bar.inc(1);
         report_bar.set_message(job.submission_id.clone());
     });
+    // The bar counts every settled job of the batch, whichever worker ran it.
+    let (store, watched, watch_bar) = (workspace.store.clone(), batch.to_string(), bar.clone());
+    let watcher = tokio::spawn(async move {
+        loop {
+            if let Ok(jobs) = store.jobs(Some(&watched)).await {
+                let settled = jobs
+                    .iter()
+                    .filter(|j| j.state == "done" || j.state == "failed")
+                    .count();
+                watch_bar.set_position(settled as u64);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    });
     let config = WorkerConfig::new(slots, Until::BatchSettled(batch.to_string()));
-    queue::work(
+    let worked = queue::work(
         workspace.store.clone(),
         workspace.blobs.clone(),
         sandbox,
         config,
         report,
     )
-    .await?;
+    .await;
+    watcher.abort();
     bar.finish_and_clear();
+    worked?;
     let mut results: Vec<(SubmissionRow, anyhow::Result<Evaluation>)> = Vec::new();
     for job in workspace.store.jobs(Some(batch)).await? {
         let submission = targets
