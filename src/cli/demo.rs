@@ -9,9 +9,9 @@ use clap::Args;
 use super::{WorkspaceOptions, usage};
 use crate::issue::identity;
 use crate::queue::{self, JobOptions};
+use crate::review;
 use crate::sandbox::{Sandbox, default_cache_dir};
 use crate::store::Workspace;
-use crate::store::reviews::ReviewerRow;
 
 /// Show takehome doing its job, end to end, in a fresh demo workspace.
 ///
@@ -114,9 +114,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
         queue::PRIORITY_BATCH,
     )
     .await?;
-    let slots = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let slots = queue::default_slots();
     let results = super::evaluate::work_through(
         &workspace,
         &targets,
@@ -146,17 +144,9 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
     step("adding two reviewers and assigning each submission to both");
     let mut links = Vec::new();
     for name in ["Rita Reviewer", "Sam Reviewer"] {
-        let token = identity::token();
-        let id = format!("R-{}", hex::encode(rand::random::<[u8; 4]>()));
-        workspace
-            .store
-            .add_reviewer(&ReviewerRow {
-                id: id.clone(),
-                name: name.into(),
-                token_hash: identity::token_hash(&token),
-                added_at: crate::issue::now_ms(),
-            })
-            .await?;
+        let (reviewer, token) = review::new_reviewer(name);
+        workspace.store.add_reviewer(&reviewer).await?;
+        let id = reviewer.id;
         let pairs: Vec<(String, String)> = submissions
             .iter()
             .map(|(p, _, _)| (id.clone(), p.clone()))

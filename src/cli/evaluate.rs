@@ -70,11 +70,7 @@ pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let slots = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let slots = args.jobs.unwrap_or_else(queue::default_slots);
     let results = work_through(&workspace, &targets, &batch, jobs.len(), sandbox, slots).await?;
     print_results(&results, args.json)?;
     Ok(if results.iter().all(|(_, r)| r.is_ok()) {

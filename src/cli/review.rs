@@ -126,15 +126,8 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
                     "there is already a reviewer `{name}`: `takehome reviewer relink \"{name}\"` prints a new link"
                 )));
             }
-            let token = identity::token();
-            store
-                .add_reviewer(&ReviewerRow {
-                    id: format!("R-{}", hex::encode(rand::random::<[u8; 4]>())),
-                    name: name.clone(),
-                    token_hash: identity::token_hash(&token),
-                    added_at: now_ms(),
-                })
-                .await?;
+            let (reviewer, token) = review::new_reviewer(&name);
+            store.add_reviewer(&reviewer).await?;
             println!("added reviewer {name}");
             println!(
                 "link  {}/r/{token}  (shown once: send it to {name})",

@@ -49,11 +49,7 @@ pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Res
     let workspace = options.open().await?;
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
     super::runner::ensure_python(&sandbox, args.install_runners)?;
-    let slots = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let slots = args.jobs.unwrap_or_else(queue::default_slots);
     let until = if args.drain {
         Until::Drained
     } else {

@@ -101,6 +101,13 @@ impl WorkerConfig {
     }
 }
 
+/// Runs at once when not told: one per core.
+pub fn default_slots() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
 /// `host:pid`.
 pub fn default_worker_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")

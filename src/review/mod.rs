@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::assignment::Criterion;
-use crate::store::reviews::ReviewRow;
+use crate::store::reviews::{ReviewRow, ReviewerRow};
 
 /// The overall recommendations, worst first.
 pub const RECOMMENDATIONS: [&str; 4] = ["strong no", "no", "yes", "strong yes"];
@@ -63,6 +63,18 @@ impl Scores {
             .map(|c| self.levels.get(&c.id).map(|&l| c.weight * f64::from(l)))
             .sum()
     }
+}
+
+/// A new reviewer named `name` and the secret token of their link (only its hash is kept).
+pub fn new_reviewer(name: &str) -> (ReviewerRow, String) {
+    let token = crate::issue::identity::token();
+    let row = ReviewerRow {
+        id: format!("R-{}", hex::encode(rand::random::<[u8; 4]>())),
+        name: name.to_string(),
+        token_hash: crate::issue::identity::token_hash(&token),
+        added_at: crate::issue::now_ms(),
+    };
+    (row, token)
 }
 
 /// Criteria on which some two of `reviews` differ by [`DISAGREEMENT`] levels or more.
