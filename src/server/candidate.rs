@@ -191,7 +191,7 @@ pub async fn upload(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > app.max_upload + 64 * 1024) {
+    if declared.is_some_and(|n| n > app.max_upload + super::DRAIN_BYTES) {
         return Err(Failure::TooLarge(app.max_upload));
     }
     let scratch = app.workspace.root.join("tmp");
@@ -211,7 +211,14 @@ pub async fn upload(
     while let Some(mut field) = multipart.next_field().await.map_err(too_large)? {
         match field.name() {
             Some("csrf") => {
-                let given = field.text().await.map_err(too_large)?;
+                let mut given = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(too_large)? {
+                    given.extend_from_slice(&chunk);
+                    if given.len() > 256 {
+                        return Err(Failure::Forbidden);
+                    }
+                }
+                let given = String::from_utf8_lossy(&given);
                 auth::check_form(&app, &token, &headers, Some(&given))?;
                 form_checked = true;
             }
@@ -228,7 +235,10 @@ pub async fn upload(
                 while let Some(chunk) = field.chunk().await.map_err(too_large)? {
                     written += chunk.len() as u64;
                     if written > app.max_upload {
-                        return Err(Failure::TooLarge(app.max_upload));
+                        drop((out, file));
+                        while let Ok(Some(_)) = field.chunk().await {}
+                        drop(field);
+                        return Err(drain(multipart, app.max_upload).await);
                     }
                     out.write_all(&chunk).await.map_err(anyhow::Error::from)?;
                 }
@@ -291,6 +301,15 @@ pub async fn upload(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
+}
+
+/// Reads and discards the rest of an upload that is over the cap (up to the body limit),
+/// so that the client, still sending, gets the 413 instead of a reset connection.
+async fn drain(mut multipart: Multipart, cap: u64) -> Failure {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+    Failure::TooLarge(cap)
 }
 
 #[cfg(test)]

@@ -42,10 +42,14 @@ impl App {
     }
 }
 
+/// How much of an over-cap upload is read and discarded before answering 413.
+pub const DRAIN_BYTES: u64 = 16 << 20;
+
 /// The application's routes.
 pub fn router(app: Arc<App>) -> Router {
-    // Multipart framing around the file: boundaries and the CSRF field.
-    let body_limit = app.max_upload as usize + 64 * 1024;
+    // Past the cap an upload is still read (and thrown away) up to this much more, so that
+    // the client gets its 413 rather than a connection reset mid-send.
+    let body_limit = (app.max_upload + DRAIN_BYTES) as usize;
     Router::new()
         .route("/", get(pages::landing))
         .route("/style.css", get(pages::style))
