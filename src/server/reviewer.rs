@@ -147,6 +147,12 @@ async fn render_review(
         })
         .collect();
     let mine_scores = mine.as_ref().map(Scores::of).unwrap_or_default();
+    // An incomplete submit is shown again with what is missing.
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = app.pages.render(
         "review.html",
         context! {
@@ -165,16 +171,7 @@ async fn render_review(
             files => code.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
         },
     )?;
-    let status = if errors_present(&page.0) {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     Ok((status, page).into_response())
-}
-
-fn errors_present(html: &str) -> bool {
-    html.contains("id=\"form-errors\"")
 }
 
 /// Saves the rubric form as a draft, or submits it when every criterion has a level and a
