@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::backend::{Backend, Database};
-use support::web::{Part, Server, csrf_of, get, link_token, post_multipart, zip_folder};
-use support::{cli_ok, issued_pseudonym, repo, tempdir};
+use support::web::{Part, Server, csrf_of, get, issue_churn, post_multipart, zip_folder};
+use support::{cli_ok, repo, tempdir};
 
 /// Generates `#[test]`s running `body` on SQLite and on PostgreSQL.
 macro_rules! on_both_backends {
@@ -41,32 +41,6 @@ fn script_submission(dir: &Path, main_py: &str) -> std::path::PathBuf {
     )
     .unwrap();
     folder
-}
-
-/// Adds churn and issues it to `n` candidates; returns (pseudonym, candidate token)s.
-fn issue(root: &Path, n: usize) -> Vec<(String, String)> {
-    cli_ok(
-        root,
-        &[
-            "assignment",
-            "add",
-            repo("assignments/churn").to_str().unwrap(),
-        ],
-    );
-    (0..n)
-        .map(|i| {
-            let out = cli_ok(
-                root,
-                &[
-                    "issue",
-                    "churn",
-                    "--candidate",
-                    &format!("C{i} <c{i}@example.org>"),
-                ],
-            );
-            (issued_pseudonym(&out), link_token(&out, "/c/"))
-        })
-        .collect()
 }
 
 fn worker(root: &Path, args: &[&str]) -> Child {
@@ -120,7 +94,7 @@ fn whole_workflow(backend: Backend) {
     let dir = tempdir();
     let root = dir.path();
     let db = Database::workspace(backend, root);
-    let candidates = issue(root, 2);
+    let candidates = issue_churn(root, 2);
     for ((pseudonym, _), example) in candidates.iter().zip(["strong", "overclaiming"]) {
         let folder = repo(&format!("assignments/churn/examples/{example}"));
         cli_ok(root, &["submit", pseudonym, folder.to_str().unwrap()]);
@@ -169,7 +143,7 @@ fn two_workers_drain_fifty(backend: Backend) {
     let db = Database::workspace(backend, root);
     let scratch = tempdir();
     let folder = script_submission(scratch.path(), "print('hello from the queue')\n");
-    for (pseudonym, _) in issue(root, 10) {
+    for (pseudonym, _) in issue_churn(root, 10) {
         cli_ok(root, &["submit", &pseudonym, folder.to_str().unwrap()]);
     }
     for _ in 0..5 {
@@ -216,7 +190,7 @@ const SLOW: &str = "x = 0\nfor i in range(6_000_000):\n    x += i * i\nprint(x)\
 fn killed_mid_run(root: &Path) {
     let scratch = tempdir();
     let folder = script_submission(scratch.path(), SLOW);
-    let (pseudonym, _) = issue(root, 1).remove(0);
+    let (pseudonym, _) = issue_churn(root, 1).remove(0);
     cli_ok(root, &["submit", &pseudonym, folder.to_str().unwrap()]);
     cli_ok(root, &["evaluate", "--all", "--no-wait"]);
     let mut a = worker(root, &["--jobs", "1", "--lease", "2s", "--name", "A"]);
@@ -288,7 +262,7 @@ fn uploads_while_working(backend: Backend) {
     let dir = tempdir();
     let root = dir.path();
     let db = Database::workspace(backend, root);
-    let candidates = issue(root, 4);
+    let candidates = issue_churn(root, 4);
     let server = Server::start(root, &["--no-worker"]);
     let workers = [
         worker(root, &["--jobs", "1", "--name", "w1"]),

@@ -183,12 +183,7 @@ pub async fn save(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| form_field(&fields, name);
     auth::check_form(&app, &token, &headers, field("csrf"))?;
     let submission = assigned(&app, &me, &pseudonym).await?;
     let assignment = rubric_of(&app, &pseudonym).await?;
@@ -223,6 +218,14 @@ pub async fn save(
         return render_review(&app, &me, &token, &pseudonym, missing).await;
     }
     Ok(Redirect::to(&format!("/r/{token}/review/{pseudonym}")).into_response())
+}
+
+/// The first value of form field `name`.
+fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The rubric fields of a form; a level outside 1..=4, an unknown criterion or
@@ -295,12 +298,7 @@ pub async fn comment(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| form_field(&fields, name);
     auth::check_form(&app, &token, &headers, field("csrf"))?;
     let submission = assigned(&app, &me, &pseudonym).await?;
     let packet = crate::packet::collect(&app.workspace, &submission).await?;

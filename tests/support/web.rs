@@ -63,28 +63,7 @@ impl Fixture {
         let dir = super::tempdir();
         let root = dir.path();
         cli_ok(root, &["init"]);
-        cli_ok(
-            root,
-            &[
-                "assignment",
-                "add",
-                repo("assignments/churn").to_str().unwrap(),
-            ],
-        );
-        let candidates = (0..candidates)
-            .map(|i| {
-                let out = cli_ok(
-                    root,
-                    &[
-                        "issue",
-                        "churn",
-                        "--candidate",
-                        &format!("Cand {i} <c{i}@example.org>"),
-                    ],
-                );
-                (issued_pseudonym(&out), link_token(&out, "/c/"))
-            })
-            .collect();
+        let candidates = issue_churn(root, candidates);
         let reviewers = reviewers
             .iter()
             .map(|name| {
@@ -110,6 +89,26 @@ impl Fixture {
             &["submit", &self.candidates[i].0, folder.to_str().unwrap()],
         );
     }
+}
+
+/// Adds the churn assignment to the workspace `root` and issues it to `n` candidates;
+/// returns each one's (pseudonym, token of their link).
+pub fn issue_churn(root: &Path, n: usize) -> Vec<(String, String)> {
+    cli_ok(
+        root,
+        &[
+            "assignment",
+            "add",
+            repo("assignments/churn").to_str().unwrap(),
+        ],
+    );
+    (0..n)
+        .map(|i| {
+            let who = format!("Cand {i} <c{i}@example.org>");
+            let out = cli_ok(root, &["issue", "churn", "--candidate", &who]);
+            (issued_pseudonym(&out), link_token(&out, "/c/"))
+        })
+        .collect()
 }
 
 /// The token of the first link with `marker` (`/c/` or `/r/`) in a command's output.
