@@ -151,6 +151,8 @@ fn run_wasi(
         env: invocation.env.clone(),
         mounts,
         out_dir: invocation.out.clone(),
+        baseline: Default::default(),
+        report_missing_files: true,
         seed: invocation.seed,
         clock: invocation.clock,
         limits: invocation.limits.clone(),

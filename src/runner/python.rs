@@ -9,23 +9,25 @@
 //! | `/usr/local/lib` | the standard library zip `python315.zip` | read-only |
 //! | `/usr/local/lib/python315.zip/matplotlib/mpl-data` | matplotlib's data files | read-only |
 //! | `/tmp` | scratch, fresh for each run, counted in the disk quota | writable |
-//! | `/work` | the candidate's folder, the working directory | read-only |
-//! | `/work/data` | the assignment's public data | read-only |
-//! | `/work/out` | the output folder | writable |
+//! | `/work` | the run's working copy (a fresh copy of the submission / `--root`) | writable |
+//! | `/work/data` | the assignment's public data (else the copy's own `data/`, writable) | read-only |
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
 use super::{Installed, Invocation};
-use crate::sandbox::{Entry, Limits, Mount, RunRecord, RunSpec, RunnerInfo, Sandbox};
+use crate::sandbox::outputs::{copy_out, open_regular};
+use crate::sandbox::{
+    Baseline, CopyLimits, Diagnostic, DiagnosticKind, Entry, Limits, Mount, RunRecord, RunSpec,
+    RunnerInfo, Sandbox, copy_tree, diagnostics,
+};
 
 pub const GUEST_STDLIB: &str = "/usr/local/lib";
 pub const GUEST_MPL_DATA: &str = "/usr/local/lib/python315.zip/matplotlib/mpl-data";
 pub const GUEST_TMP: &str = "/tmp";
 pub const GUEST_WORK: &str = "/work";
 pub const GUEST_DATA: &str = "/work/data";
-pub const GUEST_OUT: &str = "/work/out";
 const ARGV0: &str = "/usr/local/bin/python.wasm";
 
 /// Host folders behind the fixed guest layout.
@@ -33,7 +35,8 @@ struct Layout {
     tmp: PathBuf,
     work: PathBuf,
     data: PathBuf,
-    out: PathBuf,
+    /// Whether `/work/data` is writable: it is when it is the copy's own `data/`.
+    data_writable: bool,
 }
 
 fn mounts(installed: &Installed, layout: &Layout) -> Vec<Mount> {
@@ -46,9 +49,8 @@ fn mounts(installed: &Installed, layout: &Layout) -> Vec<Mount> {
         mount(GUEST_STDLIB, &installed.stdlib_dir(), false),
         mount(GUEST_MPL_DATA, &installed.mpl_data_dir(), false),
         mount(GUEST_TMP, &layout.tmp, true),
-        mount(GUEST_WORK, &layout.work, false),
-        mount(GUEST_DATA, &layout.data, false),
-        mount(GUEST_OUT, &layout.out, true),
+        mount(GUEST_WORK, &layout.work, true),
+        mount(GUEST_DATA, &layout.data, layout.data_writable),
     ]
 }
 
@@ -75,8 +77,37 @@ fn py_str(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialise")
 }
 
-/// The Python source that starts the candidate's script as `python script.py ARGS` would,
-/// from the candidate's folder, with clean tracebacks.
+/// The support module every prelude loads first (`_takehome` in the guest): argv, env,
+/// working folder, sys.path and seeds; messages for missing modules; notes of missing files
+/// and network attempts for the record's diagnostics.
+pub const SUPPORT: &str = include_str!("python_support.py");
+
+/// Where the support module's notes are written in the guest (under the run's `/tmp`).
+pub const GUEST_REPORT: &str = "/tmp/.takehome/diagnostics.jsonl";
+
+/// Python source that loads [`SUPPORT`] as the module `_takehome`.
+pub fn load_support() -> String {
+    format!(
+        "import sys as _sys, types as _types\n\
+         _m = _types.ModuleType('_takehome')\n\
+         _m.__file__ = '<takehome>'\n\
+         exec(compile({src}, '<takehome>', 'exec'), _m.__dict__)\n\
+         _sys.modules['_takehome'] = _m\n\
+         del _m, _sys, _types\n",
+        src = py_str(SUPPORT)
+    )
+}
+
+/// The guest folder of an entry: its own folder inside the working copy.
+pub fn entry_folder(entry: &str) -> String {
+    match Path::new(entry).parent().map(|p| p.to_string_lossy()) {
+        Some(parent) if !parent.is_empty() => format!("{GUEST_WORK}/{parent}"),
+        _ => GUEST_WORK.to_string(),
+    }
+}
+
+/// The Python source that starts the candidate's script as `python script.py ARGS` would
+/// from the script's own folder, with clean tracebacks and the run's diagnostics.
 pub fn prelude(
     entry: &str,
     args: &[String],
@@ -90,50 +121,22 @@ pub fn prelude(
         .iter()
         .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
         .collect();
-    let entry_path = py_str(&format!("{GUEST_WORK}/{entry}"));
-    let entry_dir = py_str(&format!(
-        "{GUEST_WORK}/{}",
-        Path::new(entry)
-            .parent()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    let reseed = match reseed {
-        Some(seed) => format!(
-            "    import random\n    random.seed({seed})\n    if 'numpy' in sys.modules:\n        sys.modules['numpy'].random.seed({})\n",
-            seed % (1 << 32)
-        ),
-        None => String::new(),
+    let seed = match reseed {
+        Some(seed) => seed.to_string(),
+        None => "None".into(),
     };
     format!(
-        r#"def _takehome_main():
-    import os, sys, runpy
-    sys.argv = [{argv}]
-    os.environ.clear()
-    os.environ.update({{{env}}})
-    os.makedirs(os.environ.get("MPLCONFIGDIR", "/tmp/matplotlib"), exist_ok=True)
-    os.chdir({work})
-    sys.path.insert(0, {entry_dir}.rstrip("/"))
-{reseed}    try:
-        runpy.run_path({entry_path}, run_name="__main__")
-    except SystemExit:
-        raise
-    except BaseException as error:
-        import traceback
-        tb = error.__traceback__
-        while tb is not None and not tb.tb_frame.f_code.co_filename.startswith({work_prefix}):
-            tb = tb.tb_next
-        traceback.print_exception(type(error), error, tb)
-        sys.exit(1)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        r#"{support}def _takehome_main():
+    import _takehome
+    _takehome.prepare([{argv}], {{{env}}}, {folder}, seed={seed})
+    _takehome.run_script({entry_path})
 _takehome_status = _takehome_main()
 "#,
+        support = load_support(),
         argv = argv.join(", "),
         env = env.join(", "),
-        work = py_str(GUEST_WORK),
-        work_prefix = py_str(&format!("{GUEST_WORK}/")),
+        folder = py_str(&entry_folder(entry)),
+        entry_path = py_str(&format!("{GUEST_WORK}/{entry}")),
     )
 }
 
@@ -166,29 +169,18 @@ pub fn run(
     let entry = entry_in(folder, script)?;
     if use_snapshot && let Some(extra) = invocation.mounts.first() {
         bail!(
-            "--mount {}: the python runner's snapshot has a fixed layout (data/ and out/ only); \
+            "--mount {}: the python runner's snapshot has a fixed layout (data/ only); \
                  use --runner python-plain for other mounts",
             extra.guest
         );
     }
     let tmp = tempfile::tempdir()?;
-    let empty = tempfile::tempdir()?;
-    let scratch_out = tempfile::tempdir()?;
-    let own_data = folder.join("data");
-    let data = match &invocation.data {
-        Some(data) => data.clone(),
-        None if own_data.is_dir() => own_data,
-        None => empty.path().to_path_buf(),
-    };
-    let out = invocation
-        .out
-        .clone()
-        .unwrap_or_else(|| scratch_out.path().to_path_buf());
+    let copy = WorkCopy::make(folder, invocation.data.as_deref())?;
     let layout = Layout {
         tmp: tmp.path().to_path_buf(),
-        work: folder.to_path_buf(),
-        data,
-        out: out.clone(),
+        work: copy.work.clone(),
+        data: copy.data.clone(),
+        data_writable: copy.data_writable,
     };
     let mut mounts = mounts(installed, &layout);
     mounts.extend(invocation.mounts.iter().cloned());
@@ -237,14 +229,95 @@ pub fn run(
         args,
         env,
         mounts,
-        out_dir: invocation.out.clone(),
+        out_dir: Some(copy.work.clone()),
+        baseline: std::sync::Arc::new(copy.baseline.clone()),
+        report_missing_files: false,
         seed: invocation.seed,
         clock: invocation.clock,
         limits: invocation.limits.clone(),
         entry: entry_kind,
         runner,
     };
-    Ok(sandbox.run(&module, &spec))
+    let mut record = sandbox.run(&module, &spec);
+    let mut found = diagnostics::Diagnostics::default();
+    if let Some(report) = open_regular(&tmp.path().join(GUEST_REPORT.trim_start_matches("/tmp/")))
+    {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(
+            &mut std::io::Read::take(report, diagnostics::MAX_REPORT_BYTES),
+            &mut text,
+        );
+        found.add_reported(&text);
+    }
+    let mut notes = copy.notes.clone();
+    notes.extend(found.into_vec());
+    diagnostics::merge(&mut record.diagnostics, notes);
+    if let Some(out) = &invocation.out {
+        copy_out(&copy.work, &record.outputs, out, invocation.limits.out_bytes.0)
+            .with_context(|| format!("cannot copy the outputs to {}", out.display()))?;
+    }
+    Ok(record)
+}
+
+/// The run's working copy: a fresh copy of the candidate's folder, mounted writable at
+/// `/work`, and the folder behind `/work/data`.
+struct WorkCopy {
+    _dir: tempfile::TempDir,
+    work: PathBuf,
+    data: PathBuf,
+    data_writable: bool,
+    baseline: Baseline,
+    notes: Vec<Diagnostic>,
+}
+
+impl WorkCopy {
+    /// Copies `folder`. An empty `out/` is made when the copy has none, so programs written
+    /// for a writable `out/` beside a read-only folder still work. The assignment's public
+    /// `data` is mounted over the copy's own `data/` (noted as a diagnostic when there is
+    /// one); without public data, the copy's own `data/` is part of the writable copy.
+    fn make(folder: &Path, data: Option<&Path>) -> anyhow::Result<WorkCopy> {
+        let dir = tempfile::tempdir()?;
+        let work = dir.path().join("work");
+        let mut baseline = copy_tree(folder, &work, CopyLimits::default())?;
+        if !work.join("out").exists() {
+            baseline.ensure_dir(&work.join("out"))?;
+        }
+        let own_data = work.join("data");
+        let mut notes = Vec::new();
+        let (data, data_writable) = match data {
+            Some(data) => {
+                if own_data.exists() {
+                    notes.push(Diagnostic {
+                        kind: DiagnosticKind::DataShadowed,
+                        detail: "data/".into(),
+                        count: 1,
+                        message: format!(
+                            "the submission's own data/ is hidden: the assignment's public data \
+                             is mounted read-only at {GUEST_DATA} in its place"
+                        ),
+                    });
+                }
+                (data.to_path_buf(), false)
+            }
+            None if own_data.is_dir() || !own_data.exists() => {
+                baseline.ensure_dir(&own_data)?;
+                (own_data, true)
+            }
+            None => {
+                let empty = dir.path().join("no-data");
+                std::fs::create_dir(&empty)?;
+                (empty, false)
+            }
+        };
+        Ok(WorkCopy {
+            _dir: dir,
+            work,
+            data,
+            data_writable,
+            baseline,
+            notes,
+        })
+    }
 }
 
 /// Builds the scientific snapshot from `python.wasm` under the fixed layout.
@@ -254,14 +327,14 @@ pub fn build_snapshot(
     python_wasm: &[u8],
     step: &dyn Fn(&str),
 ) -> anyhow::Result<Vec<u8>> {
-    let folders: Vec<tempfile::TempDir> = (0..4)
+    let folders: Vec<tempfile::TempDir> = (0..3)
         .map(|_| tempfile::tempdir())
         .collect::<Result<_, _>>()?;
     let layout = Layout {
         tmp: folders[0].path().into(),
         work: folders[1].path().into(),
         data: folders[2].path().into(),
-        out: folders[3].path().into(),
+        data_writable: false,
     };
     let preimport = &installed.record.preimport;
     let mut source =
@@ -283,6 +356,8 @@ pub fn build_snapshot(
         env: base_env(0),
         mounts: mounts(installed, &layout),
         out_dir: None,
+        baseline: Default::default(),
+        report_missing_files: false,
         seed: 0,
         clock: crate::sandbox::ClockMode::Virtual,
         limits: Limits {
