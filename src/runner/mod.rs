@@ -5,6 +5,7 @@ pub mod def;
 pub mod install;
 mod progress;
 pub mod python;
+pub mod wheels;
 
 use std::path::{Path, PathBuf};
 
@@ -85,9 +86,13 @@ pub struct Invocation {
     pub env: Vec<(String, String)>,
     /// Public data, seen read-only at `data/` beside the program (Python) or where mounted.
     pub data: Option<PathBuf>,
-    /// The writable output folder (`out/` for Python, `/out` for wasm). `None`: a fresh temporary one.
+    /// Where outputs go. wasm: the writable folder mounted at `/out`. Python: a folder that
+    /// receives a copy of every file the run created or changed in its working copy, at its
+    /// path relative to the copy's top (`None`: the outputs are only listed in the record).
     pub out: Option<PathBuf>,
     pub mounts: Vec<Mount>,
+    /// An assignment's extra pure-Python packages, unpacked: seen at `/usr/local/site`.
+    pub site: Option<PathBuf>,
     pub seed: u64,
     pub clock: ClockMode,
     pub limits: Limits,

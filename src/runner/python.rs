@@ -8,6 +8,8 @@
 //! |---|---|---|
 //! | `/usr/local/lib` | the standard library zip `python315.zip` | read-only |
 //! | `/usr/local/lib/python315.zip/matplotlib/mpl-data` | matplotlib's data files | read-only |
+//! | `/usr/local/notebook` | IPython and its dependencies (`[[wheel]]` in python.toml) | read-only |
+//! | `/usr/local/site` | the assignment's extra pure-Python packages (often empty) | read-only |
 //! | `/tmp` | scratch, fresh for each run, counted in the disk quota | writable |
 //! | `/work` | the run's working copy (a fresh copy of the submission / `--root`) | writable |
 //! | `/work/data` | the assignment's public data (else the copy's own `data/`, writable) | read-only |
@@ -25,13 +27,19 @@ use crate::sandbox::{
 
 pub const GUEST_STDLIB: &str = "/usr/local/lib";
 pub const GUEST_MPL_DATA: &str = "/usr/local/lib/python315.zip/matplotlib/mpl-data";
+pub const GUEST_NOTEBOOK: &str = "/usr/local/notebook";
+pub const GUEST_SITE: &str = "/usr/local/site";
 pub const GUEST_TMP: &str = "/tmp";
 pub const GUEST_WORK: &str = "/work";
 pub const GUEST_DATA: &str = "/work/data";
+
+/// The version of the guest layout above; a snapshot built under another is out of date.
+pub const LAYOUT: u32 = 2;
 const ARGV0: &str = "/usr/local/bin/python.wasm";
 
 /// Host folders behind the fixed guest layout.
 struct Layout {
+    site: PathBuf,
     tmp: PathBuf,
     work: PathBuf,
     data: PathBuf,
@@ -48,6 +56,8 @@ fn mounts(installed: &Installed, layout: &Layout) -> Vec<Mount> {
     vec![
         mount(GUEST_STDLIB, &installed.stdlib_dir(), false),
         mount(GUEST_MPL_DATA, &installed.mpl_data_dir(), false),
+        mount(GUEST_NOTEBOOK, &installed.notebook_dir(), false),
+        mount(GUEST_SITE, &layout.site, false),
         mount(GUEST_TMP, &layout.tmp, true),
         mount(GUEST_WORK, &layout.work, true),
         mount(GUEST_DATA, &layout.data, layout.data_writable),
@@ -128,7 +138,7 @@ pub fn prelude(
     format!(
         r#"{support}def _takehome_main():
     import _takehome
-    _takehome.prepare([{argv}], {{{env}}}, {folder}, seed={seed})
+    _takehome.prepare([{argv}], {{{env}}}, {folder}, seed={seed}, paths=[{site}, {notebook}])
     _takehome.run_script({entry_path})
 _takehome_status = _takehome_main()
 "#,
@@ -136,6 +146,8 @@ _takehome_status = _takehome_main()
         argv = argv.join(", "),
         env = env.join(", "),
         folder = py_str(&entry_folder(entry)),
+        site = py_str(GUEST_SITE),
+        notebook = py_str(GUEST_NOTEBOOK),
         entry_path = py_str(&format!("{GUEST_WORK}/{entry}")),
     )
 }
@@ -175,8 +187,13 @@ pub fn run(
         );
     }
     let tmp = tempfile::tempdir()?;
+    let empty = tempfile::tempdir()?;
     let copy = WorkCopy::make(folder, invocation.data.as_deref())?;
     let layout = Layout {
+        site: invocation
+            .site
+            .clone()
+            .unwrap_or_else(|| empty.path().to_path_buf()),
         tmp: tmp.path().to_path_buf(),
         work: copy.work.clone(),
         data: copy.data.clone(),
@@ -224,6 +241,13 @@ pub fn run(
             prelude(&entry, &invocation.args, &env, None),
         ]
     };
+    if !sandbox.is_compiled(&sha256) {
+        // Only the snapshot is compiled at install; python-plain compiles on first use.
+        eprintln!(
+            "compiling the {} interpreter (once; about a minute on two cores) ...",
+            runner.name
+        );
+    }
     let module = sandbox.load_trusted(&sha256, || Ok(std::fs::read(&module_path)?))?;
     let spec = RunSpec {
         args,
@@ -325,20 +349,24 @@ pub fn build_snapshot(
     sandbox: &Sandbox,
     installed: &Installed,
     python_wasm: &[u8],
-    step: &dyn Fn(&str),
+    step: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<Vec<u8>> {
-    let folders: Vec<tempfile::TempDir> = (0..3)
+    let folders: Vec<tempfile::TempDir> = (0..4)
         .map(|_| tempfile::tempdir())
         .collect::<Result<_, _>>()?;
     let layout = Layout {
-        tmp: folders[0].path().into(),
-        work: folders[1].path().into(),
-        data: folders[2].path().into(),
+        site: folders[0].path().into(),
+        tmp: folders[1].path().into(),
+        work: folders[2].path().into(),
+        data: folders[3].path().into(),
         data_writable: false,
     };
     let preimport = &installed.record.preimport;
-    let mut source =
-        String::from("import gc, os, sys\nos.makedirs('/tmp/matplotlib', exist_ok=True)\n");
+    let mut source = format!(
+        "import gc, os, sys\nos.makedirs('/tmp/matplotlib', exist_ok=True)\nsys.path.extend([{}, {}])\n",
+        py_str(GUEST_SITE),
+        py_str(GUEST_NOTEBOOK)
+    );
     for module in preimport {
         source.push_str(&format!("import {module}\n"));
     }

@@ -301,14 +301,18 @@ def install_network_notes():
 # ----------------------------------------------------------------------------------------
 # Starting a program
 
-def prepare(argv, env, workdir, seed=None):
-    """Sets up the process as `python ENTRY ARGS` run from `workdir` would see it."""
+def prepare(argv, env, workdir, seed=None, paths=()):
+    """Sets up the process as `python ENTRY ARGS` run from `workdir` would see it, with the
+    folders `paths` (the runner's extra packages) at the end of sys.path."""
     sys.argv = list(argv)
     os.environ.clear()
     os.environ.update(env)
     os.makedirs(os.environ.get("MPLCONFIGDIR", "/tmp/matplotlib"), exist_ok=True)
     os.makedirs(os.path.dirname(REPORT), exist_ok=True)
     os.chdir(workdir)
+    for path in paths:
+        if path not in sys.path:
+            sys.path.append(path)
     sys.path.insert(0, workdir.rstrip("/") or "/")
     import importlib
     importlib.invalidate_caches()
