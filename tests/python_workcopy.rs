@@ -65,15 +65,15 @@ import matplotlib.pyplot as plt\n\
 import os\n\
 pd.DataFrame({'id': [1, 2], 'p': [0.25, 0.75]}).to_csv('predictions.csv', index=False)\n\
 with open('model.pkl', 'wb') as f:\n\
-    pickle.dump({'weights': [1, 2, 3]}, f)\n\
+\x20   pickle.dump({'weights': [1, 2, 3]}, f)\n\
 os.makedirs('plots', exist_ok=True)\n\
 fig, ax = plt.subplots(figsize=(2, 2))\n\
 ax.plot([0, 1], [0, 1])\n\
 fig.savefig('plots/roc.png', dpi=30)\n\
 with open('notes.txt') as f:\n\
-    same = f.read()\n\
+\x20   same = f.read()\n\
 with open('notes.txt', 'w') as f:\n\
-    f.write(same)\n\
+\x20   f.write(same)\n\
 print(sorted(os.listdir('.')))\n";
 
 #[test]
@@ -234,23 +234,36 @@ fn a_planted_symlink_in_the_copy_is_listed_not_followed() {
     let dir = project(&[(
         "main.py",
         "import os\n\
-         os.symlink('/etc/passwd', 'passwd')\n\
-         os.symlink('..', 'up')\n\
-         for path in ['passwd', 'up/secret.txt']:\n\
+         for target, name in [('/etc/passwd', 'passwd'), ('../../../../etc/passwd', 'up'), ('main.py', 'alias')]:\n\
          \x20   try:\n\
-         \x20       print('READ', open(path).read()[:10])\n\
-         \x20   except OSError as e:\n\
-         \x20       print('denied', path)\n",
+         \x20       os.symlink(target, name)\n\
+         \x20       print('planted', name)\n\
+         \x20   except OSError:\n\
+         \x20       print('refused', name)\n\
+         for name in ['passwd', 'up']:\n\
+         \x20   try:\n\
+         \x20       print('READ', open(name).read()[:10])\n\
+         \x20   except OSError:\n\
+         \x20       print('denied', name)\n",
     )]);
     let record = run(&dir.path().join("main.py"), &[]);
     ok(&record);
-    assert!(!record.stdout.text.contains("READ"), "{}", record.stdout.text);
-    let links: Vec<_> = record
+    let text = &record.stdout.text;
+    assert!(!text.contains("READ") && !text.contains("root:"), "{text}");
+    assert!(text.contains("planted alias"), "{text}");
+    let planted: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("planted "))
+        .collect();
+    let listed: Vec<_> = record
         .outputs
         .iter()
         .map(|o| (o.path.as_str(), o.kind.as_str(), o.sha256.is_none()))
         .collect();
-    assert_eq!(links, [("passwd", "symlink", true), ("up", "symlink", true)]);
+    let expected: Vec<_> = planted.iter().map(|p| (*p, "symlink", true)).collect();
+    let mut expected = expected;
+    expected.sort();
+    assert_eq!(listed, expected);
 }
 
 #[test]

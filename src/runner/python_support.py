@@ -273,29 +273,39 @@ def _noting(describe, real):
     return hooked
 
 
+def _unreachable(name):
+    """A stand-in for a network function the interpreter lacks: it fails as a network would."""
+
+    def unreachable(*args, **kwargs):
+        raise OSError(f"{name}: the sandbox has no network")
+
+    return unreachable
+
+
 def install_network_notes():
     try:
         import socket
     except Exception:
         return
-    socket.getaddrinfo = _noting(
-        lambda host, port=None, *rest: f"{host}:{port}" if port else host,
-        socket.getaddrinfo,
-    )
-    socket.create_connection = _noting(
-        lambda address, *rest: _address(address), socket.create_connection
-    )
-    socket.socket.connect = _noting(
-        lambda self, address: _address(address), socket.socket.connect
-    )
-    socket.socket.connect_ex = _noting(
-        lambda self, address: _address(address), socket.socket.connect_ex
-    )
+    hooks = [
+        (socket, "getaddrinfo", lambda host, port=None, *rest: f"{host}:{port}" if port else host),
+        (socket, "gethostbyname", lambda host, *rest: host),
+        (socket, "create_connection", lambda address, *rest: _address(address)),
+        (socket.socket, "connect", lambda self, address: _address(address)),
+        (socket.socket, "connect_ex", lambda self, address: _address(address)),
+    ]
     request = sys.modules.get("urllib.request")
     if request is not None:
-        request.urlopen = _noting(
-            lambda url, *rest: getattr(url, "full_url", url), request.urlopen
-        )
+        hooks.append((request, "urlopen", lambda url, *rest: getattr(url, "full_url", url)))
+    for owner, name, describe in hooks:
+        real = getattr(owner, name, None)
+        if real is None and owner is socket:
+            real = _unreachable(f"socket.{name}")
+        if real is not None:
+            try:
+                setattr(owner, name, _noting(describe, real))
+            except (AttributeError, TypeError):
+                pass
 
 
 # ----------------------------------------------------------------------------------------
@@ -321,9 +331,11 @@ def prepare(argv, env, workdir, seed=None, paths=()):
         random.seed(seed)
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed(seed % (1 << 32))
-    install_import_messages()
-    install_file_notes()
-    install_network_notes()
+    for install in (install_import_messages, install_file_notes, install_network_notes):
+        try:
+            install()
+        except Exception as error:
+            sys.stderr.write(f"takehome: could not install {install.__name__}: {error!r}\n")
 
 
 def print_error(error):
