@@ -86,13 +86,20 @@ fn a_script_writing_next_to_itself_lists_every_file_it_made_and_leaves_its_folde
     let before = snapshot_tree(dir.path());
     let results = tempdir();
     let out = results.path().join("results");
-    let record = run(&dir.path().join("main.py"), &["--out", out.to_str().unwrap()]);
+    let record = run(
+        &dir.path().join("main.py"),
+        &["--out", out.to_str().unwrap()],
+    );
     ok(&record);
     assert_eq!(
         paths(&record),
         ["model.pkl", "plots/roc.png", "predictions.csv"]
     );
-    assert_eq!(snapshot_tree(dir.path()), before, "the folder itself was changed");
+    assert_eq!(
+        snapshot_tree(dir.path()),
+        before,
+        "the folder itself was changed"
+    );
     let csv = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
     assert_eq!(csv, "id,p\n1,0.25\n2,0.75\n");
     let png = std::fs::read(out.join("plots/roc.png")).unwrap();
@@ -110,7 +117,10 @@ fn files_written_in_the_working_copy_count_against_the_disk_quota() {
     )]);
     let record = run(&dir.path().join("main.py"), &["--out-limit", "1MiB"]);
     assert_eq!(record.verdict, Verdict::DiskLimit, "{record:#?}");
-    assert_eq!(diagnostics(&record, DiagnosticKind::WriteRefused), ["big.bin"]);
+    assert_eq!(
+        diagnostics(&record, DiagnosticKind::WriteRefused),
+        ["big.bin"]
+    );
 }
 
 #[test]
@@ -165,18 +175,27 @@ fn imports_of_missing_packages_say_why_and_where_to_look() {
     for (module, why) in [
         ("torch", "PyTorch is a package with compiled code"),
         ("xgboost", "XGBoost is a package with compiled code"),
-        ("no_such_package_anywhere", "the python runner does not provide it"),
+        (
+            "no_such_package_anywhere",
+            "the python runner does not provide it",
+        ),
     ] {
         let dir = project(&[("main.py", &format!("print('start')\nimport {module}\n"))]);
         let record = run(&dir.path().join("main.py"), &[]);
         assert_eq!(record.verdict, Verdict::Exit, "{module}: {record:#?}");
         let stderr = &record.stderr.text;
-        assert!(stderr.contains(&format!("No module named '{module}'")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("No module named '{module}'")),
+            "{stderr}"
+        );
         assert!(stderr.contains(why), "{stderr}");
         assert!(stderr.contains("takehome runner list"), "{stderr}");
         assert!(!stderr.contains("site initialization"), "{stderr}");
         assert!(stderr.contains("main.py\", line 2"), "{stderr}");
-        assert_eq!(diagnostics(&record, DiagnosticKind::MissingModule), [module]);
+        assert_eq!(
+            diagnostics(&record, DiagnosticKind::MissingModule),
+            [module]
+        );
     }
 }
 
@@ -218,7 +237,11 @@ fn windows_paths_missing_files_and_sockets_are_named_in_diagnostics() {
         .find(|d| d.detail == "missing.csv")
         .unwrap();
     assert_eq!(missing.count, 2);
-    assert!(missing.message.contains("/work/notebooks"), "{}", missing.message);
+    assert!(
+        missing.message.contains("/work/notebooks"),
+        "{}",
+        missing.message
+    );
     assert_eq!(
         diagnostics(&record, DiagnosticKind::TranslatedPath),
         ["notebooks/..\\Datasets\\x.csv"]
@@ -287,7 +310,10 @@ fn a_huge_sparse_file_in_the_working_copy_is_disk_limit_and_never_read() {
     let record = run(&dir.path().join("main.py"), &["--out-limit", "1MiB"]);
     assert_eq!(record.verdict, Verdict::DiskLimit, "{record:#?}");
     for output in &record.outputs {
-        assert!(output.bytes <= 1 << 20 || output.sha256.is_none(), "{output:?}");
+        assert!(
+            output.bytes <= 1 << 20 || output.sha256.is_none(),
+            "{output:?}"
+        );
     }
 }
 

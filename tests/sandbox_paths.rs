@@ -258,7 +258,10 @@ fn a_missing_file_and_a_windows_absolute_path_are_named_in_diagnostics() {
         ]
     );
     let line = record.diagnostics[0].line();
-    assert!(line.contains("D:/Users/me/data.csv") && line.contains("2 times"), "{line}");
+    assert!(
+        line.contains("D:/Users/me/data.csv") && line.contains("2 times"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -274,7 +277,10 @@ fn a_write_into_a_read_only_mount_is_refused_and_named() {
     );
     expect_verdict(&record, Verdict::Ok);
     let said = lines(&record);
-    assert!(said[0].starts_with('E') && said[1].starts_with('E'), "{said:?}");
+    assert!(
+        said[0].starts_with('E') && said[1].starts_with('E'),
+        "{said:?}"
+    );
     assert_eq!(said[2], "OK");
     assert_eq!(
         diagnostic(&record, DiagnosticKind::WriteRefused),

@@ -263,7 +263,10 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         Some(root) => {
             let root = root.canonicalize().map_err(|e| {
-                usage(format!("--root {}: cannot open the folder: {e}", root.display()))
+                usage(format!(
+                    "--root {}: cannot open the folder: {e}",
+                    root.display()
+                ))
             })?;
             if !root.is_dir() {
                 return Err(usage(format!("--root {}: not a folder", root.display())));
@@ -291,6 +294,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         mounts,
         site: None,
+        workdir: None,
         seed: args.seed,
         clock: if args.real_clock {
             ClockMode::Real

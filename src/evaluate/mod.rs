@@ -145,6 +145,7 @@ pub fn evaluate(
         out: Some(out.clone()),
         mounts: Vec::new(),
         site: None,
+        workdir: None,
         seed: options.seed,
         clock: options.clock,
         limits,
@@ -283,6 +284,8 @@ fn run_scoring_program(
                 Vec::new()
             },
             site: None,
+            // The scoring program reads `hidden/` and `outputs/` from the folder's top.
+            workdir: Some(String::new()),
             seed: options.seed,
             clock: ClockMode::Virtual,
             limits: assignment.runner.limits.apply(&kind.default_limits()),

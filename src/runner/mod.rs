@@ -93,6 +93,10 @@ pub struct Invocation {
     pub mounts: Vec<Mount>,
     /// An assignment's extra pure-Python packages, unpacked: seen at `/usr/local/site`.
     pub site: Option<PathBuf>,
+    /// A Python program's working folder, relative to the top of its folder (`""` for the
+    /// top). `None`: the program's own folder, as `python notebooks/x.py` run from
+    /// `notebooks/` would see it.
+    pub workdir: Option<String>,
     pub seed: u64,
     pub clock: ClockMode,
     pub limits: Limits,

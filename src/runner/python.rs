@@ -108,11 +108,19 @@ pub fn load_support() -> String {
     )
 }
 
-/// The guest folder of an entry: its own folder inside the working copy.
-pub fn entry_folder(entry: &str) -> String {
-    match Path::new(entry).parent().map(|p| p.to_string_lossy()) {
-        Some(parent) if !parent.is_empty() => format!("{GUEST_WORK}/{parent}"),
-        _ => GUEST_WORK.to_string(),
+/// The guest folder a program runs from: `workdir` (relative to the top) when given, else
+/// the entry's own folder inside the working copy.
+pub fn entry_folder(entry: &str, workdir: Option<&str>) -> String {
+    let relative = match workdir {
+        Some(dir) => dir.trim_matches('/').to_string(),
+        None => Path::new(entry)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    match relative.as_str() {
+        "" => GUEST_WORK.to_string(),
+        dir => format!("{GUEST_WORK}/{dir}"),
     }
 }
 
@@ -120,6 +128,7 @@ pub fn entry_folder(entry: &str) -> String {
 /// from the script's own folder, with clean tracebacks and the run's diagnostics.
 pub fn prelude(
     entry: &str,
+    workdir: Option<&str>,
     args: &[String],
     env: &[(String, String)],
     reseed: Option<u64>,
@@ -138,14 +147,15 @@ pub fn prelude(
     format!(
         r#"{support}def _takehome_main():
     import _takehome
-    _takehome.prepare([{argv}], {{{env}}}, {folder}, seed={seed}, paths=[{site}, {notebook}])
+    _takehome.prepare([{argv}], {{{env}}}, {folder}, seed={seed}, paths=[{site}, {notebook}], script_dir={script_dir})
     _takehome.run_script({entry_path})
 _takehome_status = _takehome_main()
 "#,
         support = load_support(),
         argv = argv.join(", "),
         env = env.join(", "),
-        folder = py_str(&entry_folder(entry)),
+        folder = py_str(&entry_folder(entry, workdir)),
+        script_dir = py_str(&entry_folder(entry, None)),
         site = py_str(GUEST_SITE),
         notebook = py_str(GUEST_NOTEBOOK),
         entry_path = py_str(&format!("{GUEST_WORK}/{entry}")),
@@ -204,7 +214,13 @@ pub fn run(
     let mut env = base_env(invocation.seed);
     env.extend(invocation.env.iter().cloned());
     let (module_path, sha256, entry_kind, runner) = if use_snapshot {
-        let source = prelude(&entry, &invocation.args, &env, Some(invocation.seed));
+        let source = prelude(
+            &entry,
+            invocation.workdir.as_deref(),
+            &invocation.args,
+            &env,
+            Some(invocation.seed),
+        );
         let runner = RunnerInfo {
             name: "python".into(),
             version: Some(installed.record.version.clone()),
@@ -238,7 +254,13 @@ pub fn run(
         vec![
             ARGV0.to_string(),
             "-c".into(),
-            prelude(&entry, &invocation.args, &env, None),
+            prelude(
+                &entry,
+                invocation.workdir.as_deref(),
+                &invocation.args,
+                &env,
+                None,
+            ),
         ]
     };
     if !sandbox.is_compiled(&sha256) {
@@ -264,8 +286,7 @@ pub fn run(
     };
     let mut record = sandbox.run(&module, &spec);
     let mut found = diagnostics::Diagnostics::default();
-    if let Some(report) = open_regular(&tmp.path().join(GUEST_REPORT.trim_start_matches("/tmp/")))
-    {
+    if let Some(report) = open_regular(&tmp.path().join(GUEST_REPORT.trim_start_matches("/tmp/"))) {
         let mut text = String::new();
         let _ = std::io::Read::read_to_string(
             &mut std::io::Read::take(report, diagnostics::MAX_REPORT_BYTES),
@@ -277,8 +298,13 @@ pub fn run(
     notes.extend(found.into_vec());
     diagnostics::merge(&mut record.diagnostics, notes);
     if let Some(out) = &invocation.out {
-        copy_out(&copy.work, &record.outputs, out, invocation.limits.out_bytes.0)
-            .with_context(|| format!("cannot copy the outputs to {}", out.display()))?;
+        copy_out(
+            &copy.work,
+            &record.outputs,
+            out,
+            invocation.limits.out_bytes.0,
+        )
+        .with_context(|| format!("cannot copy the outputs to {}", out.display()))?;
     }
     Ok(record)
 }

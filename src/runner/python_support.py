@@ -311,9 +311,10 @@ def install_network_notes():
 # ----------------------------------------------------------------------------------------
 # Starting a program
 
-def prepare(argv, env, workdir, seed=None, paths=()):
-    """Sets up the process as `python ENTRY ARGS` run from `workdir` would see it, with the
-    folders `paths` (the runner's extra packages) at the end of sys.path."""
+def prepare(argv, env, workdir, seed=None, paths=(), script_dir=None):
+    """Sets up the process as `python ENTRY ARGS` run from `workdir` would see it: the
+    entry's folder `script_dir` (default `workdir`) first on sys.path, the folders `paths`
+    (the runner's extra packages) last."""
     sys.argv = list(argv)
     os.environ.clear()
     os.environ.update(env)
@@ -323,7 +324,7 @@ def prepare(argv, env, workdir, seed=None, paths=()):
     for path in paths:
         if path not in sys.path:
             sys.path.append(path)
-    sys.path.insert(0, workdir.rstrip("/") or "/")
+    sys.path.insert(0, (script_dir or workdir).rstrip("/") or "/")
     import importlib
     importlib.invalidate_caches()
     if seed is not None:

@@ -46,7 +46,8 @@ impl Diagnostics {
             self.dropped += 1;
             return;
         }
-        self.index.insert((kind, detail.clone()), self.entries.len());
+        self.index
+            .insert((kind, detail.clone()), self.entries.len());
         self.entries.push(Diagnostic {
             kind,
             detail,
@@ -90,7 +91,10 @@ pub fn merge(list: &mut Vec<Diagnostic>, more: Vec<Diagnostic>) {
     for diagnostic in list.drain(..).chain(more) {
         let count = diagnostic.count;
         all.add(diagnostic.kind, &diagnostic.detail, || diagnostic.message);
-        if let Some(&at) = all.index.get(&(diagnostic.kind, one_line(&diagnostic.detail))) {
+        if let Some(&at) = all
+            .index
+            .get(&(diagnostic.kind, one_line(&diagnostic.detail)))
+        {
             all.entries[at].count += count.saturating_sub(1);
         }
     }
@@ -144,11 +148,16 @@ mod tests {
     fn a_flood_of_distinct_diagnostics_is_bounded() {
         let mut d = Diagnostics::default();
         for i in 0..10_000 {
-            d.add(DiagnosticKind::MissingFile, &format!("f{i}"), || "x".repeat(5000));
+            d.add(DiagnosticKind::MissingFile, &format!("f{i}"), || {
+                "x".repeat(5000)
+            });
         }
         let list = d.into_vec();
         assert_eq!(list.len(), MAX_DISTINCT);
-        assert!(list.iter().all(|e| e.message.chars().count() <= MAX_TEXT + 64));
+        assert!(
+            list.iter()
+                .all(|e| e.message.chars().count() <= MAX_TEXT + 64)
+        );
         assert!(list.last().unwrap().message.contains("9800 more"));
     }
 

@@ -351,9 +351,7 @@ impl Sandbox {
             stdio_fds: [0, 1, 2].into(),
             far_seeks: BTreeSet::new(),
             paths: paths::GuestPaths::new(
-                spec.mounts
-                    .iter()
-                    .map(|m| (m.guest.as_str(), m.writable)),
+                spec.mounts.iter().map(|m| (m.guest.as_str(), m.writable)),
             ),
             diagnostics: diagnostics::Diagnostics::default(),
             work_guest,

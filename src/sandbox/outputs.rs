@@ -67,8 +67,7 @@ pub fn collect(
                     None
                 };
                 let same_as_copied = baseline.original(&entry.path()).is_some_and(|was| {
-                    was.len == meta.len()
-                        && was.sha256.map(hex::encode).as_ref() == sha256.as_ref()
+                    was.len == meta.len() && was.sha256.map(hex::encode).as_ref() == sha256.as_ref()
                 });
                 if same_as_copied {
                     continue;

@@ -206,9 +206,10 @@ fn note_failed_open(
     }
     let shown = for_reviewer(&target.guest, &host.work_guest);
     if errno == ERRNO_NOENT && host.report_missing_files {
-        host.diagnostics.add(DiagnosticKind::MissingFile, &shown, || {
-            format!("tried to open `{shown}`, which does not exist")
-        });
+        host.diagnostics
+            .add(DiagnosticKind::MissingFile, &shown, || {
+                format!("tried to open `{shown}`, which does not exist")
+            });
     } else if writing
         && !target.writable
         && matches!(
@@ -216,9 +217,10 @@ fn note_failed_open(
             ERRNO_PERM | ERRNO_ROFS | ERRNO_ACCES | ERRNO_NOTCAPABLE
         )
     {
-        host.diagnostics.add(DiagnosticKind::WriteRefused, &shown, || {
-            format!("a write to `{shown}` was refused: that folder is read-only")
-        });
+        host.diagnostics
+            .add(DiagnosticKind::WriteRefused, &shown, || {
+                format!("a write to `{shown}` was refused: that folder is read-only")
+            });
     }
 }
 
@@ -260,7 +262,8 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                 return Ok(errno);
             };
             if errno != 0 {
-                let writing = base & RIGHTS_FD_WRITE != 0 || oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0;
+                let writing =
+                    base & RIGHTS_FD_WRITE != 0 || oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0;
                 note_failed_open(&mut caller, dirfd, &text, errno, writing);
                 return Ok(errno);
             }

@@ -245,12 +245,18 @@ mod tests {
 
     #[test]
     fn reviewers_see_paths_from_the_top_of_the_copy_or_from_the_drive() {
-        assert_eq!(for_reviewer("/work/D:/Users/me/data.csv", "/work"), "D:/Users/me/data.csv");
+        assert_eq!(
+            for_reviewer("/work/D:/Users/me/data.csv", "/work"),
+            "D:/Users/me/data.csv"
+        );
         assert_eq!(
             for_reviewer("/work/notebooks/C:\\Users\\me\\x.csv", "/work"),
             "C:\\Users\\me\\x.csv"
         );
-        assert_eq!(for_reviewer("/work/notebooks/a.csv", "/work"), "notebooks/a.csv");
+        assert_eq!(
+            for_reviewer("/work/notebooks/a.csv", "/work"),
+            "notebooks/a.csv"
+        );
         assert_eq!(for_reviewer("/tmp/a", "/work"), "/tmp/a");
         assert_eq!(for_reviewer("/work/ab:c", "/work"), "ab:c");
     }

@@ -85,9 +85,11 @@ pub(super) fn quota_result(
         .unwrap_or_default();
     let message = e.to_string();
     host.diagnostics
-        .add(DiagnosticKind::WriteRefused, &path, || match path.as_str() {
-            "" => format!("a write was refused: {message}"),
-            path => format!("a write to `{path}` was refused: {message}"),
+        .add(DiagnosticKind::WriteRefused, &path, || {
+            match path.as_str() {
+                "" => format!("a write was refused: {message}"),
+                path => format!("a write to `{path}` was refused: {message}"),
+            }
         });
     Err(host.deny(Denial::Disk(message)))
 }

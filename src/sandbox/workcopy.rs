@@ -211,7 +211,10 @@ mod tests {
         let dest = tempfile::tempdir().unwrap();
         let work = dest.path().join("work");
         let baseline = copy_tree(source.path(), &work, CopyLimits::default()).unwrap();
-        assert_eq!(std::fs::read_to_string(work.join("data/a.csv")).unwrap(), "x,y\n");
+        assert_eq!(
+            std::fs::read_to_string(work.join("data/a.csv")).unwrap(),
+            "x,y\n"
+        );
         assert!(!work.join(".git").exists());
         assert!(std::fs::symlink_metadata(work.join("pw")).is_err());
         let copied = work.join("data/a.csv");
@@ -240,6 +243,9 @@ mod tests {
             bytes: 12,
         };
         let err = copy_tree(source.path(), &dest.path().join("b"), limits).unwrap_err();
-        assert!(err.to_string().contains(&source.path().display().to_string()));
+        assert!(
+            err.to_string()
+                .contains(&source.path().display().to_string())
+        );
     }
 }
