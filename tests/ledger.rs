@@ -288,3 +288,112 @@ fn a_ledger_without_the_required_columns_gets_a_score_error_naming_them() {
     );
     assert_eq!(claim_status(evaluation), "not measurable");
 }
+
+/// A WASI module printing `line` and a newline to stdout.
+fn printing_wat(line: &str) -> String {
+    let text = format!("{line}\n");
+    let escaped: String = text.bytes().map(|b| format!("\\{b:02x}")).collect();
+    format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "{escaped}")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const {len}))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+"#,
+        len = text.len()
+    )
+}
+
+#[test]
+fn a_scoring_programs_details_reach_the_record_the_evaluate_table_and_the_packet() {
+    // A WASI copy of orders-ledger, so the path is checked without Python: the candidate's
+    // module does nothing, the scoring program prints a result object with details.
+    let copy = tempfile::tempdir().unwrap();
+    let folder = copy.path().join("orders-ledger");
+    copy_tree(&repo(ASSIGNMENT), &folder);
+    std::fs::remove_dir_all(folder.join("examples")).unwrap();
+    let toml = std::fs::read_to_string(folder.join("assignment.toml"))
+        .unwrap()
+        .replace("name = \"python\"", "name = \"wasi\"")
+        .replace("entry = \"main.py\"", "entry = \"main.wat\"")
+        .replace("scoring/score.py", "scoring/score.wat");
+    std::fs::write(folder.join("assignment.toml"), toml).unwrap();
+    let result = r#"{"value": 0.25, "details": [{"name": "rows lost", "count": 7, "examples": ["L000001", "<b>L2</b>"]}, {"name": "rows duplicated", "count": 0}]}"#;
+    std::fs::write(folder.join("scoring/score.wat"), printing_wat(result)).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    ok(root, &["init", "."]);
+    ok(root, &["assignment", "add", folder.to_str().unwrap()]);
+    let out = ok(
+        root,
+        &[
+            "issue",
+            "orders-ledger",
+            "--candidate",
+            "Wasm <wasm@example.org>",
+        ],
+    );
+    let pseudonym = support::issued_pseudonym(&out);
+    let submission = tempfile::tempdir().unwrap();
+    support::write_files(
+        submission.path(),
+        &[
+            (
+                "main.wat",
+                "(module (memory (export \"memory\") 1) (func (export \"_start\")))",
+            ),
+            ("REPORT.md", "## Summary\n"),
+            (
+                "submission.toml",
+                "runner = \"wasi\"\nentry = \"main.wat\"\nreport = \"REPORT.md\"\n[claims]\naccuracy = 1.0\n",
+            ),
+        ],
+    );
+    ok(
+        root,
+        &["submit", &pseudonym, submission.path().to_str().unwrap()],
+    );
+
+    let out = takehome(root, &["evaluate", &pseudonym, "--json"]);
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let evaluation = evaluation(&results, &format!("{pseudonym}/1"));
+    assert_eq!(
+        evaluation["score"]["value"], 0.25,
+        "{}",
+        evaluation["score"]
+    );
+    assert_eq!(
+        detail(evaluation, "rows lost"),
+        (7, vec!["L000001".into(), "<b>L2</b>".into()])
+    );
+    assert_eq!(detail(evaluation, "rows duplicated"), (0, Vec::new()));
+    assert_eq!(claim_status(evaluation), "not reproduced");
+
+    let table = ok(root, &["evaluate", &pseudonym]);
+    assert!(
+        table.contains("rows lost: 7 (e.g. L000001; <b>L2</b>)"),
+        "{table}"
+    );
+    assert!(table.contains("rows duplicated: 0\n"), "{table}");
+
+    let packets = root.join("packets");
+    ok(
+        root,
+        &["packet", &pseudonym, "--out", packets.to_str().unwrap()],
+    );
+    let html = std::fs::read_to_string(packets.join(format!("{pseudonym}-1.html"))).unwrap();
+    let row = html
+        .lines()
+        .find(|l| l.contains("<td>rows lost</td>"))
+        .unwrap_or_else(|| panic!("no rows lost row in the packet:\n{html}"));
+    assert!(
+        row.contains("<td>7</td>")
+            && row.contains("<code>L000001</code>; <code>&lt;b&gt;L2&lt;&#x2f;b&gt;</code>"),
+        "{row}"
+    );
+}
