@@ -396,4 +396,13 @@ fn a_scoring_programs_details_reach_the_record_the_evaluate_table_and_the_packet
             && row.contains("<code>L000001</code>; <code>&lt;b&gt;L2&lt;&#x2f;b&gt;</code>"),
         "{row}"
     );
+
+    // The review page shows the same packet to an assigned reviewer.
+    let out = ok(root, &["reviewer", "add", "Rita Reviewer"]);
+    let token = support::web::link_token(&out, "/r/");
+    ok(root, &["assign", "orders-ledger", "--reviewers", "1"]);
+    let server = support::web::Server::start(root, &[]);
+    let page = support::web::get(&server.url(&format!("/r/{token}/packet/{pseudonym}")));
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains(row), "{}", page.text());
 }
