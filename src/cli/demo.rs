@@ -18,9 +18,8 @@ use crate::store::Workspace;
 ///
 /// Issues an example assignment (churn unless --assignment says otherwise) to one candidate
 /// per example submission (for churn: strong, over-claiming, misbehaving), runs them all in
-/// the sandbox, scores
-/// them, checks their claims, reruns them to prove they reproduce, writes the blind review
-/// packets, adds two reviewers, and serves the reviewer application. Installs the Python
+/// the sandbox, scores them, checks their claims, reruns them to prove they reproduce, writes
+/// the blind review packets, adds two reviewers, and serves the reviewer application. Installs the Python
 /// runner first if it is missing.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -116,7 +115,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
     let candidates = examples(&chosen)?;
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
     step("checking the Python runner");
-    super::runner::ensure_python(&sandbox, true)?;
+    super::runner::ensure_python_off_runtime(&sandbox, true).await?;
 
     step(&format!("creating a workspace in {}", args.dir.display()));
     let workspace = Workspace::init(&args.dir).await?;
