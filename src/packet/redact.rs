@@ -38,6 +38,16 @@ pub struct Redaction {
     pub count: usize,
 }
 
+/// How [`Redactor::value`] treats one string of a value.
+pub enum Place {
+    /// Left alone: the harness's own closed sets and hashes.
+    Skip,
+    /// Redacted without logging (it repeats a logged field, e.g. rendered HTML).
+    Quiet,
+    /// Redacted and logged at this location (with line numbers appended when `true`).
+    At(String, bool),
+}
+
 /// Whose identity a term is, for the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -119,7 +129,7 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 });
 static AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?im)^[\s#*/"'-]*(?:@?authors?|__author__|written\s+by|created\s+by|prepared\s+by|submitted\s+by|maintainer|copyright(?:\s+\(c\))?(?:\s+\d{4})?|by)\s*[:=]?\s*["']?([\p{L}][\p{L}'.-]*(?:[ \t]+[\p{L}][\p{L}'.-]*){0,3})"#,
+        r#"(?im)^[\s#*/"'-]*(?:@?authors?|__author__|written\s+by|created\s+by|prepared\s+by|submitted\s+by|maintainer|copyright(?:\s+\(c\))?(?:\s+\d{4})?|by)\b\s*[:=]?\s*["']?([\p{L}][\p{L}'.-]*(?:[ \t]+[\p{L}][\p{L}'.-]*){0,3})"#,
     )
     .expect("author regex")
 });
@@ -427,13 +437,13 @@ impl Redactor {
             .collect()
     }
 
-    /// Redacts every string of a serialisable value (a packet), except `data:` URIs; the
-    /// `location` of each string is given by `place` from its JSON path.
+    /// Redacts every string of a serialisable value (a packet), except `data:` URIs and
+    /// what `place` skips; `place` tells from a string's JSON path where it is.
     pub fn value(
         &mut self,
         value: &mut serde_json::Value,
         path: &mut Vec<String>,
-        place: &dyn Fn(&[String]) -> Option<(String, bool)>,
+        place: &dyn Fn(&[String]) -> Place,
     ) {
         match value {
             serde_json::Value::String(s) => {
@@ -441,9 +451,9 @@ impl Redactor {
                     return;
                 }
                 let redacted = match place(path) {
-                    Some((location, lines)) => self.redact(s, &location, lines),
-                    // Not logged (it repeats a logged field, e.g. rendered HTML).
-                    None => {
+                    Place::Skip => return,
+                    Place::At(location, lines) => self.redact(s, &location, lines),
+                    Place::Quiet => {
                         let saved = self.log.clone();
                         let r = self.redact(s, "", false);
                         self.log = saved;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::redact::{Redaction, Redactor};
+use super::redact::{Place, Redaction, Redactor};
 use super::{Packet, Report, Section, markdown};
 use crate::assignment::{Assignment, sections_in};
 use crate::report::{Format, ReportText};
@@ -17,6 +17,28 @@ const LEARN_EXTENSIONS: &[&str] = &[
     "tex", "rst", "csv", "sql", "js",
 ];
 const LEARN_MAX_BYTES: u64 = 4 << 20;
+
+/// Packet fields whose values are the harness's own closed sets, numbers as text and
+/// hashes: a made-up user name ("notebook" for "N. Otebook") must not rewrite them.
+const STRUCTURAL: &[&str] = &[
+    "format",
+    "split",
+    "status",
+    "verdict",
+    "metric",
+    "sha256",
+    "submission_id",
+    "pseudonym",
+    "run_id",
+    "original_run",
+    "received_at",
+    "trap",
+    "version",
+    "claimed_text",
+    "measured_text",
+    "score_text",
+    "id",
+];
 
 /// A PDF of the report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -159,30 +181,37 @@ pub async fn deidentify(
         }
     }
     let mut value = serde_json::to_value(&packet)?;
-    let place = |path: &[String]| -> Option<(String, bool)> {
+    let place = |path: &[String]| -> Place {
         let p: Vec<&str> = path.iter().map(String::as_str).collect();
+        let field = || Place::At(format!("packet field {}", p.join(".")), false);
+        let index = |i: &str| i.parse::<usize>().ok();
         match p.as_slice() {
             // Rendered HTML repeats its logged source.
-            [.., last] if last.ends_with("html") => None,
+            [.., last] if last.ends_with("html") => Place::Quiet,
+            // Closed sets and hashes the harness writes itself: never candidate text.
+            [.., last] if STRUCTURAL.contains(last) => Place::Skip,
             ["code", i, "lines", line] => {
-                let file = packet.code.get(i.parse::<usize>().ok()?)?;
-                Some((
-                    format!("{}:{}", file.path, line.parse::<usize>().ok()? + 1),
-                    false,
-                ))
+                match (index(i).and_then(|i| packet.code.get(i)), index(line)) {
+                    (Some(file), Some(line)) => {
+                        Place::At(format!("{}:{}", file.path, line + 1), false)
+                    }
+                    _ => field(),
+                }
             }
-            ["code", i, "path"] | ["other_files", i, "path"] => {
-                Some((format!("file name {}", path_of(&packet, p[0], i)?), false))
-            }
-            ["report", "markdown"] => Some((packet.report.path.clone(), true)),
+            ["code", i, "path"] | ["other_files", i, "path"] => match path_of(&packet, p[0], i) {
+                Some(path) => Place::At(format!("file name {path}"), false),
+                None => field(),
+            },
+            ["report", "markdown"] => Place::At(packet.report.path.clone(), true),
             ["report", "pdfs", i, "pages", n, "text"] => {
-                let pdf = packet.report.pdfs.get(i.parse::<usize>().ok()?)?;
-                Some((
-                    format!("{} page {}", pdf.path, n.parse::<usize>().ok()? + 1),
-                    false,
-                ))
+                match (index(i).and_then(|i| packet.report.pdfs.get(i)), index(n)) {
+                    (Some(pdf), Some(n)) => {
+                        Place::At(format!("{} page {}", pdf.path, n + 1), false)
+                    }
+                    _ => field(),
+                }
             }
-            _ => Some((format!("packet field {}", p.join(".")), false)),
+            _ => field(),
         }
     };
     redactor.value(&mut value, &mut Vec::new(), &place);
