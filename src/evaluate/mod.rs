@@ -3,6 +3,7 @@
 //! truth, and check the report's claims.
 
 pub mod claims;
+pub mod claims_text;
 pub mod rerun;
 
 use std::path::Path;
@@ -117,6 +118,9 @@ pub struct Evaluation {
     pub record: RunRecord,
     pub score: ScoreOutcome,
     pub claims: Vec<ClaimCheck>,
+    /// Every claim found in the report's text, checked, with its quote and location.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub report_claims: Vec<ClaimCheck>,
     pub outputs: Vec<KeptOutput>,
     pub provenance: Provenance,
     /// For a rerun: how it compares with the stored evaluation.
@@ -237,8 +241,11 @@ pub fn evaluate(
         ),
         None => score_outputs(blobs, &assignment, &assignment_files, &out),
     };
-    let claims = claims::check(
+    let report = crate::report::read(blobs, &submission_files, &manifest.report, false);
+    let found = claims_text::extract(&report.pieces, assignment.scoring.metric);
+    let checked = claims::check_submission(
         &manifest.claims,
+        &found,
         assignment.scoring.metric,
         score.value,
         assignment.scoring.tolerance,
@@ -259,7 +266,8 @@ pub fn evaluate(
     Ok(Evaluation {
         record,
         score,
-        claims,
+        claims: checked.decisive,
+        report_claims: checked.report,
         outputs,
         provenance,
         comparison: None,
