@@ -425,3 +425,21 @@ pub fn build_snapshot(
     };
     sandbox.build_snapshot(python_wasm, &spec, &source, step)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_support_module_writes_its_notes_where_the_runner_reads_them() {
+        assert!(SUPPORT.contains(&format!("REPORT = {}", py_str(GUEST_REPORT))));
+    }
+
+    #[test]
+    fn a_program_runs_from_its_own_folder_unless_told_otherwise() {
+        assert_eq!(entry_folder("main.py", None), "/work");
+        assert_eq!(entry_folder("notebooks/eda.py", None), "/work/notebooks");
+        assert_eq!(entry_folder("scoring/score.py", Some("")), "/work");
+        assert_eq!(entry_folder("a/b/c.py", Some("a/")), "/work/a");
+    }
+}
