@@ -384,6 +384,12 @@ pub async fn submit(args: SubmitArgs, options: &WorkspaceOptions) -> anyhow::Res
             if let Some(same) = &row.same_as {
                 println!("identical content to {same}");
             }
+            if !validation.inferred.is_empty() {
+                println!("no submission.toml: intake inferred");
+                for line in &validation.inferred {
+                    println!("  {line}");
+                }
+            }
             for (section, present) in &validation.sections {
                 println!("  [{}] {section}", if *present { "x" } else { " " });
             }

@@ -145,13 +145,10 @@ pub fn evaluate(
         clock: options.clock,
         limits,
     };
-    let record = runner::run(
-        sandbox,
-        kind,
-        &folder,
-        &folder.join(&manifest.entry),
-        &invocation,
-    )?;
+    let program = manifest
+        .program()
+        .context("the stored manifest names no entry")?;
+    let record = runner::run(sandbox, kind, &folder, &folder.join(program), &invocation)?;
 
     let mut outputs = Vec::new();
     for file in record

@@ -15,6 +15,8 @@ use crate::evaluate::rerun::Difference;
 use crate::evaluate::{Evaluation, ScoreOutcome};
 use crate::store::{SubmissionRow, Workspace};
 use crate::submission::archive::UnpackedFile;
+use crate::submission::intake::Validation;
+use crate::submission::report::{ReportText, report_text};
 
 /// Text files shown in full with line numbers, by extension.
 const CODE_EXTENSIONS: &[&str] = &["py", "md", "toml", "txt", "csv"];
@@ -34,6 +36,9 @@ pub struct Packet {
     pub received_at: String,
     pub late: bool,
     pub report: Report,
+    /// What intake found: the manifest it inferred (no `submission.toml`) and its warnings,
+    /// such as a deliverable handed in under another form.
+    pub intake: IntakeView,
     pub code: Vec<CodeFile>,
     /// Submission files not shown as code.
     pub other_files: Vec<FileEntry>,
@@ -52,10 +57,20 @@ pub struct AssignmentInfo {
 }
 
 #[derive(Clone, Debug, Serialize)]
+pub struct IntakeView {
+    /// `submission.toml` lines intake inferred; empty when the candidate wrote one.
+    pub inferred: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The report file, or the files joined by ", " (notebooks whose Markdown is the report).
     pub path: String,
     /// Whether the submission holds the report file.
     pub present: bool,
+    /// Why part of the report is not shown rendered (a PDF: open it from the files).
+    pub notes: Vec<String>,
     /// The Markdown source.
     pub markdown: String,
     /// Rendered and sanitised.
@@ -152,12 +167,15 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         serde_json::from_str(&assignment_row.manifest).context("stored assignment")?;
     let files: Vec<UnpackedFile> = serde_json::from_str(&submission.files)?;
     let manifest: Option<SubmissionManifest> = serde_json::from_str(&submission.manifest).ok();
-    let report_path = manifest
+    let report_paths = manifest
         .as_ref()
         .map(|m| m.report.clone())
-        .unwrap_or_else(|| assignment.deliverables.report.clone());
+        .unwrap_or_else(|| vec![assignment.deliverables.report.clone()]);
+    let validation: Validation = serde_json::from_str(&submission.validation).unwrap_or_default();
 
-    let mut markdown_text = None;
+    // The report's readable text, by path; a notebook or PDF report stays listed as a file.
+    let mut report_texts = std::collections::BTreeMap::new();
+    let mut notes = Vec::new();
     let mut code = Vec::new();
     let mut other_files = Vec::new();
     for file in &files {
@@ -165,6 +183,16 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             .path
             .rsplit_once('.')
             .map(|(_, e)| e.to_ascii_lowercase());
+        if report_paths.contains(&file.path) {
+            match report_text(&file.path, &workspace.blobs.get(&file.sha256)?) {
+                ReportText::Markdown(text) => _ = report_texts.insert(file.path.clone(), text),
+                ReportText::Unreadable(why) => notes.push(why),
+            }
+            // A Markdown or text report is shown rendered (its source is in the JSON twin).
+            if matches!(ext.as_deref(), Some("md" | "markdown" | "txt")) {
+                continue;
+            }
+        }
         let text = if ext.as_deref().is_some_and(|e| CODE_EXTENSIONS.contains(&e))
             && file.bytes <= CODE_MAX_BYTES
         {
@@ -173,8 +201,6 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             None
         };
         match text {
-            // The report is shown rendered (its source is in the JSON twin).
-            Some(text) if file.path == report_path => markdown_text = Some(text),
             Some(text) => code.push(CodeFile {
                 path: file.path.clone(),
                 bytes: file.bytes,
@@ -187,16 +213,29 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             }),
         }
     }
-    let markdown = markdown_text.clone().unwrap_or_default();
+    let present = !report_paths.is_empty()
+        && report_paths
+            .iter()
+            .all(|p| files.iter().any(|f| &f.path == p));
+    let markdown = report_paths
+        .iter()
+        .filter_map(|p| report_texts.get(p).cloned())
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let report = Report {
-        path: report_path,
-        present: markdown_text.is_some(),
+        path: report_paths.join(", "),
+        present,
+        notes,
         html: markdown::render(&markdown),
         sections: report_sections(&markdown, &assignment.deliverables.sections)
             .into_iter()
             .map(|(title, present)| Section { title, present })
             .collect(),
         markdown,
+    };
+    let intake = IntakeView {
+        inferred: validation.inferred,
+        warnings: validation.warnings,
     };
 
     let run = match store.runs(&submission.id, "evaluate").await?.pop() {
@@ -232,6 +271,7 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         received_at: timestamp(submission.received_at),
         late: submission.late,
         report,
+        intake,
         code,
         other_files,
         run,

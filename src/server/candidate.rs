@@ -288,7 +288,8 @@ pub async fn upload(
                 "upload.html",
                 context! {
                     accepted => true, seq => row.seq, files, late => row.late,
-                    sections => validation.sections, warnings => validation.warnings, base,
+                    sections => validation.sections, warnings => validation.warnings,
+                    inferred => validation.inferred, base,
                 },
             )?;
             Ok(page.into_response())
