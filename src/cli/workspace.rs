@@ -120,6 +120,9 @@ pub(super) async fn add_assignment(
     parsed: &assignment::Assignment,
 ) -> anyhow::Result<(AssignmentRow, bool)> {
     let hash = assignment::content_hash(dir)?;
+    if let Some(existing) = workspace.store.assignment(&hash).await? {
+        return Ok((existing, false));
+    }
     let mut files = Vec::new();
     for (path, abs) in assignment::content_files(dir)? {
         let sha256 = workspace.blobs.put_file(&abs)?;
@@ -130,6 +133,7 @@ pub(super) async fn add_assignment(
             sha256,
         });
     }
+    files.extend(pin_packages(workspace, parsed).await?);
     let row = AssignmentRow {
         content_hash: hash,
         id: parsed.id.clone(),
@@ -141,6 +145,40 @@ pub(super) async fn add_assignment(
         added_at: issue::now_ms(),
     };
     workspace.store.add_assignment(row).await
+}
+
+/// Pins the assignment's extra packages to wheels (`runner::site::pin`), checked against the
+/// wheels every stored assignment version pinned.
+async fn pin_packages(
+    workspace: &Workspace,
+    parsed: &assignment::Assignment,
+) -> anyhow::Result<Vec<StoredFile>> {
+    let pins: Vec<assignment::Pin> = parsed
+        .runner
+        .packages
+        .iter()
+        .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!(e)))
+        .collect::<anyhow::Result<_>>()?;
+    if pins.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut known = Vec::new();
+    for row in workspace.store.assignments().await? {
+        known.extend(crate::runner::site::pinned_wheels(&row)?);
+    }
+    let blobs = workspace.blobs.clone();
+    let pinned =
+        tokio::task::spawn_blocking(move || crate::runner::site::pin(&pins, &known, &blobs))
+            .await??;
+    for file in &pinned {
+        println!(
+            "pinned {} (sha256 {})",
+            file.path
+                .trim_start_matches(crate::runner::site::WHEELS_UNDER),
+            file.sha256
+        );
+    }
+    Ok(pinned)
 }
 
 /// Runs the checker, printing problems; `Err` carries the exit status for a failed check.

@@ -141,7 +141,7 @@ pub fn evaluate(
         data: Some(data),
         out: Some(out.clone()),
         mounts: Vec::new(),
-        site: None,
+        site: runner::site::site_for(blobs, assignment_row)?,
         seed: options.seed,
         clock: options.clock,
         limits,

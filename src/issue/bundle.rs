@@ -66,7 +66,8 @@ pub fn submission_template(assignment: &Assignment) -> String {
 }
 
 /// The packages a run of `assignment` can import, as `name version` lines, in name order:
-/// the runner's own (its MANIFEST) and the assignment's extras (`[runner] packages`).
+/// the runner's own (its MANIFEST, and the pure-Python wheels it provisions for notebooks)
+/// and the assignment's extras (`[runner] packages`).
 /// Empty for the wasi runner, which imports nothing.
 pub fn importable(assignment: &Assignment) -> Vec<String> {
     let kind: RunnerKind = assignment.runner.name.parse().unwrap_or(RunnerKind::Python);
@@ -78,6 +79,12 @@ pub fn importable(assignment: &Assignment) -> Vec<String> {
         .filter(|(name, _)| name != "python")
         .map(|(name, version)| (name.to_ascii_lowercase(), format!("{name} {version}")))
         .collect();
+    for wheel in crate::runner::def::python().wheels {
+        lines.push((
+            wheel.name.to_ascii_lowercase(),
+            format!("{} {}", wheel.name, wheel.version),
+        ));
+    }
     for pin in assignment
         .runner
         .packages
