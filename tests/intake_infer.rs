@@ -404,3 +404,50 @@ fn a_written_manifest_may_list_notebooks_as_the_entry() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_upload_page_shows_what_intake_inferred_or_the_lines_that_settle_it() {
+    use support::web::{Fixture, Part, Server, csrf_of, get, post_multipart, zip_folder};
+    let fixture = Fixture::new(1, &[]);
+    let server = Server::start(fixture.root(), &["--no-worker"]);
+    let (_, token) = &fixture.candidates[0];
+    let upload = |files: &[(&str, &str)]| {
+        let folder = tempfile::tempdir().unwrap();
+        write_files(folder.path(), files);
+        let csrf = csrf_of(&get(&server.url(&format!("/c/{token}"))).text());
+        post_multipart(
+            &server.url(&format!("/c/{token}/upload")),
+            &[
+                Part::Text("csrf", &csrf),
+                Part::File("archive", "work.zip", &zip_folder(folder.path())),
+            ],
+        )
+    };
+    let reply = upload(&[
+        ("analysis.ipynb", &notebook("## Method\n")),
+        ("README.md", REPORT),
+    ]);
+    let page = reply.text();
+    assert_eq!(reply.status, 200, "{page}");
+    assert!(page.contains("What intake inferred"), "{page}");
+    assert!(
+        page.contains("entry = &quot;analysis.ipynb&quot;  # the only notebook"),
+        "{page}"
+    );
+    assert!(
+        page.contains("hands in analysis.ipynb (a notebook) instead"),
+        "{page}"
+    );
+
+    let reply = upload(&[("a.py", SCRIPT), ("b.py", SCRIPT)]);
+    let page = reply.text();
+    assert_eq!(reply.status, 422, "{page}");
+    assert!(
+        page.contains("2 Python scripts at the top: a.py, b.py"),
+        "{page}"
+    );
+    assert!(
+        page.contains("entry = &quot;a.py&quot;  # or another of: b.py"),
+        "{page}"
+    );
+}
