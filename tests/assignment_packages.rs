@@ -297,3 +297,29 @@ fn tamper_pin(root: &Path, wheel: &str) {
         pool.close().await;
     });
 }
+
+/// The runner's packages SUBMITTING.md lists (from the MANIFEST copy) are exactly the
+/// distributions in the installed runner's standard library zip.
+#[test]
+fn the_listed_runner_packages_are_exactly_those_the_installed_runner_holds() {
+    use std::collections::BTreeSet;
+    use takehome::assignment::normalize_package;
+    let installed = takehome::runner::Installed::find(&takehome::sandbox::default_cache_dir())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let zip = installed.stdlib_dir().join("python315.zip");
+    let archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let installed: BTreeSet<(String, String)> = archive
+        .file_names()
+        .filter_map(|n| n.ok())
+        .filter_map(|n| {
+            let top = n.split('/').next()?.strip_suffix(".dist-info")?.to_string();
+            let (name, version) = top.rsplit_once('-')?;
+            Some((normalize_package(name), version.to_string()))
+        })
+        .collect();
+    let listed: BTreeSet<(String, String)> = takehome::runner::def::python_packages()
+        .into_iter()
+        .map(|(name, version)| (normalize_package(&name), version))
+        .collect();
+    assert_eq!(listed, installed);
+}
