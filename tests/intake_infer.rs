@@ -451,3 +451,23 @@ fn the_upload_page_shows_what_intake_inferred_or_the_lines_that_settle_it() {
         "{page}"
     );
 }
+
+/// Needs the Python runner (`.ci/run` installs it).
+#[test]
+fn an_inferred_manifest_is_evaluated_like_a_written_one() {
+    let scene = Scene::new();
+    let folder = tempfile::tempdir().unwrap();
+    copy_tree(&repo("assignments/churn/examples/strong"), folder.path());
+    std::fs::remove_file(folder.path().join("submission.toml")).unwrap();
+    let out = scene.submit_path(folder.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("entry = \"main.py\""), "{stdout}");
+    let out = cli_ok(scene.root.path(), &["evaluate", &scene.pseudonym, "--json"]);
+    let printed: Value = serde_json::from_str(&out).unwrap();
+    let evaluation = &printed[0]["evaluation"];
+    let text = printed.to_string();
+    assert_eq!(evaluation["record"]["verdict"], "ok", "{text}");
+    let score = evaluation["score"]["value"].as_f64().unwrap_or_else(|| panic!("{text}"));
+    assert!((score - 0.861).abs() < 0.0005, "{score}");
+}
