@@ -461,13 +461,19 @@ fn an_inferred_manifest_is_evaluated_like_a_written_one() {
     std::fs::remove_file(folder.path().join("submission.toml")).unwrap();
     let out = scene.submit_path(folder.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("entry = \"main.py\""), "{stdout}");
     let out = cli_ok(scene.root.path(), &["evaluate", &scene.pseudonym, "--json"]);
     let printed: Value = serde_json::from_str(&out).unwrap();
     let evaluation = &printed[0]["evaluation"];
     let text = printed.to_string();
     assert_eq!(evaluation["record"]["verdict"], "ok", "{text}");
-    let score = evaluation["score"]["value"].as_f64().unwrap_or_else(|| panic!("{text}"));
+    let score = evaluation["score"]["value"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{text}"));
     assert!((score - 0.861).abs() < 0.0005, "{score}");
 }
