@@ -238,7 +238,9 @@ fn a_pdf_report_is_taken_in_with_a_warning_reviewers_see() {
     let difference = "the assignment asks for the report REPORT.md; this submission hands in slides.pdf (a PDF) instead";
     assert!(out.contains(&format!("warning: {difference}")), "{out}");
     assert!(
-        out.contains("slides.pdf is a PDF: its sections are not checked"),
+        out.contains(
+            "the report slides.pdf is a PDF: its sections are checked in the review packet"
+        ),
         "{out}"
     );
 

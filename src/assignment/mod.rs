@@ -19,4 +19,4 @@ pub use hash::{content_files, content_hash};
 pub use manifest::{SUBMISSION_TOML, SubmissionManifest, load_manifest, parse_manifest};
 pub use packages::{Pin, normalize as normalize_package};
 pub use problem::{Problem, position};
-pub use report::report_sections;
+pub use report::{markdown_headings, report_sections, sections_in};

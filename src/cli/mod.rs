@@ -87,6 +87,16 @@ enum Command {
     Reviewer(review::ReviewerArgs),
     Assign(review::AssignArgs),
     Export(review::ExportArgs),
+    /// Reads a PDF on stdin for the harness, under limits (internal).
+    #[command(name = "pdf-worker", hide = true)]
+    PdfWorker(PdfWorkerArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct PdfWorkerArgs {
+    /// Render the pages too.
+    #[arg(long)]
+    images: bool,
 }
 
 /// An error the user can fix; printed without a backtrace, exit status 2.
@@ -149,6 +159,7 @@ pub fn main() -> ExitCode {
         Command::Reviewer(args) => block_on(review::reviewer(args, &cli.workspace)),
         Command::Assign(args) => block_on(review::assign(args, &cli.workspace)),
         Command::Export(args) => block_on(review::export(args, &cli.workspace)),
+        Command::PdfWorker(args) => return crate::report::pdf::worker_main(args.images),
     };
     match result {
         Ok(code) => code,

@@ -1,22 +1,24 @@
 //! Blind review packets: one self-contained HTML page (and its JSON twin) per submission
 //! version, showing the report, the code, the run, the score, the claims, reproducibility
 //! and the rubric. Only the pseudonym identifies the candidate: the candidate row (name,
-//! email) is never read into a [`Packet`].
+//! email) is never read into a [`Packet`], and everything else that could identify the
+//! candidate is replaced before a packet leaves [`collect`] ([`redact`]).
 
 pub mod markdown;
+pub mod redact;
 pub mod render;
+pub mod report_view;
 
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::assignment::{Assignment, Criterion, SubmissionManifest, report_sections};
+use crate::assignment::{Assignment, Criterion, SubmissionManifest};
 use crate::evaluate::claims::ClaimCheck;
 use crate::evaluate::rerun::Difference;
 use crate::evaluate::{Evaluation, ScoreOutcome};
 use crate::store::{SubmissionRow, Workspace};
 use crate::submission::archive::UnpackedFile;
 use crate::submission::intake::Validation;
-use crate::submission::report::{ReportText, report_text};
 
 /// Text files shown in full with line numbers, by extension.
 const CODE_EXTENSIONS: &[&str] = &["py", "md", "toml", "txt", "csv"];
@@ -28,7 +30,7 @@ const TABLE_ROWS: usize = 50;
 const IMAGE_MAX_BYTES: u64 = 8 << 20;
 
 /// Everything a reviewer sees; also the JSON twin.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Packet {
     pub assignment: AssignmentInfo,
     pub pseudonym: String,
@@ -38,6 +40,7 @@ pub struct Packet {
     pub report: Report,
     /// What intake found: the manifest it inferred (no `submission.toml`) and its warnings,
     /// such as a deliverable handed in under another form.
+    #[serde(default)]
     pub intake: IntakeView,
     pub code: Vec<CodeFile>,
     /// Submission files not shown as code.
@@ -49,56 +52,63 @@ pub struct Packet {
     pub rubric: Vec<Criterion>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AssignmentInfo {
     pub id: String,
     pub title: String,
     pub version: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct IntakeView {
     /// `submission.toml` lines intake inferred; empty when the candidate wrote one.
     pub inferred: Vec<String>,
     pub warnings: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     /// The report file, or the files joined by ", " (notebooks whose Markdown is the report).
     pub path: String,
     /// Whether the submission holds the report file.
     pub present: bool,
-    /// Why part of the report is not shown rendered (a PDF: open it from the files).
-    pub notes: Vec<String>,
-    /// The Markdown source.
+    /// How the report file is read; `None` when it is missing.
+    pub format: Option<crate::report::Format>,
+    /// The Markdown or text source (a notebook's markdown cells).
     pub markdown: String,
     /// Rendered and sanitised.
     pub html: String,
+    /// Required sections, matched against every heading of the report (PDFs included).
     pub sections: Vec<Section>,
+    /// The report's PDFs (the report itself, or beside it).
+    #[serde(default)]
+    pub pdfs: Vec<report_view::PdfView>,
+    /// Report files that could not be read.
+    #[serde(default)]
+    pub problems: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Section {
     pub title: String,
     pub present: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CodeFile {
     pub path: String,
     pub bytes: u64,
     pub lines: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileEntry {
     pub path: String,
     pub bytes: u64,
     pub sha256: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunSummary {
     pub run_id: String,
     pub verdict: String,
@@ -118,10 +128,13 @@ pub struct RunSummary {
     /// The score value as shown, or `None` if there is none.
     pub score_text: Option<String>,
     pub claims: Vec<ClaimView>,
+    /// Every claim found in the report text, with its quote, beside the measured value.
+    #[serde(default)]
+    pub report_claims: Vec<ClaimView>,
     pub outputs: Vec<OutputView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClaimView {
     #[serde(flatten)]
     pub check: ClaimCheck,
@@ -129,7 +142,7 @@ pub struct ClaimView {
     pub measured_text: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OutputView {
     pub path: String,
     pub bytes: u64,
@@ -140,7 +153,7 @@ pub struct OutputView {
     pub image: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
@@ -148,7 +161,7 @@ pub struct Table {
     pub total_rows: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reproducibility {
     pub run_id: String,
     pub reproducible: bool,
@@ -156,8 +169,17 @@ pub struct Reproducibility {
     pub differences: Vec<Difference>,
 }
 
-/// Collects the packet of one submission version.
+/// Collects the de-identified packet of one submission version.
 pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyhow::Result<Packet> {
+    Ok(collect_with_redactions(workspace, submission).await?.0)
+}
+
+/// Collects the de-identified packet of one submission version, and what was replaced where
+/// (for the hiring lead; never put into a packet).
+pub async fn collect_with_redactions(
+    workspace: &Workspace,
+    submission: &SubmissionRow,
+) -> anyhow::Result<(Packet, Vec<redact::Redaction>)> {
     let store = &workspace.store;
     let assignment_row = store
         .assignment_of(&submission.pseudonym)
@@ -173,9 +195,6 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         .unwrap_or_else(|| vec![assignment.deliverables.report.clone()]);
     let validation: Validation = serde_json::from_str(&submission.validation).unwrap_or_default();
 
-    // The report's readable text, by path; a notebook or PDF report stays listed as a file.
-    let mut report_texts = std::collections::BTreeMap::new();
-    let mut notes = Vec::new();
     let mut code = Vec::new();
     let mut other_files = Vec::new();
     for file in &files {
@@ -183,16 +202,6 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             .path
             .rsplit_once('.')
             .map(|(_, e)| e.to_ascii_lowercase());
-        if report_paths.contains(&file.path) {
-            match report_text(&file.path, &workspace.blobs.get(&file.sha256)?) {
-                ReportText::Markdown(text) => _ = report_texts.insert(file.path.clone(), text),
-                ReportText::Unreadable(why) => notes.push(why),
-            }
-            // A Markdown or text report is shown rendered (its source is in the JSON twin).
-            if matches!(ext.as_deref(), Some("md" | "markdown" | "txt")) {
-                continue;
-            }
-        }
         let text = if ext.as_deref().is_some_and(|e| CODE_EXTENSIONS.contains(&e))
             && file.bytes <= CODE_MAX_BYTES
         {
@@ -201,6 +210,8 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             None
         };
         match text {
+            // The report is shown rendered (its source is in the JSON twin).
+            Some(_) if report_paths.contains(&file.path) => {}
             Some(text) => code.push(CodeFile {
                 path: file.path.clone(),
                 bytes: file.bytes,
@@ -213,30 +224,8 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             }),
         }
     }
-    let present = !report_paths.is_empty()
-        && report_paths
-            .iter()
-            .all(|p| files.iter().any(|f| &f.path == p));
-    let markdown = report_paths
-        .iter()
-        .filter_map(|p| report_texts.get(p).cloned())
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    let report = Report {
-        path: report_paths.join(", "),
-        present,
-        notes,
-        html: markdown::render(&markdown),
-        sections: report_sections(&markdown, &assignment.deliverables.sections)
-            .into_iter()
-            .map(|(title, present)| Section { title, present })
-            .collect(),
-        markdown,
-    };
-    let intake = IntakeView {
-        inferred: validation.inferred,
-        warnings: validation.warnings,
-    };
+    let (report, report_text) =
+        report_view::build(&workspace.blobs, &files, &report_paths, &assignment);
 
     let run = match store.runs(&submission.id, "evaluate").await?.pop() {
         Some(row) => {
@@ -260,7 +249,7 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         None => None,
     };
 
-    Ok(Packet {
+    let packet = Packet {
         assignment: AssignmentInfo {
             id: assignment.id.clone(),
             title: assignment.title.clone(),
@@ -271,13 +260,17 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         received_at: timestamp(submission.received_at),
         late: submission.late,
         report,
-        intake,
+        intake: IntakeView {
+            inferred: validation.inferred,
+            warnings: validation.warnings,
+        },
         code,
         other_files,
         run,
         reproducibility,
         rubric: assignment.rubric.clone(),
-    })
+    };
+    report_view::deidentify(workspace, packet, &files, &report_text).await
 }
 
 fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Result<RunSummary> {
@@ -333,17 +326,18 @@ fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Res
         stderr_truncated: record.stderr.truncated,
         score_text: e.score.value.map(number),
         score: e.score.clone(),
-        claims: e
-            .claims
-            .iter()
-            .map(|c| ClaimView {
-                claimed_text: number(c.claimed),
-                measured_text: c.measured.map(number),
-                check: c.clone(),
-            })
-            .collect(),
+        claims: e.claims.iter().map(claim_view).collect(),
+        report_claims: e.report_claims.iter().map(claim_view).collect(),
         outputs,
     })
+}
+
+fn claim_view(c: &ClaimCheck) -> ClaimView {
+    ClaimView {
+        claimed_text: number(c.claimed),
+        measured_text: c.measured.map(number),
+        check: c.clone(),
+    }
 }
 
 /// A score as shown: four decimals.

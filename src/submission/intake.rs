@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::archive::{self, Caps, UnpackedFile};
 use super::infer;
-use super::report::{ReportText, report_text};
 use crate::assignment::{self, Assignment, SubmissionManifest};
+use crate::report::{Format, MAX_TEXT_BYTES, ReportFile, ReportText, notebook_cells};
 use crate::runner::RunnerKind;
 use crate::store::{Blobs, CandidateRow, Store, SubmissionRow};
 
@@ -205,19 +205,10 @@ fn check_manifest(
     validation
         .warnings
         .extend(infer::differences(manifest, &assignment.deliverables));
-    let mut text = String::new();
-    for report in &manifest.report {
-        let bytes = std::fs::read(root.join(report)).unwrap_or_default();
-        match report_text(report, &bytes) {
-            ReportText::Markdown(markdown) => {
-                text.push_str(&markdown);
-                text.push('\n');
-            }
-            ReportText::Unreadable(why) => validation.warnings.push(why),
-        }
-    }
-    if !text.is_empty() {
-        validation.sections = assignment::report_sections(&text, &assignment.deliverables.sections);
+    let read = read_report(manifest, files, root, validation);
+    if !read.files.is_empty() {
+        validation.sections =
+            assignment::sections_in(&read.headings(), &assignment.deliverables.sections);
     }
     for (section, present) in &validation.sections {
         if !present {
@@ -227,11 +218,11 @@ fn check_manifest(
         }
     }
     let metric = assignment.scoring.metric.name();
+    // An inferred manifest states no claims: the report's text is read for them.
     if !written {
-        validation.warnings.push(format!(
-            "no claims: without a submission.toml the report's numbers are not checked (add one with [claims] {metric} = 0.87)"
-        ));
-    } else if manifest.claims.is_empty() {
+        return;
+    }
+    if manifest.claims.is_empty() {
         validation.warnings.push(format!(
             "submission.toml states no claims (e.g. {metric} = 0.87)"
         ));
@@ -240,6 +231,66 @@ fn check_manifest(
             "submission.toml claims no value for the scored metric {metric}"
         ));
     }
+}
+
+/// The report files intake reads for their headings: Markdown, text and notebooks' markdown
+/// cells. A PDF is read (in a child process) when the review packet is made, not here.
+fn read_report(
+    manifest: &SubmissionManifest,
+    files: &[UnpackedFile],
+    root: &Path,
+    validation: &mut Validation,
+) -> ReportText {
+    let mut read = ReportText::default();
+    for report in &manifest.report {
+        let Some(format) = Format::of(report) else {
+            validation.warnings.push(format!(
+                "the report {report} is not Markdown, text, a PDF or a notebook: its sections are not checked"
+            ));
+            continue;
+        };
+        if format == Format::Pdf {
+            validation.warnings.push(format!(
+                "the report {report} is a PDF: its sections are checked in the review packet, not at intake"
+            ));
+            continue;
+        }
+        let bytes = files
+            .iter()
+            .find(|f| &f.path == report)
+            .map_or(0, |f| f.bytes);
+        if bytes > MAX_TEXT_BYTES {
+            validation.warnings.push(format!(
+                "the report {report} is {bytes} bytes, more than the {MAX_TEXT_BYTES} read: its sections are not checked"
+            ));
+            continue;
+        }
+        let bytes = std::fs::read(root.join(report)).unwrap_or_default();
+        let source = match format {
+            Format::Notebook => match notebook_cells(&bytes) {
+                Ok(cells) => cells
+                    .into_iter()
+                    .map(|(_, cell)| cell)
+                    .collect::<Vec<_>>()
+                    .join("\n\n"),
+                Err(e) => {
+                    validation
+                        .warnings
+                        .push(format!("the report {report}: {e}"));
+                    continue;
+                }
+            },
+            _ => String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        read.files.push(ReportFile {
+            path: report.clone(),
+            format,
+            source,
+            pdf: None,
+            error: None,
+        });
+    }
+    read
 }
 
 /// Whether the entry suits the runner: Python scripts or notebooks for the Python runners

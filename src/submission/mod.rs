@@ -4,4 +4,3 @@
 pub mod archive;
 pub mod infer;
 pub mod intake;
-pub mod report;
