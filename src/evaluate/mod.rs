@@ -104,7 +104,8 @@ pub struct Provenance {
     pub wasmtime: String,
 }
 
-/// A stored output file: its path under `out/` and the blob holding it.
+/// A stored output file: its path relative to the submission's top (`out/predictions.csv`,
+/// `plots/roc.png`) and the blob holding it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptOutput {
     pub path: String,
@@ -169,6 +170,8 @@ pub fn evaluate(
     let assignment_files: Vec<StoredFile> = serde_json::from_str(&assignment_row.files)?;
     let submission_files: Vec<UnpackedFile> = serde_json::from_str(&submission.files)?;
 
+    // The runner copies `folder` into a fresh working copy for the run, so the files written
+    // here stay as stored; `out` receives a copy of every file the run created or changed.
     let work = tempfile::tempdir()?;
     let folder = work.path().join("submission");
     let data = work.path().join("data");
@@ -204,6 +207,7 @@ pub fn evaluate(
         out: Some(out.clone()),
         mounts: Vec::new(),
         site: runner::site::site_for(blobs, assignment_row)?,
+        workdir: None,
         seed: options.seed,
         clock: options.clock,
         limits,
@@ -221,7 +225,7 @@ pub fn evaluate(
     {
         let sha256 = blobs.put_file(&out.join(&file.path))?;
         outputs.push(KeptOutput {
-            path: format!("out/{}", file.path),
+            path: file.path.clone(),
             bytes: file.bytes,
             sha256,
         });
@@ -273,7 +277,8 @@ pub fn evaluate(
 
 /// Runs the assignment's own scoring program in the sandbox. Its working folder holds the
 /// program (`scoring/`), the hidden files (`hidden/`) and the candidate's outputs
-/// (`outputs/`), all read-only; the last line it prints is the value.
+/// (`outputs/`, at their paths relative to the submission; those under `out/` also without
+/// that prefix), all read-only; the last line it prints is the value.
 fn run_scoring_program(
     sandbox: &Sandbox,
     blobs: &Blobs,
@@ -301,14 +306,28 @@ fn run_scoring_program(
         materialize(blobs, &own, &folder)?;
         let outputs = folder.join("outputs");
         std::fs::create_dir_all(&outputs)?;
-        for entry in crate::sandbox::outputs::collect(out, u64::MAX, 10_000) {
-            if entry.kind == "file" {
-                let target = outputs.join(&entry.path);
+        let found = crate::sandbox::outputs::collect(
+            out,
+            u64::MAX,
+            10_000,
+            &crate::sandbox::Baseline::default(),
+        );
+        let files: Vec<&str> = found
+            .iter()
+            .filter(|e| e.kind == "file")
+            .map(|e| e.path.as_str())
+            .collect();
+        for path in &files {
+            // An output under `out/` is also at its path without `out/` (where no other
+            // output is), as scoring programs written for the `out/` folder expect.
+            let short = path.strip_prefix("out/").filter(|s| !files.contains(s));
+            for rel in std::iter::once(*path).chain(short) {
+                let target = outputs.join(rel);
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)?;
                 }
-                let mut source = crate::sandbox::outputs::open_regular(&out.join(&entry.path))
-                    .ok_or_else(|| anyhow::anyhow!("cannot read the output {}", entry.path))?;
+                let mut source = crate::sandbox::outputs::open_regular(&out.join(path))
+                    .ok_or_else(|| anyhow::anyhow!("cannot read the output {path}"))?;
                 std::io::copy(&mut source, &mut std::fs::File::create(target)?)?;
             }
         }
@@ -329,6 +348,8 @@ fn run_scoring_program(
                 Vec::new()
             },
             site: None,
+            // The scoring program reads `hidden/` and `outputs/` from the folder's top.
+            workdir: Some(String::new()),
             seed: options.seed,
             clock: ClockMode::Virtual,
             limits: assignment.runner.limits.apply(&kind.default_limits()),
@@ -379,12 +400,16 @@ fn score_outputs(
         error: Some(error),
         details: Vec::new(),
     };
-    let Some(relative) = scoring.output.strip_prefix("out/") else {
+    let relative = &scoring.output;
+    if relative.starts_with('/')
+        || relative
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+    {
         return failed(format!(
-            "the scored output {} is not under out/",
-            scoring.output
+            "the scored output {relative} is not a plain path relative to the submission"
         ));
-    };
+    }
     let Some(file) = crate::sandbox::outputs::open_regular(&out.join(relative)) else {
         return failed(format!("the run left no {}", scoring.output));
     };
