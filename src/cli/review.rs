@@ -10,7 +10,8 @@ use clap::{Args, Subcommand};
 use super::{WorkspaceOptions, usage};
 use crate::issue::{identity, now_ms};
 use crate::queue::{self, Outcome, Until, WorkerConfig};
-use crate::review::{self, overview};
+use crate::review;
+use crate::review::overview::{self, ExportFormat};
 use crate::sandbox::limits::Bytes;
 use crate::sandbox::{Sandbox, default_cache_dir};
 use crate::store::Workspace;
@@ -145,7 +146,7 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
                 let n = assigned.iter().filter(|(id, _)| id == &r.id).count();
                 let done = reviews
                     .iter()
-                    .filter(|v| v.reviewer_id == r.id && v.state == "submitted")
+                    .filter(|v| v.reviewer_id == r.id && v.state == review::ReviewState::Submitted)
                     .count();
                 println!("{:<24} {done}/{n} reviews submitted", r.name);
             }
@@ -217,7 +218,13 @@ pub async fn assign(args: AssignArgs, options: &WorkspaceOptions) -> anyhow::Res
         )));
     }
     let mut candidates = Vec::new();
-    for row in overview::rows(&workspace, &args.assignment, None).await? {
+    for row in overview::rows(
+        &workspace,
+        &args.assignment,
+        &review::Visibility::everything(),
+    )
+    .await?
+    {
         if row.submission_id.is_some() {
             candidates.push(row.pseudonym);
         }
@@ -273,8 +280,8 @@ pub struct ExportArgs {
     /// The assignment id.
     assignment: String,
     /// csv or json.
-    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
-    format: String,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    format: ExportFormat,
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -293,12 +300,16 @@ pub async fn export(args: ExportArgs, options: &WorkspaceOptions) -> anyhow::Res
             args.assignment
         )));
     }
-    let rows = overview::rows(&workspace, &args.assignment, None).await?;
-    let text = if args.format == "json" {
-        serde_json::to_string_pretty(&rows)? + "\n"
-    } else {
-        overview::csv(&rows)
-    };
+    let rows = overview::rows(
+        &workspace,
+        &args.assignment,
+        &review::Visibility::everything(),
+    )
+    .await?;
+    let mut text = args.format.write(&rows)?;
+    if args.format == ExportFormat::Json {
+        text.push('\n');
+    }
     match args.out {
         Some(path) => {
             crate::sandbox::write_atomically(&path, || Ok(text.as_bytes().to_vec()))?;

@@ -1,17 +1,20 @@
-//! The human grade: reviewers, assignment of reviews without conflicts, rubric reviews,
-//! weighted totals, disagreement flags, and the assignment overview and its export.
+//! The human grade: reviewers, assignment of reviews without conflicts, rubric reviews and
+//! their rules (`save`), who may see which review (`visibility`), weighted totals,
+//! disagreement flags, and the assignment overview and its export (`overview`).
 
 pub mod overview;
+pub mod save;
+pub mod visibility;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::assignment::Criterion;
+pub use crate::store::reviews::{Recommendation, ReviewState};
 use crate::store::reviews::{ReviewRow, ReviewerRow};
-
-/// The overall recommendations, worst first.
-pub const RECOMMENDATIONS: [&str; 4] = ["strong no", "no", "yes", "strong yes"];
+pub use save::{COMMENT_MAX, Entry, LEVELS, SaveError, Saved, save};
+pub use visibility::Visibility;
 
 /// Levels at or beyond this distance between two reviewers of one criterion are flagged.
 pub const DISAGREEMENT: u8 = 2;
@@ -23,16 +26,17 @@ pub struct Scores {
     pub levels: BTreeMap<String, u8>,
     /// Criterion id → comment.
     pub comments: BTreeMap<String, String>,
-    pub recommendation: Option<String>,
+    pub recommendation: Option<Recommendation>,
 }
 
 impl Scores {
-    pub fn of(row: &ReviewRow) -> Scores {
-        Scores {
-            levels: serde_json::from_str(&row.levels).unwrap_or_default(),
-            comments: serde_json::from_str(&row.comments).unwrap_or_default(),
-            recommendation: row.recommendation.clone(),
-        }
+    /// The content of a stored review.
+    pub fn of(row: &ReviewRow) -> anyhow::Result<Scores> {
+        Ok(Scores {
+            levels: row.decode_levels()?,
+            comments: row.decode_comments()?,
+            recommendation: row.recommendation,
+        })
     }
 
     /// What still stops this review from being submitted, one line each.
