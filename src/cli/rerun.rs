@@ -40,7 +40,7 @@ pub async fn execute(args: RerunArgs, options: &WorkspaceOptions) -> anyhow::Res
         }
     }
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
-    super::runner::ensure_python(&sandbox, false)?;
+    super::runner::ensure_python_off_runtime(&sandbox, false).await?;
     let (batch, jobs) =
         queue::enqueue_reruns(&workspace.store, &targets, queue::PRIORITY_BATCH).await?;
     let slots = args.jobs.unwrap_or_else(queue::default_slots);

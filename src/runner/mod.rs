@@ -5,6 +5,7 @@ pub mod def;
 pub mod install;
 mod progress;
 pub mod python;
+pub mod wheels;
 
 use std::path::{Path, PathBuf};
 
@@ -88,6 +89,8 @@ pub struct Invocation {
     /// The writable output folder (`out/` for Python, `/out` for wasm). `None`: a fresh temporary one.
     pub out: Option<PathBuf>,
     pub mounts: Vec<Mount>,
+    /// An assignment's extra pure-Python packages, unpacked: seen at `/usr/local/site`.
+    pub site: Option<PathBuf>,
     pub seed: u64,
     pub clock: ClockMode,
     pub limits: Limits,
