@@ -147,22 +147,12 @@ pub(super) async fn work_batch(
     watcher.abort();
     bar.finish_and_clear();
     worked?;
-    let mut results: Vec<(SubmissionRow, anyhow::Result<Evaluation>)> = Vec::new();
-    for job in workspace.store.jobs(Some(batch)).await? {
-        let submission = targets
-            .iter()
-            .find(|s| s.id == job.submission_id)
-            .cloned()
-            .expect("every job of the batch is one of the targets");
-        let result = match (&job.run_id, &job.error) {
-            (Some(run_id), _) => match workspace.store.run(run_id).await? {
-                Some(run) => run.decode_evaluation(),
-                None => Err(anyhow::anyhow!("run {run_id} is missing")),
-            },
-            (None, Some(error)) => Err(anyhow::anyhow!("{error}")),
-            (None, None) => Err(anyhow::anyhow!("job {} is {}", job.id, job.state)),
+    let mut results = Vec::new();
+    for (job, result) in queue::results(&workspace.store, batch).await? {
+        let Some(submission) = targets.iter().find(|s| s.id == job.submission_id) else {
+            anyhow::bail!("job {} of batch {batch} is not one of its targets", job.id);
         };
-        results.push((submission, result));
+        results.push((submission.clone(), result));
     }
     Ok(results)
 }

@@ -116,19 +116,12 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
     let store = &workspace.store;
     match args.command {
         ReviewerCommand::Add { name } => {
-            let name = name.trim().to_string();
-            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-                return Err(usage(
-                    "the reviewer's name must be 1 to 100 printable characters",
-                ));
-            }
-            if store.reviewer(&name).await?.is_some() {
-                return Err(usage(format!(
-                    "there is already a reviewer `{name}`: `takehome reviewer relink \"{name}\"` prints a new link"
-                )));
-            }
-            let (reviewer, token) = review::new_reviewer(&name);
-            store.add_reviewer(&reviewer).await?;
+            let (reviewer, token) = match review::add_reviewer(store, &name).await {
+                Ok(added) => added,
+                Err(review::ReviewerError::Store(error)) => return Err(error),
+                Err(refused) => return Err(usage(refused.to_string())),
+            };
+            let name = reviewer.name;
             println!("added reviewer {name}");
             println!(
                 "link  {}/r/{token}  (shown once: send it to {name})",
@@ -210,65 +203,15 @@ pub async fn assign(args: AssignArgs, options: &WorkspaceOptions) -> anyhow::Res
         return Err(usage("--reviewers must be at least 1"));
     }
     let workspace = options.open().await?;
-    let store = &workspace.store;
-    if store.assignment(&args.assignment).await?.is_none() {
-        return Err(usage(format!(
-            "no assignment `{}`: see `takehome assignment list`",
-            args.assignment
-        )));
-    }
-    let mut candidates = Vec::new();
-    for row in overview::rows(
-        &workspace,
-        &args.assignment,
-        &review::Visibility::everything(),
-    )
-    .await?
-    {
-        if row.submission_id.is_some() {
-            candidates.push(row.pseudonym);
-        }
-    }
-    if candidates.is_empty() {
-        return Err(usage(format!(
-            "no candidate of `{}` has handed anything in yet",
-            args.assignment
-        )));
-    }
-    let reviewers: Vec<(String, String)> = store
-        .reviewers()
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
-    if reviewers.is_empty() {
-        return Err(usage("no reviewers yet: takehome reviewer add NAME"));
-    }
-    let existing = store.review_assignments().await?;
-    let new = review::spread(
-        &candidates,
-        &reviewers,
-        &store.conflicts().await?,
-        &existing,
-        args.reviewers,
-    )
-    .map_err(usage)?;
-    store.assign_reviews(&new, now_ms()).await?;
-    let name = |id: &str| {
-        reviewers
-            .iter()
-            .find(|(r, _)| r == id)
-            .map_or(id.to_string(), |(_, n)| n.clone())
-    };
-    println!("{} new review assignment(s)", new.len());
-    for pseudonym in &candidates {
-        let who: Vec<String> = existing
-            .iter()
-            .chain(&new)
-            .filter(|(_, p)| p == pseudonym)
-            .map(|(r, _)| name(r))
-            .collect();
-        println!("{pseudonym:<10} {}", who.join(", "));
+    let assigned =
+        match review::assign(&workspace, &args.assignment, args.reviewers, now_ms()).await {
+            Ok(assigned) => assigned,
+            Err(review::AssignError::Store(error)) => return Err(error),
+            Err(refused) => return Err(usage(refused.to_string())),
+        };
+    println!("{} new review assignment(s)", assigned.new.len());
+    for (pseudonym, names) in &assigned.reviewers {
+        println!("{pseudonym:<10} {}", names.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -87,6 +87,27 @@ async fn enqueue_runs(
     Ok((batch, rows))
 }
 
+/// Each job of `batch` with its evaluation (or rerun), or why there is none, oldest job
+/// first.
+pub async fn results(
+    store: &Store,
+    batch: &str,
+) -> anyhow::Result<Vec<(JobRow, anyhow::Result<Evaluation>)>> {
+    let mut results = Vec::new();
+    for job in store.jobs(Some(batch)).await? {
+        let result = match (&job.run_id, &job.error) {
+            (Some(run_id), _) => match store.run(run_id).await? {
+                Some(run) => run.decode_evaluation(),
+                None => Err(anyhow::anyhow!("run {run_id} is missing")),
+            },
+            (None, Some(error)) => Err(anyhow::anyhow!("{error}")),
+            (None, None) => Err(anyhow::anyhow!("job {} is {}", job.id, job.state)),
+        };
+        results.push((job, result));
+    }
+    Ok(results)
+}
+
 /// Consecutive failed claims after which a worker gives up.
 const MAX_CLAIM_FAILURES: u32 = 10;
 

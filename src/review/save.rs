@@ -1,13 +1,14 @@
 //! Saving a review, with the rules of a review in one place: levels within [`LEVELS`] of a
 //! criterion of the rubric, comments of at most [`COMMENT_MAX`] characters, a submit only
-//! when complete (else it is kept as a draft), and a submitted review final.
+//! when complete (else it is kept as a draft), and a submitted review final. Line comments
+//! ([`add_line_comment`]) sit on a line of one of the submission's code files.
 
 use std::ops::RangeInclusive;
 
 use super::Scores;
 use crate::assignment::Criterion;
 use crate::store::Store;
-use crate::store::reviews::{ReviewRow, ReviewState};
+use crate::store::reviews::{LineCommentRow, ReviewRow, ReviewState};
 
 /// The levels of a rubric criterion.
 pub const LEVELS: RangeInclusive<u8> = 1..=4;
@@ -92,6 +93,68 @@ pub async fn save(
     } else {
         Saved::Draft
     })
+}
+
+/// A line comment, as entered.
+#[derive(Clone, Debug)]
+pub struct LineComment<'a> {
+    pub reviewer_id: &'a str,
+    pub submission_id: &'a str,
+    /// The code file, as listed in the packet.
+    pub path: &'a str,
+    /// The line number as typed.
+    pub line: &'a str,
+    pub body: &'a str,
+}
+
+/// Why a line comment was not kept. The messages are shown to the reviewer as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum CommentError {
+    #[error("`{0}` is not a code file of this submission.")]
+    NotCode(String),
+    #[error("The line must be a number from 1 to {lines} (the length of {path}).")]
+    Line { path: String, lines: usize },
+    #[error("Write a comment of 1 to {COMMENT_MAX} characters.")]
+    Body,
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+/// Keeps a line comment on `comment.path`, one of `code` (path, number of lines), at a
+/// line within it, of 1 to [`COMMENT_MAX`] characters (trimmed).
+pub async fn add_line_comment(
+    store: &Store,
+    code: &[(&str, usize)],
+    comment: LineComment<'_>,
+    now: i64,
+) -> Result<(), CommentError> {
+    let path = comment.path;
+    let Some(&(_, lines)) = code.iter().find(|(p, _)| *p == path) else {
+        return Err(CommentError::NotCode(path.to_string()));
+    };
+    let line = comment.line.trim().parse::<i64>().ok();
+    let Some(line) = line.filter(|&l| l >= 1 && l as usize <= lines) else {
+        return Err(CommentError::Line {
+            path: path.to_string(),
+            lines,
+        });
+    };
+    let body = comment.body.trim();
+    if body.is_empty() || body.chars().count() > COMMENT_MAX {
+        return Err(CommentError::Body);
+    }
+    store
+        .add_line_comment(&LineCommentRow {
+            id: hex::encode(rand::random::<[u8; 8]>()),
+            reviewer_id: comment.reviewer_id.to_string(),
+            submission_id: comment.submission_id.to_string(),
+            path: path.to_string(),
+            line,
+            body: body.to_string(),
+            created_at: now,
+        })
+        .await?;
+    Ok(())
 }
 
 /// `scores` if every level and comment is of a criterion of `rubric`, every level within

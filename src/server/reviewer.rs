@@ -15,10 +15,10 @@ use crate::issue::{format_time, now_ms};
 use crate::packet::render::to_value;
 use crate::review::overview::{self, ExportFormat};
 use crate::review::{
-    self, COMMENT_MAX, Recommendation, ReviewState, SaveError, Saved, Scores, Visibility,
+    self, CommentError, Recommendation, ReviewState, SaveError, Saved, Scores, Visibility,
 };
 use crate::store::SubmissionRow;
-use crate::store::reviews::{LineCommentRow, ReviewerRow};
+use crate::store::reviews::ReviewerRow;
 
 pub async fn queue(State(app): State<Arc<App>>, Path(token): Path<String>) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
@@ -277,37 +277,23 @@ pub async fn comment(
     auth::check_form(&app, &token, &headers, field("csrf"))?;
     let submission = assigned(&app, &me, &pseudonym).await?;
     let packet = crate::packet::collect(&app.workspace, &submission).await?;
-    let path = field("path").unwrap_or_default();
-    let Some(file) = packet.code.iter().find(|f| f.path == path) else {
-        return Err(Failure::BadRequest(format!(
-            "`{path}` is not a code file of this submission."
-        )));
+    let code: Vec<(&str, usize)> = packet
+        .code
+        .iter()
+        .map(|f| (f.path.as_str(), f.lines.len()))
+        .collect();
+    let comment = review::LineComment {
+        reviewer_id: &me.id,
+        submission_id: &submission.id,
+        path: field("path").unwrap_or_default(),
+        line: field("line").unwrap_or_default(),
+        body: field("body").unwrap_or_default(),
     };
-    let line = field("line").and_then(|l| l.trim().parse::<i64>().ok());
-    let Some(line) = line.filter(|&l| l >= 1 && l as usize <= file.lines.len()) else {
-        return Err(Failure::BadRequest(format!(
-            "The line must be a number from 1 to {} (the length of {path}).",
-            file.lines.len()
-        )));
-    };
-    let body = field("body").unwrap_or_default().trim();
-    if body.is_empty() || body.chars().count() > COMMENT_MAX {
-        return Err(Failure::BadRequest(format!(
-            "Write a comment of 1 to {COMMENT_MAX} characters."
-        )));
+    match review::add_line_comment(&app.workspace.store, &code, comment, now_ms()).await {
+        Ok(()) => {}
+        Err(CommentError::Store(error)) => return Err(Failure::Internal(error)),
+        Err(refused) => return Err(Failure::BadRequest(refused.to_string())),
     }
-    app.workspace
-        .store
-        .add_line_comment(&LineCommentRow {
-            id: hex::encode(rand::random::<[u8; 8]>()),
-            reviewer_id: me.id.clone(),
-            submission_id: submission.id.clone(),
-            path: path.to_string(),
-            line,
-            body: body.to_string(),
-            created_at: now_ms(),
-        })
-        .await?;
     Ok(Redirect::to(&format!("/r/{token}/review/{pseudonym}")).into_response())
 }
 
