@@ -19,6 +19,7 @@ use crate::issue::{format_time, now_ms};
 use crate::packet::render::to_value;
 use crate::queue::{self, JobOptions};
 use crate::sandbox::Verdict;
+use crate::store::RunPurpose;
 use crate::store::queue::JobState;
 use crate::submission::archive::Caps;
 use crate::submission::intake::{self, Outcome, Validation};
@@ -100,7 +101,8 @@ async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> 
         stderr: String::new(),
         missing_outputs: Vec::new(),
     };
-    let Some(job) = store.latest_job(submission_id).await? else {
+    // The upload's evaluation: reruns of it are the reviewers' business.
+    let Some(job) = store.latest_job(submission_id, RunPurpose::Evaluate).await? else {
         return Ok(view);
     };
     view.state = job.state.as_str().into();

@@ -261,12 +261,17 @@ impl Store {
         rows.iter().map(job_from).collect()
     }
 
-    /// The newest job of a submission version.
-    pub async fn latest_job(&self, submission_id: &str) -> anyhow::Result<Option<JobRow>> {
+    /// The newest job of a submission version of kind `kind`.
+    pub async fn latest_job(
+        &self,
+        submission_id: &str,
+        kind: RunPurpose,
+    ) -> anyhow::Result<Option<JobRow>> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE submission_id = $1 ORDER BY enqueued_at DESC, id DESC LIMIT 1"
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE submission_id = $1 AND kind = $2 ORDER BY enqueued_at DESC, id DESC LIMIT 1"
         )))
         .bind(submission_id)
+        .bind(kind.as_str())
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(job_from).transpose()
