@@ -249,6 +249,13 @@ pub fn run(
             prelude(&entry, &invocation.args, &env, None),
         ]
     };
+    if !sandbox.is_compiled(&sha256) {
+        // Only the snapshot is compiled at install; python-plain compiles on first use.
+        eprintln!(
+            "compiling the {} interpreter (once; about a minute on two cores) ...",
+            runner.name
+        );
+    }
     let module = sandbox.load_trusted(&sha256, || Ok(std::fs::read(&module_path)?))?;
     let spec = RunSpec {
         args,
