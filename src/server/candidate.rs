@@ -102,7 +102,10 @@ async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> 
         missing_outputs: Vec::new(),
     };
     // The upload's evaluation: reruns of it are the reviewers' business.
-    let Some(job) = store.latest_job(submission_id, RunPurpose::Evaluate).await? else {
+    let Some(job) = store
+        .latest_job(submission_id, RunPurpose::Evaluate)
+        .await?
+    else {
         return Ok(view);
     };
     view.state = job.state.as_str().into();
