@@ -153,7 +153,7 @@ fn text(view: &Cohort, top: usize) -> String {
             .interval
             .map_or("–".into(), |(lo, hi)| format!("{lo:.3} to {hi:.3}"));
         format!(
-            "  {name:<32} alpha {:>6}  95% {interval:<16} pairable {:>3}{}\n",
+            "  {name:<36} alpha {:>6}  95% {interval:<16} pairable {:>3}{}\n",
             fixed(e.alpha, 3),
             e.pairable,
             if e.low {
@@ -168,6 +168,9 @@ fn text(view: &Cohort, top: usize) -> String {
     }
     out += &line("weighted total (interval)", &view.agreement.weighted_total);
     out += "\nLeniency (mean deviation from the other reviewers, in levels; negative is harsh)\n";
+    if view.leniency.is_empty() {
+        out += "  no submitted reviews yet\n";
+    }
     for r in &view.leniency {
         let l = &r.leniency;
         out += &format!(
