@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod issue;
 pub mod packet;
 pub mod queue;
+pub mod report;
 pub mod review;
 pub mod runner;
 pub mod sandbox;

@@ -125,6 +125,15 @@ pub struct Deliverables {
     pub entry: String,
     /// Files the run must leave behind, relative to the submission folder.
     pub outputs: Vec<String>,
+    /// Whether packets show the pages of PDF reports as images (`pdf_page_images`, default
+    /// true). Page images may show the candidate's name, which cannot be removed from a
+    /// picture; set false to show only the extracted (de-identified) text.
+    #[serde(default = "yes")]
+    pub pdf_page_images: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[scoring]`: the automatic score of the candidate's predictions.

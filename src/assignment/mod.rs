@@ -17,4 +17,4 @@ pub use format::{Assignment, Criterion, Deliverables, Level, LimitsOverlay, Runn
 pub use hash::{content_files, content_hash};
 pub use manifest::{SUBMISSION_TOML, SubmissionManifest, load_manifest, parse_manifest};
 pub use problem::{Problem, position};
-pub use report::report_sections;
+pub use report::{markdown_headings, report_sections, sections_in};

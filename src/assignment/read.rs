@@ -274,12 +274,17 @@ fn deliverables(doc: &mut Doc, value: &Value) -> Option<Deliverables> {
             .count();
         (bad == 0).then(|| items.into_iter().map(|s| s.value).collect())
     });
+    let pdf_page_images = match t.optional("pdf_page_images") {
+        Some(v) => v.boolean(doc),
+        None => Some(true),
+    };
     t.finish(doc);
     Some(Deliverables {
         report: report?,
         sections: sections?,
         entry: entry?,
         outputs: outputs?,
+        pdf_page_images: pdf_page_images?,
     })
 }
 

@@ -189,6 +189,17 @@ impl<'t, 'i> Value<'t, 'i> {
         Some(n)
     }
 
+    /// A boolean.
+    pub fn boolean(&self, doc: &mut Doc) -> Option<bool> {
+        match self.value.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                self.wrong_type(doc, "true or false");
+                None
+            }
+        }
+    }
+
     /// A finite float; an integer is accepted too (`tolerance = 0`).
     pub fn float(&self, doc: &mut Doc) -> Option<f64> {
         let value = match self.value.get_ref() {

@@ -197,6 +197,14 @@ fn print_results(
                 if let Some(error) = &e.score.error {
                     println!("{:<12} scoring: {error}", "");
                 }
+                for detail in &e.score.details {
+                    let examples = if detail.examples.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (e.g. {})", detail.examples.join("; "))
+                    };
+                    println!("{:<12} {}: {}{examples}", "", detail.name, detail.count);
+                }
             }
         }
     }

@@ -90,6 +90,16 @@ enum Command {
     Export(review::ExportArgs),
     Lead(cohort::LeadArgs),
     Cohort(cohort::CohortArgs),
+    /// Reads a PDF on stdin for the harness, under limits (internal).
+    #[command(name = "pdf-worker", hide = true)]
+    PdfWorker(PdfWorkerArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct PdfWorkerArgs {
+    /// Render the pages too.
+    #[arg(long)]
+    images: bool,
 }
 
 /// An error the user can fix; printed without a backtrace, exit status 2.
@@ -154,6 +164,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => block_on(review::export(args, &cli.workspace)),
         Command::Lead(args) => block_on(cohort::lead(args, &cli.workspace)),
         Command::Cohort(args) => block_on(cohort::cohort(args, &cli.workspace)),
+        Command::PdfWorker(args) => return crate::report::pdf::worker_main(args.images),
     };
     match result {
         Ok(code) => code,

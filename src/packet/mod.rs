@@ -1,15 +1,18 @@
 //! Blind review packets: one self-contained HTML page (and its JSON twin) per submission
 //! version, showing the report, the code, the run, the score, the claims, reproducibility
 //! and the rubric. Only the pseudonym identifies the candidate: the candidate row (name,
-//! email) is never read into a [`Packet`].
+//! email) is never read into a [`Packet`], and everything else that could identify the
+//! candidate is replaced before a packet leaves [`collect`] ([`redact`]).
 
 pub mod markdown;
+pub mod redact;
 pub mod render;
+pub mod report_view;
 
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::assignment::{Assignment, Criterion, SubmissionManifest, report_sections};
+use crate::assignment::{Assignment, Criterion, SubmissionManifest};
 use crate::evaluate::claims::ClaimCheck;
 use crate::evaluate::rerun::Difference;
 use crate::evaluate::{Evaluation, ScoreOutcome};
@@ -26,7 +29,7 @@ const TABLE_ROWS: usize = 50;
 const IMAGE_MAX_BYTES: u64 = 8 << 20;
 
 /// Everything a reviewer sees; also the JSON twin.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Packet {
     pub assignment: AssignmentInfo,
     pub pseudonym: String,
@@ -44,46 +47,55 @@ pub struct Packet {
     pub rubric: Vec<Criterion>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AssignmentInfo {
     pub id: String,
     pub title: String,
     pub version: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub path: String,
     /// Whether the submission holds the report file.
     pub present: bool,
-    /// The Markdown source.
+    /// How the report file is read; `None` when it is missing.
+    pub format: Option<crate::report::Format>,
+    /// The Markdown or text source (a notebook's markdown cells).
     pub markdown: String,
     /// Rendered and sanitised.
     pub html: String,
+    /// Required sections, matched against every heading of the report (PDFs included).
     pub sections: Vec<Section>,
+    /// The report's PDFs (the report itself, or beside it).
+    #[serde(default)]
+    pub pdfs: Vec<report_view::PdfView>,
+    /// Report files that could not be read.
+    #[serde(default)]
+    pub problems: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Section {
     pub title: String,
     pub present: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CodeFile {
     pub path: String,
     pub bytes: u64,
     pub lines: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileEntry {
     pub path: String,
     pub bytes: u64,
     pub sha256: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunSummary {
     pub run_id: String,
     pub verdict: String,
@@ -103,10 +115,13 @@ pub struct RunSummary {
     /// The score value as shown, or `None` if there is none.
     pub score_text: Option<String>,
     pub claims: Vec<ClaimView>,
+    /// Every claim found in the report text, with its quote, beside the measured value.
+    #[serde(default)]
+    pub report_claims: Vec<ClaimView>,
     pub outputs: Vec<OutputView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClaimView {
     #[serde(flatten)]
     pub check: ClaimCheck,
@@ -114,7 +129,7 @@ pub struct ClaimView {
     pub measured_text: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OutputView {
     pub path: String,
     pub bytes: u64,
@@ -125,7 +140,7 @@ pub struct OutputView {
     pub image: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
@@ -133,7 +148,7 @@ pub struct Table {
     pub total_rows: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reproducibility {
     pub run_id: String,
     pub reproducible: bool,
@@ -141,8 +156,17 @@ pub struct Reproducibility {
     pub differences: Vec<Difference>,
 }
 
-/// Collects the packet of one submission version.
+/// Collects the de-identified packet of one submission version.
 pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyhow::Result<Packet> {
+    Ok(collect_with_redactions(workspace, submission).await?.0)
+}
+
+/// Collects the de-identified packet of one submission version, and what was replaced where
+/// (for the hiring lead; never put into a packet).
+pub async fn collect_with_redactions(
+    workspace: &Workspace,
+    submission: &SubmissionRow,
+) -> anyhow::Result<(Packet, Vec<redact::Redaction>)> {
     let store = &workspace.store;
     let assignment_row = store
         .assignment_of(&submission.pseudonym)
@@ -157,7 +181,6 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         .map(|m| m.report.clone())
         .unwrap_or_else(|| assignment.deliverables.report.clone());
 
-    let mut markdown_text = None;
     let mut code = Vec::new();
     let mut other_files = Vec::new();
     for file in &files {
@@ -174,7 +197,7 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         };
         match text {
             // The report is shown rendered (its source is in the JSON twin).
-            Some(text) if file.path == report_path => markdown_text = Some(text),
+            Some(_) if file.path == report_path => {}
             Some(text) => code.push(CodeFile {
                 path: file.path.clone(),
                 bytes: file.bytes,
@@ -187,17 +210,8 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             }),
         }
     }
-    let markdown = markdown_text.clone().unwrap_or_default();
-    let report = Report {
-        path: report_path,
-        present: markdown_text.is_some(),
-        html: markdown::render(&markdown),
-        sections: report_sections(&markdown, &assignment.deliverables.sections)
-            .into_iter()
-            .map(|(title, present)| Section { title, present })
-            .collect(),
-        markdown,
-    };
+    let (report, report_text) =
+        report_view::build(&workspace.blobs, &files, &report_path, &assignment);
 
     let run = match store.runs(&submission.id, "evaluate").await?.pop() {
         Some(row) => {
@@ -221,7 +235,7 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         None => None,
     };
 
-    Ok(Packet {
+    let packet = Packet {
         assignment: AssignmentInfo {
             id: assignment.id.clone(),
             title: assignment.title.clone(),
@@ -237,7 +251,8 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         run,
         reproducibility,
         rubric: assignment.rubric.clone(),
-    })
+    };
+    report_view::deidentify(workspace, packet, &files, &report_text).await
 }
 
 fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Result<RunSummary> {
@@ -293,17 +308,18 @@ fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Res
         stderr_truncated: record.stderr.truncated,
         score_text: e.score.value.map(number),
         score: e.score.clone(),
-        claims: e
-            .claims
-            .iter()
-            .map(|c| ClaimView {
-                claimed_text: number(c.claimed),
-                measured_text: c.measured.map(number),
-                check: c.clone(),
-            })
-            .collect(),
+        claims: e.claims.iter().map(claim_view).collect(),
+        report_claims: e.report_claims.iter().map(claim_view).collect(),
         outputs,
     })
+}
+
+fn claim_view(c: &ClaimCheck) -> ClaimView {
+    ClaimView {
+        claimed_text: number(c.claimed),
+        measured_text: c.measured.map(number),
+        check: c.clone(),
+    }
 }
 
 /// A score as shown: four decimals.
