@@ -5,6 +5,7 @@
 pub mod blobs;
 pub(crate) mod closed;
 pub mod json;
+pub mod cohort;
 pub mod queue;
 pub mod reviews;
 pub mod workspace;
@@ -26,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_runs.sql")),
     (3, include_str!("migrations/0003_queue.sql")),
     (4, include_str!("migrations/0004_reviews.sql")),
+    (5, include_str!("migrations/0005_leads.sql")),
 ];
 
 /// An assignment version kept in the workspace.
