@@ -152,7 +152,7 @@ pub(super) async fn add_assignment(
 async fn pin_packages(
     workspace: &Workspace,
     parsed: &assignment::Assignment,
-) -> anyhow::Result<Vec<StoredFile>> {
+) -> anyhow::Result<Vec<FileRef>> {
     let pins: Vec<assignment::Pin> = parsed
         .runner
         .packages
@@ -178,7 +178,14 @@ async fn pin_packages(
             file.sha256
         );
     }
-    Ok(pinned)
+    Ok(pinned
+        .into_iter()
+        .map(|f| FileRef {
+            path: f.path,
+            bytes: f.bytes,
+            sha256: f.sha256,
+        })
+        .collect())
 }
 
 /// Runs the checker, printing problems; `Err` carries the exit status for a failed check.

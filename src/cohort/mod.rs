@@ -257,10 +257,10 @@ async fn reviews(
         let Some(hash) = version_of.get(&row.pseudonym) else {
             continue;
         };
-        if row.state != "submitted" {
+        if row.state != crate::store::reviews::ReviewState::Submitted {
             continue;
         }
-        let scores = Scores::of(&row);
+        let scores = Scores::of(&row)?;
         if let Some(total) = scores.weighted_total(&versions[hash].rubric) {
             totals.entry(row.pseudonym.clone()).or_default().push(total);
         }
