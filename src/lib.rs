@@ -8,6 +8,7 @@
 pub mod assignment;
 pub mod bench;
 pub mod cli;
+pub mod cohort;
 pub mod evaluate;
 pub mod issue;
 pub mod packet;

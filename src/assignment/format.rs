@@ -63,6 +63,11 @@ pub struct RunnerSpec {
     /// defaults with [`LimitsOverlay::apply`].
     #[serde(default)]
     pub limits: LimitsOverlay,
+    /// `packages`: extra pure-Python packages the assignment's runs may import, each an exact
+    /// pin `name==version` (see [`super::Pin`]). Python runners only; resolved to wheels
+    /// without compiled code and pinned by sha256 when the assignment is added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
 }
 
 /// `[runner.limits]`: limits an assignment overrides, every one optional. Only the keys of

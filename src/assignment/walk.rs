@@ -251,6 +251,31 @@ impl<'t, 'i> Value<'t, 'i> {
         ok.then_some(out)
     }
 
+    /// One string or a non-empty array of strings (`entry = "main.py"` or
+    /// `entry = ["a.ipynb", "b.ipynb"]`); each must be non-empty.
+    pub fn one_or_many(&self, doc: &mut Doc) -> Option<Vec<At<String>>> {
+        let items = match self.value.get_ref() {
+            DeValue::String(_) => vec![self.string(doc)?],
+            DeValue::Array(_) => self.strings(doc)?,
+            _ => {
+                self.wrong_type(doc, "a string or an array of strings");
+                return None;
+            }
+        };
+        if items.is_empty() {
+            doc.at(
+                &self.span(),
+                format!("`{}` must name at least one file", self.key),
+            );
+            return None;
+        }
+        let empty = items.iter().filter(|s| s.value.trim().is_empty()).count();
+        for item in items.iter().filter(|s| s.value.trim().is_empty()) {
+            doc.at(&item.span, format!("`{}` must not be empty", self.key));
+        }
+        (empty == 0).then_some(items)
+    }
+
     /// A table, read with `[key]` as its name.
     pub fn table(&self, doc: &mut Doc) -> Option<Table<'t, 'i>> {
         match self.value.get_ref() {

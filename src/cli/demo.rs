@@ -215,6 +215,16 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
             .await?;
         links.push((name, token));
     }
+    let lead_token = crate::issue::identity::token();
+    workspace
+        .store
+        .add_lead(&crate::store::cohort::LeadRow {
+            id: "L-demo".into(),
+            name: "Lee Lead".into(),
+            token_hash: crate::issue::identity::token_hash(&lead_token),
+            added_at: crate::issue::now_ms(),
+        })
+        .await?;
 
     println!();
     println!(
@@ -257,6 +267,11 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
         for (name, token) in &links {
             println!("  {name:<14} {}/r/{token}", workspace.public_url());
         }
+        println!(
+            "the hiring lead's cohort view (similarity, agreement, leniency):\n  {:<14} {}/l/{lead_token}",
+            "Lee Lead",
+            workspace.public_url()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let app = crate::server::App::new(workspace, 64 << 20).await?;
@@ -278,6 +293,10 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
     for (name, token) in &links {
         println!("  {name:<14} {base}/r/{token}");
     }
+    println!(
+        "the hiring lead's cohort view (similarity, agreement, leniency):\n  {:<14} {base}/l/{lead_token}",
+        "Lee Lead"
+    );
     println!("Ctrl-C stops it.");
     tokio::select! {
         result = crate::server::serve(app, listener) => result?,

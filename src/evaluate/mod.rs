@@ -206,19 +206,16 @@ pub fn evaluate(
         data: Some(data),
         out: Some(out.clone()),
         mounts: Vec::new(),
-        site: None,
+        site: runner::site::site_for(blobs, assignment_row)?,
         workdir: None,
         seed: options.seed,
         clock: options.clock,
         limits,
     };
-    let record = runner::run(
-        sandbox,
-        kind,
-        &folder,
-        &folder.join(&manifest.entry),
-        &invocation,
-    )?;
+    let program = manifest
+        .program()
+        .context("the stored manifest names no entry")?;
+    let record = runner::run(sandbox, kind, &folder, &folder.join(program), &invocation)?;
 
     let mut outputs = Vec::new();
     for file in record

@@ -18,6 +18,7 @@ use crate::evaluate::rerun::Difference;
 use crate::evaluate::{Evaluation, ScoreOutcome};
 use crate::store::{SubmissionRow, Workspace};
 use crate::submission::archive::UnpackedFile;
+use crate::submission::intake::Validation;
 
 /// Text files shown in full with line numbers, by extension.
 const CODE_EXTENSIONS: &[&str] = &["py", "md", "toml", "txt", "csv"];
@@ -37,6 +38,10 @@ pub struct Packet {
     pub received_at: String,
     pub late: bool,
     pub report: Report,
+    /// What intake found: the manifest it inferred (no `submission.toml`) and its warnings,
+    /// such as a deliverable handed in under another form.
+    #[serde(default)]
+    pub intake: IntakeView,
     pub code: Vec<CodeFile>,
     /// Submission files not shown as code.
     pub other_files: Vec<FileEntry>,
@@ -54,8 +59,16 @@ pub struct AssignmentInfo {
     pub version: String,
 }
 
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct IntakeView {
+    /// `submission.toml` lines intake inferred; empty when the candidate wrote one.
+    pub inferred: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
+    /// The report file, or the files joined by ", " (notebooks whose Markdown is the report).
     pub path: String,
     /// Whether the submission holds the report file.
     pub present: bool,
@@ -176,10 +189,11 @@ pub async fn collect_with_redactions(
         serde_json::from_str(&assignment_row.manifest).context("stored assignment")?;
     let files: Vec<UnpackedFile> = serde_json::from_str(&submission.files)?;
     let manifest: Option<SubmissionManifest> = serde_json::from_str(&submission.manifest).ok();
-    let report_path = manifest
+    let report_paths = manifest
         .as_ref()
         .map(|m| m.report.clone())
-        .unwrap_or_else(|| assignment.deliverables.report.clone());
+        .unwrap_or_else(|| vec![assignment.deliverables.report.clone()]);
+    let validation: Validation = serde_json::from_str(&submission.validation).unwrap_or_default();
 
     let mut code = Vec::new();
     let mut other_files = Vec::new();
@@ -197,7 +211,7 @@ pub async fn collect_with_redactions(
         };
         match text {
             // The report is shown rendered (its source is in the JSON twin).
-            Some(_) if file.path == report_path => {}
+            Some(_) if report_paths.contains(&file.path) => {}
             Some(text) => code.push(CodeFile {
                 path: file.path.clone(),
                 bytes: file.bytes,
@@ -211,7 +225,7 @@ pub async fn collect_with_redactions(
         }
     }
     let (report, report_text) =
-        report_view::build(&workspace.blobs, &files, &report_path, &assignment);
+        report_view::build(&workspace.blobs, &files, &report_paths, &assignment);
 
     let run = match store.runs(&submission.id, "evaluate").await?.pop() {
         Some(row) => {
@@ -246,6 +260,10 @@ pub async fn collect_with_redactions(
         received_at: timestamp(submission.received_at),
         late: submission.late,
         report,
+        intake: IntakeView {
+            inferred: validation.inferred,
+            warnings: validation.warnings,
+        },
         code,
         other_files,
         run,

@@ -66,26 +66,38 @@ pub struct PageView {
     pub image: Option<String>,
 }
 
-/// Reads the report named `report_path` and builds its part of the packet.
+/// Reads the report files named in `report_paths` and builds its part of the packet.
 pub fn build(
     blobs: &Blobs,
     files: &[UnpackedFile],
-    report_path: &str,
+    report_paths: &[String],
     assignment: &Assignment,
 ) -> (Report, ReportText) {
     let text = crate::report::read(
         blobs,
         files,
-        report_path,
+        report_paths,
         assignment.deliverables.pdf_page_images,
     );
-    let main = text.files.iter().find(|f| f.path == report_path);
-    let source = main.map(|f| f.source.clone()).unwrap_or_default();
-    let html = match main.map(|f| f.format) {
-        Some(Format::Text) => format!("<pre>{}</pre>", escape(&source)),
-        Some(Format::Markdown) | Some(Format::Notebook) => markdown::render(&source),
-        _ => String::new(),
-    };
+    let named: Vec<_> = text
+        .files
+        .iter()
+        .filter(|f| report_paths.contains(&f.path))
+        .collect();
+    let source = named
+        .iter()
+        .filter(|f| f.format != Format::Pdf)
+        .map(|f| f.source.clone())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let html = named
+        .iter()
+        .map(|f| match f.format {
+            Format::Text => format!("<pre>{}</pre>", escape(&f.source)),
+            Format::Markdown | Format::Notebook => markdown::render(&f.source),
+            Format::Pdf => String::new(),
+        })
+        .collect::<String>();
     let sections = sections_in(&text.headings(), &assignment.deliverables.sections)
         .into_iter()
         .map(|(title, present)| Section { title, present })
@@ -127,9 +139,9 @@ pub fn build(
         .filter_map(|f| f.error.clone())
         .collect();
     let report = Report {
-        path: report_path.to_string(),
-        present: main.is_some(),
-        format: main.map(|f| f.format),
+        path: report_paths.join(", "),
+        present: !report_paths.is_empty() && report_paths.iter().all(|p| text.has(p)),
+        format: named.first().map(|f| f.format),
         markdown: source,
         html,
         sections,

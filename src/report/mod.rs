@@ -112,16 +112,20 @@ fn looks_like_heading(line: &str) -> bool {
         && line.chars().any(char::is_alphabetic)
 }
 
-/// Reads the report named `report` and the PDFs beside it from the stored `files`. With
+/// Reads the report files named in `report` (usually one; several notebooks whose markdown
+/// is the report), in that order, and the PDFs beside them from the stored `files`. With
 /// `images`, PDF pages are also rendered (for packets). Never fails: a file that cannot be
 /// read carries its error.
-pub fn read(blobs: &Blobs, files: &[UnpackedFile], report: &str, images: bool) -> ReportText {
-    let mut chosen: Vec<&UnpackedFile> = files.iter().filter(|f| f.path == report).collect();
+pub fn read(blobs: &Blobs, files: &[UnpackedFile], report: &[String], images: bool) -> ReportText {
+    let mut chosen: Vec<&UnpackedFile> = report
+        .iter()
+        .filter_map(|path| files.iter().find(|f| &f.path == path))
+        .collect();
     chosen.extend(
         files
             .iter()
             .filter(|f| {
-                f.path != report
+                !report.contains(&f.path)
                     && Format::of(&f.path) == Some(Format::Pdf)
                     && !f.path.starts_with("data/")
                     && !f.path.starts_with("out/")

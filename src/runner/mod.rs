@@ -5,6 +5,7 @@ pub mod def;
 pub mod install;
 mod progress;
 pub mod python;
+pub mod site;
 pub mod wheels;
 
 use std::path::{Path, PathBuf};
