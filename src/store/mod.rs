@@ -4,8 +4,8 @@
 
 pub mod blobs;
 pub(crate) mod closed;
-pub mod json;
 pub mod cohort;
+pub mod json;
 pub mod queue;
 pub mod reviews;
 pub mod workspace;
