@@ -15,7 +15,8 @@ use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox, defaul
 /// Run one program in the sandbox and report what it did.
 ///
 /// PROGRAM is a WebAssembly module (`.wasm`, or `.wat` text) for the wasi runner, or a
-/// Python script (`.py`) for the python runner. A Python script runs from its own folder,
+/// Python script (`.py`) or Jupyter notebook (`.ipynb`, run cell by cell with IPython; the
+/// executed notebook is kept under `executed/` in --out) for the python runner. A Python script runs from its own folder,
 /// as `python main.py` would there: the folder is read-only, `data/` is the public data
 /// (`--mount data=DIR`, else the folder's own `data/`), `out/` is writable (`--out DIR`), and
 /// `/tmp` is scratch space counted in the disk quota. The exit
@@ -30,7 +31,7 @@ use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox, defaul
     after_help = "Examples:\n  takehome run hello.wasm\n  takehome run prog.wat --fuel 1000000 --wall 2s --json\n  takehome run prog.wasm --mount /data=./data --out ./out -- --epochs 3"
 )]
 pub struct RunArgs {
-    /// The program: a `.wasm` module, `.wat` text, or a `.py` script.
+    /// The program: a `.wasm` module, `.wat` text, a `.py` script or an `.ipynb` notebook.
     #[arg(value_name = "PROGRAM")]
     pub module: PathBuf,
 

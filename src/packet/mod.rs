@@ -4,6 +4,7 @@
 //! email) is never read into a [`Packet`].
 
 pub mod markdown;
+pub mod notebook;
 pub mod render;
 
 use anyhow::Context;
@@ -35,6 +36,8 @@ pub struct Packet {
     pub late: bool,
     pub report: Report,
     pub code: Vec<CodeFile>,
+    /// Notebooks, shown as notebooks (with the rerun's outputs where they differ).
+    pub notebooks: Vec<notebook::NotebookView>,
     /// Submission files not shown as code.
     pub other_files: Vec<FileEntry>,
     /// The newest evaluation; `None`: not evaluated yet.
@@ -157,10 +160,45 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         .map(|m| m.report.clone())
         .unwrap_or_else(|| assignment.deliverables.report.clone());
 
+    let evaluation: Option<(String, Evaluation)> =
+        match store.runs(&submission.id, "evaluate").await?.pop() {
+            Some(row) => Some((
+                row.id.clone(),
+                serde_json::from_str(&row.evaluation).context("stored evaluation")?,
+            )),
+            None => None,
+        };
     let mut markdown_text = None;
     let mut code = Vec::new();
+    let mut notebooks = Vec::new();
     let mut other_files = Vec::new();
     for file in &files {
+        if crate::runner::notebook::is_notebook(std::path::Path::new(&file.path))
+            && file.bytes <= crate::runner::notebook::MAX_NOTEBOOK_BYTES
+        {
+            let bytes = workspace.blobs.get(&file.sha256)?;
+            let record = evaluation
+                .as_ref()
+                .and_then(|(_, e)| e.record.notebook.as_ref())
+                .filter(|n| n.path == file.path);
+            let executed = record
+                .and_then(|n| n.executed.as_ref())
+                .and_then(|executed| {
+                    let kept = format!("out/{executed}");
+                    evaluation
+                        .as_ref()
+                        .and_then(|(_, e)| e.outputs.iter().find(|o| o.path == kept))
+                })
+                .and_then(|kept| workspace.blobs.get(&kept.sha256).ok())
+                .and_then(|b| crate::runner::notebook::parse(&b).ok());
+            notebooks.push(notebook::view(
+                &file.path,
+                &bytes,
+                executed.as_ref(),
+                record,
+            ));
+            continue;
+        }
         let ext = file
             .path
             .rsplit_once('.')
@@ -187,6 +225,32 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             }),
         }
     }
+    // Without a report file, the notebooks' markdown cells are the report.
+    let mut report_path = report_path;
+    if markdown_text.is_none() {
+        let from_notebooks: Vec<(String, String)> = files
+            .iter()
+            .filter(|f| notebooks.iter().any(|n| n.path == f.path))
+            .filter_map(|f| {
+                let bytes = workspace.blobs.get(&f.sha256).ok()?;
+                Some((f.path.clone(), notebook::markdown_of(&bytes)?))
+            })
+            .collect();
+        if !from_notebooks.is_empty() {
+            report_path = from_notebooks
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            markdown_text = Some(
+                from_notebooks
+                    .into_iter()
+                    .map(|(_, m)| m)
+                    .collect::<Vec<_>>()
+                    .join("\n\n"),
+            );
+        }
+    }
     let markdown = markdown_text.clone().unwrap_or_default();
     let report = Report {
         path: report_path,
@@ -199,12 +263,8 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         markdown,
     };
 
-    let run = match store.runs(&submission.id, "evaluate").await?.pop() {
-        Some(row) => {
-            let evaluation: Evaluation =
-                serde_json::from_str(&row.evaluation).context("stored evaluation")?;
-            Some(summarize(workspace, &row.id, &evaluation)?)
-        }
+    let run = match &evaluation {
+        Some((id, evaluation)) => Some(summarize(workspace, id, evaluation)?),
         None => None,
     };
     let reproducibility = match store.runs(&submission.id, "rerun").await?.pop() {
@@ -233,6 +293,7 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         late: submission.late,
         report,
         code,
+        notebooks,
         other_files,
         run,
         reproducibility,

@@ -83,38 +83,10 @@ pub fn prelude(
     env: &[(String, String)],
     reseed: Option<u64>,
 ) -> String {
-    let argv: Vec<String> = std::iter::once(py_str(entry))
-        .chain(args.iter().map(|a| py_str(a)))
-        .collect();
-    let env: Vec<String> = env
-        .iter()
-        .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
-        .collect();
     let entry_path = py_str(&format!("{GUEST_WORK}/{entry}"));
-    let entry_dir = py_str(&format!(
-        "{GUEST_WORK}/{}",
-        Path::new(entry)
-            .parent()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    let reseed = match reseed {
-        Some(seed) => format!(
-            "    import random\n    random.seed({seed})\n    if 'numpy' in sys.modules:\n        sys.modules['numpy'].random.seed({})\n",
-            seed % (1 << 32)
-        ),
-        None => String::new(),
-    };
     format!(
         r#"def _takehome_main():
-    import os, sys, runpy
-    sys.argv = [{argv}]
-    os.environ.clear()
-    os.environ.update({{{env}}})
-    os.makedirs(os.environ.get("MPLCONFIGDIR", "/tmp/matplotlib"), exist_ok=True)
-    os.chdir({work})
-    sys.path.insert(0, {entry_dir}.rstrip("/"))
-{reseed}    try:
+{setup}    try:
         runpy.run_path({entry_path}, run_name="__main__")
     except SystemExit:
         raise
@@ -130,10 +102,53 @@ pub fn prelude(
         sys.stderr.flush()
 _takehome_status = _takehome_main()
 "#,
+        setup = setup(entry, args, env, reseed),
+        work_prefix = py_str(&format!("{GUEST_WORK}/")),
+    )
+}
+
+/// The body lines (indented four spaces) every Python run starts with: `sys.argv`, the
+/// environment, the working directory, the entry's folder on `sys.path`, and the seeds.
+/// `os`, `sys` and `runpy` are imported.
+pub(crate) fn setup(
+    entry: &str,
+    args: &[String],
+    env: &[(String, String)],
+    reseed: Option<u64>,
+) -> String {
+    let argv: Vec<String> = std::iter::once(py_str(entry))
+        .chain(args.iter().map(|a| py_str(a)))
+        .collect();
+    let env: Vec<String> = env
+        .iter()
+        .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
+        .collect();
+    let entry_dir = py_str(&format!(
+        "{GUEST_WORK}/{}",
+        Path::new(entry)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let reseed = match reseed {
+        Some(seed) => format!(
+            "    import random\n    random.seed({seed})\n    if 'numpy' in sys.modules:\n        sys.modules['numpy'].random.seed({})\n",
+            seed % (1 << 32)
+        ),
+        None => String::new(),
+    };
+    format!(
+        r#"    import os, sys, runpy
+    sys.argv = [{argv}]
+    os.environ.clear()
+    os.environ.update({{{env}}})
+    os.makedirs(os.environ.get("MPLCONFIGDIR", "/tmp/matplotlib"), exist_ok=True)
+    os.chdir({work})
+    sys.path.insert(0, {entry_dir}.rstrip("/"))
+{reseed}"#,
         argv = argv.join(", "),
         env = env.join(", "),
         work = py_str(GUEST_WORK),
-        work_prefix = py_str(&format!("{GUEST_WORK}/")),
     )
 }
 
@@ -163,6 +178,35 @@ pub fn run(
     script: &Path,
     invocation: &Invocation,
 ) -> anyhow::Result<RunRecord> {
+    let tmp = tempfile::tempdir()?;
+    run_source(
+        sandbox,
+        installed,
+        use_snapshot,
+        folder,
+        script,
+        invocation,
+        tmp.path(),
+        &|entry, env, reseed| prelude(entry, &invocation.args, env, reseed),
+    )
+}
+
+/// What a run executes: the Python source made from the entry (relative to the folder),
+/// the whole environment and the seed to reseed with (`None` on the plain interpreter).
+pub(crate) type Source<'a> = &'a dyn Fn(&str, &[(String, String)], Option<u64>) -> String;
+
+/// Runs the Python `source` under the fixed layout, with `tmp` as the guest's `/tmp`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_source(
+    sandbox: &Sandbox,
+    installed: &Installed,
+    use_snapshot: bool,
+    folder: &Path,
+    script: &Path,
+    invocation: &Invocation,
+    tmp: &Path,
+    source: Source<'_>,
+) -> anyhow::Result<RunRecord> {
     let entry = entry_in(folder, script)?;
     if use_snapshot && let Some(extra) = invocation.mounts.first() {
         bail!(
@@ -171,7 +215,6 @@ pub fn run(
             extra.guest
         );
     }
-    let tmp = tempfile::tempdir()?;
     let empty = tempfile::tempdir()?;
     let scratch_out = tempfile::tempdir()?;
     let own_data = folder.join("data");
@@ -185,7 +228,7 @@ pub fn run(
         .clone()
         .unwrap_or_else(|| scratch_out.path().to_path_buf());
     let layout = Layout {
-        tmp: tmp.path().to_path_buf(),
+        tmp: tmp.to_path_buf(),
         work: folder.to_path_buf(),
         data,
         out: out.clone(),
@@ -195,7 +238,7 @@ pub fn run(
     let mut env = base_env(invocation.seed);
     env.extend(invocation.env.iter().cloned());
     let (module_path, sha256, entry_kind, runner) = if use_snapshot {
-        let source = prelude(&entry, &invocation.args, &env, Some(invocation.seed));
+        let source = source(&entry, &env, Some(invocation.seed));
         let runner = RunnerInfo {
             name: "python".into(),
             version: Some(installed.record.version.clone()),
@@ -226,11 +269,7 @@ pub fn run(
     let args = if use_snapshot {
         vec![ARGV0.to_string()]
     } else {
-        vec![
-            ARGV0.to_string(),
-            "-c".into(),
-            prelude(&entry, &invocation.args, &env, None),
-        ]
+        vec![ARGV0.to_string(), "-c".into(), source(&entry, &env, None)]
     };
     let module = sandbox.load_trusted(&sha256, || Ok(std::fs::read(&module_path)?))?;
     let spec = RunSpec {

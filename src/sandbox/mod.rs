@@ -24,7 +24,10 @@ use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 pub use engine::{LoadedModule, Refusal, default_cache_dir, write_atomically};
 pub use host::VIRTUAL_EPOCH_SECS;
 pub use limits::{Bytes, Limits};
-pub use record::{ClockMode, OutputFile, RunRecord, RunnerInfo, StreamRecord, Verdict, Versions};
+pub use record::{
+    CellError, CellOutput, CellRecord, CellStatus, ClockMode, NotebookRecord, OutputFile,
+    RunRecord, RunnerInfo, SavedOutput, StreamRecord, Verdict, Versions,
+};
 
 use capture::{Capture, Overflow};
 use host::{Clock, Denial, FrozenMonotonicClock, FrozenWallClock, Host, Inodes, Limiter};
@@ -552,5 +555,6 @@ fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
         limits: spec.limits.clone(),
         runner: spec.runner.clone(),
         versions: Versions::current(),
+        notebook: None,
     }
 }
