@@ -460,3 +460,94 @@ fn a_file_that_is_not_a_notebook_is_refused_with_its_name() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// A churn workspace with one submission of `folder`; returns the root and the pseudonym.
+fn submitted(folder: &Path) -> (tempfile::TempDir, String) {
+    let dir = support::tempdir();
+    let root = dir.path();
+    support::cli_ok(root, &["init", "."]);
+    support::cli_ok(
+        root,
+        &[
+            "assignment",
+            "add",
+            support::repo("assignments/churn").to_str().unwrap(),
+        ],
+    );
+    let out = support::cli_ok(
+        root,
+        &["issue", "churn", "--candidate", "Nia <nia@example.org>"],
+    );
+    let pseudonym = support::issued_pseudonym(&out);
+    support::cli_ok(root, &["submit", &pseudonym, folder.to_str().unwrap()]);
+    (dir, pseudonym)
+}
+
+#[test]
+fn a_packet_shows_a_notebook_as_a_notebook_with_hostile_outputs_inert() {
+    let hostile = json!([
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/html": "<table><tr><td onmouseover=\"alert(1)\">cell</td></tr></table><script>alert('html')</script>",
+                  "application/javascript": "alert('js')",
+                  "text/plain": "table"}},
+        {"output_type": "display_data", "metadata": {},
+         "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "abc"}, "application/javascript": "alert('widget')"}},
+        {"output_type": "error", "ename": "ValueError", "evalue": "bad",
+         "traceback": ["\u{1b}[0;31mValueError\u{1b}[0m: <b>bad</b>"]}
+    ]);
+    let dir = project(&[
+        (
+            "analysis.ipynb",
+            &notebook(&[
+                markdown(
+                    "# Approach\n\nGradient boosting on *tenure*.\n\n<script>alert('md')</script>",
+                ),
+                saved("show()", 4, hostile),
+                saved("x = 1\ny = 2", 2, json!([])),
+            ]),
+        ),
+        (
+            "submission.toml",
+            "runner = \"python\"\nentry = \"analysis.ipynb\"\nreport = \"analysis.ipynb\"\n",
+        ),
+    ]);
+    let (workspace, pseudonym) = submitted(dir.path());
+    let root = workspace.path();
+    let out = root.join("review");
+    support::cli_ok(
+        root,
+        &["packet", &pseudonym, "--out", out.to_str().unwrap()],
+    );
+    let html = std::fs::read_to_string(out.join(format!("{pseudonym}-1.html"))).unwrap();
+    let packet: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join(format!("{pseudonym}-1.json"))).unwrap(),
+    )
+    .unwrap();
+    for bad in ["<script", "alert(", "onmouseover", "\u{1b}["] {
+        assert!(!html.contains(bad), "{bad} reached the page");
+    }
+    assert!(html.contains("<td>cell</td>"), "the table is kept");
+    assert!(
+        html.contains("ValueError: &lt;b&gt;bad"),
+        "the traceback is text"
+    );
+    assert!(
+        html.contains("vnd.jupyter.widget-view+json"),
+        "the widget is named"
+    );
+    assert!(html.contains("Out of order"), "out-of-order is flagged");
+    assert!(html.contains("In [4]") && html.contains("<h1>Approach</h1>"));
+    let notebook = &packet["notebooks"][0];
+    assert_eq!(notebook["path"], "analysis.ipynb");
+    assert_eq!(notebook["out_of_order"], true);
+    assert_eq!(
+        packet["report"]["present"], true,
+        "the notebook's markdown is the report"
+    );
+    assert!(
+        packet["report"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("Gradient boosting")
+    );
+}

@@ -191,6 +191,10 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
                 })
                 .and_then(|kept| workspace.blobs.get(&kept.sha256).ok())
                 .and_then(|b| crate::runner::notebook::parse(&b).ok());
+            // A notebook named as the report: its markdown cells are the report.
+            if file.path == report_path {
+                markdown_text = notebook::markdown_of(&bytes);
+            }
             notebooks.push(notebook::view(
                 &file.path,
                 &bytes,
