@@ -65,7 +65,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
     let churn = assignments_dir()?.join("churn");
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
     step("checking the Python runner");
-    super::runner::ensure_python(&sandbox, true)?;
+    super::runner::ensure_python_off_runtime(&sandbox, true).await?;
 
     step(&format!("creating a workspace in {}", args.dir.display()));
     let workspace = Workspace::init(&args.dir).await?;

@@ -50,7 +50,7 @@ pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::
     let targets = args.selection.resolve(&workspace).await?;
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
     if !args.no_wait {
-        super::runner::ensure_python(&sandbox, args.install_runners)?;
+        super::runner::ensure_python_off_runtime(&sandbox, args.install_runners).await?;
     }
     let job_options = JobOptions {
         seed: args.seed,

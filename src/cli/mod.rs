@@ -98,6 +98,17 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
+/// `takehome ... | head` ends quietly when the reader goes away, as Unix tools do, instead of
+/// panicking in `println!`. Sockets are unaffected: std and tokio send with MSG_NOSIGNAL, so
+/// a client hanging up never stops `serve`.
+fn end_quietly_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
     future: F,
 ) -> anyhow::Result<ExitCode> {
@@ -108,6 +119,7 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
 }
 
 pub fn main() -> ExitCode {
+    end_quietly_on_closed_stdout();
     let cli = Cli::parse();
     // Warnings and server errors go to stderr; RUST_LOG=takehome=debug shows more.
     tracing_subscriber::fmt()

@@ -25,7 +25,7 @@ pub async fn execute(args: RerunArgs, options: &WorkspaceOptions) -> anyhow::Res
     let workspace = options.open().await?;
     let targets = args.selection.resolve(&workspace).await?;
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
-    super::runner::ensure_python(&sandbox, false)?;
+    super::runner::ensure_python_off_runtime(&sandbox, false).await?;
     let mut rows = Vec::new();
     for submission in targets {
         let comparison = rerun_one(&workspace, &sandbox, &submission).await?;

@@ -47,7 +47,7 @@ pub async fn serve(args: ServeArgs, options: &WorkspaceOptions) -> anyhow::Resul
         None
     } else {
         let sandbox = Sandbox::new(Some(default_cache_dir()))?;
-        super::runner::ensure_python(&sandbox, args.install_runners)?;
+        super::runner::ensure_python_off_runtime(&sandbox, args.install_runners).await?;
         let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(|job, outcome| {
             if let Outcome::Failed(reason) = outcome {
                 tracing::warn!("{} {} failed: {reason}", job.id, job.submission_id);

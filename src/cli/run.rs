@@ -258,6 +258,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         data,
         out: args.out.clone(),
         mounts,
+        site: None,
         seed: args.seed,
         clock: if args.real_clock {
             ClockMode::Real

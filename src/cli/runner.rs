@@ -115,6 +115,16 @@ pub fn execute(args: RunnerArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// [`ensure_python`] for async callers. An install compiles and runs the interpreter for
+/// minutes, so it goes to a blocking thread and never holds up the runtime's own threads.
+pub async fn ensure_python_off_runtime(
+    sandbox: &Sandbox,
+    install: bool,
+) -> anyhow::Result<Installed> {
+    let sandbox = sandbox.clone();
+    tokio::task::spawn_blocking(move || ensure_python(&sandbox, install)).await?
+}
+
 /// Makes sure the Python runner is there, installing it only when the user asked.
 pub fn ensure_python(sandbox: &Sandbox, install: bool) -> anyhow::Result<Installed> {
     let cache = default_cache_dir();

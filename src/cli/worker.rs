@@ -48,7 +48,7 @@ pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Res
     }
     let workspace = options.open().await?;
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
-    super::runner::ensure_python(&sandbox, args.install_runners)?;
+    super::runner::ensure_python_off_runtime(&sandbox, args.install_runners).await?;
     let slots = args.jobs.unwrap_or_else(queue::default_slots);
     let until = if args.drain {
         Until::Drained

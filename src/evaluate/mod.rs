@@ -141,6 +141,7 @@ pub fn evaluate(
         data: Some(data),
         out: Some(out.clone()),
         mounts: Vec::new(),
+        site: None,
         seed: options.seed,
         clock: options.clock,
         limits,
@@ -263,6 +264,7 @@ fn run_scoring_program(
             } else {
                 Vec::new()
             },
+            site: None,
             seed: options.seed,
             clock: ClockMode::Virtual,
             limits: assignment.runner.limits.apply(&kind.default_limits()),

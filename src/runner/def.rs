@@ -21,6 +21,9 @@ pub struct RunnerDef {
     pub artifacts: Vec<Artifact>,
     #[serde(default)]
     pub snapshot: Option<SnapshotDef>,
+    /// Pure-Python wheels installed beside the interpreter (IPython, for notebooks).
+    #[serde(default, rename = "wheel")]
+    pub wheels: Vec<super::wheels::PinnedWheel>,
 }
 
 /// Where a runner's interpreter comes from.
@@ -85,6 +88,7 @@ mod tests {
         let python = super::python();
         assert_eq!(python.package.as_ref().unwrap().version, "0.1.0");
         assert!(python.artifact("python315.zip").is_ok());
+        assert!(python.wheels.iter().any(|w| w.name == "ipython"));
         assert!(
             python
                 .snapshot

