@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 use super::python::{self, GUEST_TMP};
 use super::{Installed, Invocation};
 use crate::sandbox::{
-    CellError, CellOutput, CellRecord, CellStatus, NotebookRecord, RunRecord, Sandbox, SavedOutput,
-    Verdict,
+    CellError, CellOutput, CellRecord, CellStatus, ClockMode, NotebookRecord, RunRecord, Sandbox,
+    SavedOutput, Verdict,
 };
 
 /// The driver run inside the interpreter.
@@ -409,7 +409,12 @@ fn merge(
                     index,
                     status,
                     execution_count: result.execution_count,
-                    fuel_used: result.fuel_used,
+                    // Real clocks say nothing about fuel.
+                    fuel_used: if record.clock == ClockMode::Virtual {
+                        result.fuel_used
+                    } else {
+                        0
+                    },
                     outputs: outputs.iter().map(Output::summary).collect(),
                     error: result.error.filter(|_| status == CellStatus::Error),
                     saved_output: compare_outputs(&saved, outputs),

@@ -201,7 +201,9 @@ pub struct CellRecord {
     pub index: usize,
     pub status: CellStatus,
     pub execution_count: Option<u64>,
-    /// Fuel the cell used; 0 when it did not run.
+    /// Fuel the cell used, as the virtual clock counts it (one nanosecond per unit, plus
+    /// virtual sleeps and a microsecond per clock read); 0 when it did not run or the run
+    /// used the real clock.
     pub fuel_used: u64,
     pub outputs: Vec<CellOutput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -108,10 +108,7 @@ fn now_ns(caller: &mut Caller<'_, Host>, id: u32) -> Option<u64> {
                 .unwrap_or_default()
                 .as_nanos() as u64,
         ),
-        // The process CPU clock counts fuel, one nanosecond per unit: exact and
-        // reproducible, so a notebook cell's cost can be read from inside the guest.
-        (2, _) => Some(fuel),
-        (1 | 3, _) => Some(elapsed),
+        (1..=3, _) => Some(elapsed),
         _ => None,
     }
 }
