@@ -44,9 +44,26 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// `takehome ARGS` with the user's cache, where the Python runner is installed.
+fn takehome(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_takehome"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("cannot start the takehome binary")
+}
+
 /// Runs a notebook through `takehome run --json` and returns its checked record.
 fn run(path: &Path, flags: &[&str]) -> RunRecord {
-    support::run(path, flags)
+    let mut args = vec!["run".as_ref(), path.as_os_str(), "--json".as_ref()];
+    args.extend(flags.iter().map(std::ffi::OsStr::new));
+    let output = takehome(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "takehome run failed: {stderr}");
+    let record: RunRecord = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("no run record ({e}): {stderr}"));
+    support::check_record(&record);
+    record
 }
 
 fn cells(record: &RunRecord) -> &[takehome::sandbox::CellRecord] {
@@ -450,7 +467,7 @@ fn a_file_that_is_not_a_notebook_is_refused_with_its_name() {
     ]);
     for (name, expected) in [("text.ipynb", "not JSON"), ("old.ipynb", "only nbformat 4")] {
         let path: PathBuf = dir.path().join(name);
-        let output = support::takehome(["run".as_ref(), path.as_os_str()], &[]);
+        let output = takehome(&["run".as_ref(), path.as_os_str()]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success());
         assert!(
