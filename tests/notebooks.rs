@@ -568,3 +568,63 @@ fn a_packet_shows_a_notebook_as_a_notebook_with_hostile_outputs_inert() {
             .contains("Gradient boosting")
     );
 }
+
+#[test]
+fn a_notebook_submission_is_evaluated_rerun_and_reviewed_as_a_notebook() {
+    let dir = project(&[
+        (
+            "analysis.ipynb",
+            &notebook(&[
+                markdown("# Churn\n\nA constant baseline."),
+                saved(
+                    "import pandas as pd\ntest = pd.read_csv('data/test.csv')\nlen(test) > 0",
+                    1,
+                    json!([{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                            "data": {"text/plain": "False"}}]),
+                ),
+                saved(
+                    "pd.DataFrame({'customer_id': test['customer_id'], 'churn_probability': 0.5})\\\n    .to_csv('out/predictions.csv', index=False)\nprint('written')",
+                    2,
+                    json!([stream("written\n")]),
+                ),
+            ]),
+        ),
+        (
+            "submission.toml",
+            "runner = \"python\"\nentry = \"analysis.ipynb\"\nreport = \"analysis.ipynb\"\n",
+        ),
+    ]);
+    let (workspace, pseudonym) = submitted(dir.path());
+    let root = workspace.path();
+    support::cli_ok(root, &["evaluate", &pseudonym]);
+    support::cli_ok(root, &["rerun", &pseudonym]);
+    let out = root.join("review");
+    support::cli_ok(
+        root,
+        &["packet", &pseudonym, "--out", out.to_str().unwrap()],
+    );
+    let html = std::fs::read_to_string(out.join(format!("{pseudonym}-1.html"))).unwrap();
+    let packet: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join(format!("{pseudonym}-1.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(packet["run"]["verdict"], "ok", "{:#}", packet["run"]);
+    assert!(
+        packet["run"]["score_text"].is_string(),
+        "{:#}",
+        packet["run"]
+    );
+    assert_eq!(
+        packet["reproducibility"]["reproducible"], true,
+        "{:#}",
+        packet["reproducibility"]
+    );
+    let notebook = &packet["notebooks"][0];
+    assert_eq!(notebook["rerun"], true);
+    let cells = notebook["cells"].as_array().unwrap();
+    // The saved `False` differs from the rerun's `True`: both are shown.
+    assert!(cells[1]["rerun_outputs"].is_array(), "{:#}", cells[1]);
+    assert!(cells[2]["rerun_outputs"].is_null(), "{:#}", cells[2]);
+    assert_eq!(cells[1]["status"], "ok");
+    assert!(html.contains("Saved by the candidate") && html.contains("Rerun"));
+}

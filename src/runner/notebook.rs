@@ -901,6 +901,42 @@ mod tests {
     }
 
     #[test]
+    fn a_rerun_names_the_first_cell_that_diverged() {
+        let cell = |index, status, evalue: Option<&str>| CellRecord {
+            index,
+            status,
+            execution_count: Some(index as u64),
+            fuel_used: 10,
+            outputs: Vec::new(),
+            error: evalue.map(|v| CellError {
+                ename: "ValueError".into(),
+                evalue: v.into(),
+            }),
+            saved_output: SavedOutput::None,
+        };
+        let record = |cells| NotebookRecord {
+            path: "nb.ipynb".into(),
+            cells,
+            out_of_order: false,
+            executed: None,
+        };
+        let before = record(vec![
+            cell(1, CellStatus::Ok, None),
+            cell(3, CellStatus::Ok, None),
+        ]);
+        let after = record(vec![
+            cell(1, CellStatus::Ok, None),
+            cell(3, CellStatus::Error, Some("bad")),
+        ]);
+        assert_eq!(first_diverging_cell(&before, &before), None);
+        let found = first_diverging_cell(&before, &after).unwrap();
+        assert!(
+            found.starts_with("cell 3 diverged first: status"),
+            "{found}"
+        );
+    }
+
+    #[test]
     fn sources_round_trip_as_lists_of_lines() {
         let notebook = parse(
             br#"{"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [
