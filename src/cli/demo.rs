@@ -28,10 +28,13 @@ pub struct DemoArgs {
     /// Stop after printing the summary instead of serving the reviewer application.
     #[arg(long)]
     no_serve: bool,
-    /// Address the reviewer application listens on.
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
-    addr: SocketAddr,
+    /// Address the reviewer application listens on [default: 127.0.0.1:8080, or a free port
+    /// when 8080 is taken].
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<SocketAddr>,
 }
+
+const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 /// The shipped example submissions the demo candidates hand in.
 const CANDIDATES: [(&str, &str); 3] = [
@@ -202,9 +205,19 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
         return Ok(ExitCode::SUCCESS);
     }
     let app = crate::server::App::new(workspace, 64 << 20).await?;
-    let listener = crate::server::listen(args.addr)
-        .await
-        .map_err(|e| usage(format!("{e:#}; pick another with --addr")))?;
+    let listener = match args.addr {
+        Some(addr) => crate::server::listen(addr)
+            .await
+            .map_err(|e| usage(format!("{e:#}; pick another with --addr")))?,
+        // A new user's first command should not fail because something else has port 8080.
+        None => match crate::server::listen(DEFAULT_ADDR.parse()?).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("{e:#}; serving on a free port instead");
+                crate::server::listen("127.0.0.1:0".parse()?).await?
+            }
+        },
+    };
     let base = format!("http://{}", listener.local_addr()?);
     println!("\nthe reviewer application is up; open a reviewer's link:");
     for (name, token) in &links {

