@@ -628,3 +628,57 @@ fn a_notebook_submission_is_evaluated_rerun_and_reviewed_as_a_notebook() {
     assert_eq!(cells[1]["status"], "ok");
     assert!(html.contains("Saved by the candidate") && html.contains("Rerun"));
 }
+
+#[test]
+fn a_nested_notebook_runs_from_its_own_folder_and_writes_beside_itself() {
+    let dir = project(&[
+        (
+            "notebooks/analysis.ipynb",
+            &notebook(&[
+                code(
+                    // `../data` spelled out: the guest's C library resolves `..` inside the
+                    // /work mount, never into the separate /work/data mount (see the README).
+                    "import os, pandas as pd\nprint(os.getcwd())\n\
+                     test = pd.read_csv(os.path.normpath(os.path.join(os.getcwd(), '../data/test.csv')))",
+                ),
+                code("open('notes.txt', 'w').write('beside the notebook')"),
+                code(
+                    "print(open('notes.txt').read())\npd.DataFrame({'customer_id': test['customer_id'], 'churn_probability': 0.5}).to_csv('../out/predictions.csv', index=False)",
+                ),
+            ]),
+        ),
+        (
+            "submission.toml",
+            "runner = \"python\"\nentry = \"notebooks/analysis.ipynb\"\nreport = \"notebooks/analysis.ipynb\"\n",
+        ),
+    ]);
+    let (workspace, pseudonym) = submitted(dir.path());
+    let root = workspace.path();
+    support::cli_ok(root, &["evaluate", &pseudonym]);
+    let out = root.join("review");
+    support::cli_ok(
+        root,
+        &["packet", &pseudonym, "--out", out.to_str().unwrap()],
+    );
+    let packet: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join(format!("{pseudonym}-1.json"))).unwrap(),
+    )
+    .unwrap();
+    let run = &packet["run"];
+    assert_eq!(run["verdict"], "ok", "{run:#}");
+    assert_eq!(
+        run["stdout"], "/work/notebooks\nbeside the notebook\n",
+        "{run:#}"
+    );
+    assert!(run["score_text"].is_string(), "{run:#}");
+    let kept: Vec<&str> = run["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        kept.contains(&"out/executed/notebooks/analysis.ipynb"),
+        "{kept:?}"
+    );
+}
