@@ -8,10 +8,12 @@
 pub mod assignment;
 pub mod bench;
 pub mod cli;
+pub mod cohort;
 pub mod evaluate;
 pub mod issue;
 pub mod packet;
 pub mod queue;
+pub mod report;
 pub mod review;
 pub mod runner;
 pub mod sandbox;

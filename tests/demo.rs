@@ -88,6 +88,76 @@ fn the_demo_refuses_a_folder_that_is_in_use() {
 }
 
 #[test]
+fn the_demo_runs_another_shipped_assignment_with_one_candidate_per_example() {
+    let dir = tempdir();
+    let workspace = dir.path().join("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_takehome"))
+        .args([
+            "demo",
+            "--no-serve",
+            "--assignment",
+            "orders-ledger",
+            "--dir",
+        ])
+        .arg(&workspace)
+        .current_dir(support::manifest_dir())
+        .env_remove("TAKEHOME_WORKSPACE")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("issuing orders-ledger to 3 candidates"),
+        "{text}"
+    );
+    for (example, claims) in [
+        ("careful", "verified"),
+        ("naive-join", "not reproduced"),
+        ("drops-orphans", "not reproduced"),
+    ] {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("C-") && l.contains(&format!(" {example} ")))
+            .unwrap_or_else(|| panic!("no row for {example} in:\n{text}"));
+        assert!(
+            row.contains(" ok ") && row.contains("accuracy") && row.contains(claims),
+            "{row}"
+        );
+        assert!(row.trim_end().ends_with("yes"), "{row}");
+    }
+}
+
+#[test]
+fn the_demo_refuses_an_assignment_that_is_not_shipped() {
+    let dir = tempdir();
+    for name in ["no-such-assignment", "../churn"] {
+        let workspace = dir.path().join("demo");
+        let out = support::cli(
+            dir.path(),
+            &[
+                "demo",
+                "--no-serve",
+                "--assignment",
+                name,
+                "--dir",
+                workspace.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("no shipped assignment") && stderr.contains(name),
+            "{stderr}"
+        );
+        assert!(!workspace.exists());
+    }
+}
+
+#[test]
 fn a_reader_that_goes_away_ends_the_command_quietly() {
     use std::os::unix::process::ExitStatusExt;
     // `takehome runner list | head -0`: the reader is gone before anything is printed.

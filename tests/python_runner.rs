@@ -86,9 +86,9 @@ fn pandas_reads_public_data_and_writes_out() {
     let record = project.run(&["--mount", &data_flag, "--out", out_dir.to_str().unwrap()]);
     assert_eq!(verdict(&record), "ok", "{}", stderr(&record));
     assert_eq!(stdout(&record), "4 rows\n");
-    let summary = std::fs::read_to_string(out_dir.join("summary.csv")).unwrap();
+    let summary = std::fs::read_to_string(out_dir.join("out/summary.csv")).unwrap();
     assert_eq!(summary, "group,value\na,4.5\nb,7.5\n");
-    assert_eq!(record["outputs"][0]["path"], "summary.csv");
+    assert_eq!(record["outputs"][0]["path"], "out/summary.csv");
 }
 
 const SKLEARN: &str = "import numpy as np\n\
@@ -117,7 +117,7 @@ fn sklearn_fits_a_model_and_writes_predictions() {
         .parse()
         .unwrap();
     assert!(accuracy > 0.85, "accuracy {accuracy}");
-    let predictions = std::fs::read_to_string(out_dir.join("predictions.csv")).unwrap();
+    let predictions = std::fs::read_to_string(out_dir.join("out/predictions.csv")).unwrap();
     assert_eq!(predictions.lines().count(), 500);
     assert!(
         predictions
@@ -145,7 +145,7 @@ fn matplotlib_saves_a_png_identically_twice() {
         let record = project.run(&["--out", out_dir.to_str().unwrap()]);
         assert_eq!(verdict(&record), "ok", "{}", stderr(&record));
         assert_eq!(stdout(&record).trim().to_lowercase(), "agg");
-        let png = std::fs::read(out_dir.join("plot.png")).unwrap();
+        let png = std::fs::read(out_dir.join("out/plot.png")).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         assert!(png.len() > 1000);
         hashes.push(record["outputs"][0]["sha256"].clone());
@@ -281,7 +281,9 @@ fn writing_a_million_files_is_disk_limit() {
     let out_dir = out.path().join("out");
     let record = project.run(&["--out", out_dir.to_str().unwrap(), "--out-files", "100"]);
     assert_eq!(verdict(&record), "disk_limit", "{record}");
-    assert!(std::fs::read_dir(&out_dir).unwrap().count() <= 101);
+    assert!(record["outputs"].as_array().unwrap().len() <= 101);
+    let copied = std::fs::read_dir(out_dir.join("out")).map_or(0, |d| d.count());
+    assert!(copied <= 101, "{copied} files copied out");
 }
 
 #[test]

@@ -63,6 +63,11 @@ pub struct RunnerSpec {
     /// defaults with [`LimitsOverlay::apply`].
     #[serde(default)]
     pub limits: LimitsOverlay,
+    /// `packages`: extra pure-Python packages the assignment's runs may import, each an exact
+    /// pin `name==version` (see [`super::Pin`]). Python runners only; resolved to wheels
+    /// without compiled code and pinned by sha256 when the assignment is added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
 }
 
 /// `[runner.limits]`: limits an assignment overrides, every one optional. Only the keys of
@@ -125,6 +130,15 @@ pub struct Deliverables {
     pub entry: String,
     /// Files the run must leave behind, relative to the submission folder.
     pub outputs: Vec<String>,
+    /// Whether packets show the pages of PDF reports as images (`pdf_page_images`, default
+    /// true). Page images may show the candidate's name, which cannot be removed from a
+    /// picture; set false to show only the extracted (de-identified) text.
+    #[serde(default = "yes")]
+    pub pdf_page_images: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[scoring]`: the automatic score of the candidate's predictions.

@@ -14,16 +14,23 @@ use crate::score::Metric;
 /// The manifest file of every submission folder.
 pub const SUBMISSION_TOML: &str = "submission.toml";
 
-/// A submission's `submission.toml`.
+/// A submission's `submission.toml`, written by the candidate or inferred by intake from the
+/// files handed in (`crate::submission::infer`); stored the same way either way.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionManifest {
     /// Runner name; must equal the assignment's `runner.name` (the caller compares them).
     pub runner: String,
-    /// Entry script, relative to the submission folder.
-    pub entry: String,
-    /// Report file, relative to the submission folder.
-    pub report: String,
+    /// Entry point, relative to the submission folder: one script or module, or several
+    /// notebooks run in the order given. Never empty. Written `entry = "main.py"` or
+    /// `entry = ["notebooks/01_eda.ipynb", "notebooks/02_model.ipynb"]`.
+    #[serde(with = "one_or_many")]
+    pub entry: Vec<String>,
+    /// Report files, relative to the submission folder: usually one (`REPORT.md`, a PDF);
+    /// notebooks when their Markdown cells are the report. Empty only when intake inferred
+    /// the manifest and found no report.
+    #[serde(with = "one_or_many")]
+    pub report: Vec<String>,
     /// `[claims]`: metric name → the value the report states. Optional; every key is a
     /// metric name.
     #[serde(default)]
@@ -35,24 +42,54 @@ impl SubmissionManifest {
     pub fn claim(&self, metric: Metric) -> Option<f64> {
         self.claims.get(metric.name()).copied()
     }
+
+    /// The file the runner starts: the first entry (the only one, except for notebooks run
+    /// in sequence).
+    pub fn program(&self) -> Option<&str> {
+        self.entry.first().map(String::as_str)
+    }
 }
 
-/// Reads `submission.toml` in the submission folder `dir`.
-pub fn load_manifest(dir: &Path) -> Result<SubmissionManifest, Vec<Problem>> {
-    let path = dir.join(SUBMISSION_TOML);
-    match fs::symlink_metadata(&path) {
-        Err(_) => {
-            return Err(vec![Problem::file(
-                path,
-                "missing: every submission has one",
-            )]);
-        }
-        Ok(m) if !m.is_file() => return Err(vec![Problem::file(path, "is not a plain file")]),
-        Ok(_) => {}
+/// Serde adapter: a list of paths written as one string when it holds exactly one, so a
+/// manifest stored before lists were allowed (`"entry": "main.py"`) still reads.
+mod one_or_many {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
     }
-    let text = fs::read_to_string(&path)
-        .map_err(|e| vec![Problem::file(&path, format!("cannot be read: {e}"))])?;
-    parse_manifest(&path, &text)
+
+    pub fn serialize<S: Serializer>(paths: &[String], s: S) -> Result<S::Ok, S::Error> {
+        match paths {
+            [one] => one.serialize(s),
+            many => many.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        Ok(match OneOrMany::deserialize(d)? {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        })
+    }
+}
+
+/// Reads `submission.toml` in the submission folder `dir`: `None` when there is none (intake
+/// then infers the manifest).
+pub fn load_manifest(dir: &Path) -> Option<Result<SubmissionManifest, Vec<Problem>>> {
+    let path = dir.join(SUBMISSION_TOML);
+    let meta = fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() {
+        return Some(Err(vec![Problem::file(path, "is not a plain file")]));
+    }
+    Some(
+        fs::read_to_string(&path)
+            .map_err(|e| vec![Problem::file(&path, format!("cannot be read: {e}"))])
+            .and_then(|text| parse_manifest(&path, &text)),
+    )
 }
 
 /// Parses the text of a `submission.toml` (`file` names it in problems), reporting every
@@ -72,13 +109,18 @@ pub fn parse_manifest(file: &Path, text: &str) -> Result<SubmissionManifest, Vec
                 }
             })
         });
-        let mut path = |doc: &mut Doc, key| {
+        let mut paths = |doc: &mut Doc, key| {
             let v = top.required(doc, key)?;
-            let text = v.text(doc)?;
-            relative_path(doc, &v.key, &text).then_some(text.value)
+            let items = v.one_or_many(doc)?;
+            // Count rather than `all`, so that every bad path is reported.
+            let bad = items
+                .iter()
+                .filter(|p| !relative_path(doc, &v.key, p))
+                .count();
+            (bad == 0).then(|| items.into_iter().map(|p| p.value).collect::<Vec<_>>())
         };
-        let entry = path(&mut doc, "entry");
-        let report = path(&mut doc, "report");
+        let entry = paths(&mut doc, "entry");
+        let report = paths(&mut doc, "report");
         let claims = match top.optional("claims") {
             None => Some(BTreeMap::new()),
             Some(v) => {
@@ -137,6 +179,7 @@ mod tests {
         let s = parse("runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n\n[claims]\nroc_auc = 0.861\n")
             .unwrap();
         assert_eq!(s.runner, "python");
+        assert_eq!(s.entry, ["main.py"]);
         assert_eq!(s.claim(Metric::RocAuc), Some(0.861));
         assert_eq!(s.claim(Metric::Rmse), None);
         let bare = parse("runner = \"wasi\"\nentry = \"a.wasm\"\nreport = \"R.md\"\n").unwrap();
@@ -163,6 +206,45 @@ mod tests {
         assert!(
             problems[5]
                 .starts_with("s/submission.toml:6:8: `claims.rmse` must be a number, found string")
+        );
+    }
+
+    #[test]
+    fn entry_may_list_notebooks_in_order() {
+        let s = parse("runner = \"python\"\nentry = [\"notebooks/01_eda.ipynb\", \"notebooks/02_model.ipynb\"]\nreport = \"REPORT.md\"\n")
+            .unwrap();
+        assert_eq!(
+            s.entry,
+            ["notebooks/01_eda.ipynb", "notebooks/02_model.ipynb"]
+        );
+        let problems =
+            parse("runner = \"python\"\nentry = []\nreport = [\"a.md\", \"../b.md\", 3]\n")
+                .unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(
+            problems[0].starts_with("s/submission.toml:2:9: `entry` must name at least one file")
+        );
+        assert!(problems[1].starts_with("s/submission.toml:3:30: `report[2]` must be a string"));
+    }
+
+    #[test]
+    fn stored_manifests_read_back_whether_one_or_several_entries() {
+        let one = parse("runner = \"python\"\nentry = \"main.py\"\nreport = \"R.md\"\n").unwrap();
+        let json = serde_json::to_string(&one).unwrap();
+        assert!(json.contains("\"entry\":\"main.py\""), "{json}");
+        assert_eq!(
+            serde_json::from_str::<SubmissionManifest>(&json).unwrap(),
+            one
+        );
+        let many = SubmissionManifest {
+            entry: vec!["a.ipynb".into(), "b.ipynb".into()],
+            report: Vec::new(),
+            ..one
+        };
+        let json = serde_json::to_string(&many).unwrap();
+        assert_eq!(
+            serde_json::from_str::<SubmissionManifest>(&json).unwrap(),
+            many
         );
     }
 

@@ -8,6 +8,7 @@ use toml::de::DeTable;
 use super::format::{
     Assignment, Criterion, Deliverables, Level, LimitsOverlay, RunnerSpec, Scoring,
 };
+use super::packages::Pin;
 use super::problem::{Doc, position};
 use super::walk::{At, Table, Value, relative_path};
 use crate::runner::RunnerKind;
@@ -181,11 +182,54 @@ fn runner(doc: &mut Doc, value: &Value) -> Option<RunnerSpec> {
         Some(v) => limits(doc, &v),
         None => Some(LimitsOverlay::default()),
     };
+    let packages = match t.optional("packages") {
+        Some(v) => packages(doc, &v, name.as_deref()),
+        None => Some(Vec::new()),
+    };
     t.finish(doc);
     Some(RunnerSpec {
         name: name?,
         limits: limits?,
+        packages: packages?,
     })
+}
+
+/// `runner.packages`: exact pins, each package once, on a Python runner.
+fn packages(doc: &mut Doc, value: &Value, runner: Option<&str>) -> Option<Vec<String>> {
+    let items = value.strings(doc)?;
+    if runner == Some(RunnerKind::Wasi.name()) && !items.is_empty() {
+        doc.at(
+            &value.span(),
+            "`runner.packages` are Python packages: the wasi runner cannot import them",
+        );
+        return None;
+    }
+    let mut ok = true;
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        match item.value.parse::<Pin>() {
+            Ok(pin) => {
+                let line = position(doc.text, item.span.start).0;
+                if let Some(first) = seen.get(&pin.normalized()).copied() {
+                    doc.at(
+                        &item.span,
+                        format!(
+                            "`runner.packages[{i}]`: `{}` is listed twice (first at line {first})",
+                            pin.name
+                        ),
+                    );
+                    ok = false;
+                } else {
+                    seen.insert(pin.normalized(), line);
+                }
+            }
+            Err(e) => {
+                doc.at(&item.span, format!("`runner.packages[{i}]`: {e}"));
+                ok = false;
+            }
+        }
+    }
+    ok.then(|| items.into_iter().map(|s| s.value).collect())
 }
 
 fn limits(doc: &mut Doc, value: &Value) -> Option<LimitsOverlay> {
@@ -274,12 +318,17 @@ fn deliverables(doc: &mut Doc, value: &Value) -> Option<Deliverables> {
             .count();
         (bad == 0).then(|| items.into_iter().map(|s| s.value).collect())
     });
+    let pdf_page_images = match t.optional("pdf_page_images") {
+        Some(v) => v.boolean(doc),
+        None => Some(true),
+    };
     t.finish(doc);
     Some(Deliverables {
         report: report?,
         sections: sections?,
         entry: entry?,
         outputs: outputs?,
+        pdf_page_images: pdf_page_images?,
     })
 }
 

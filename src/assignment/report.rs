@@ -1,19 +1,82 @@
-//! `report_sections`: which required section headings a Markdown report has.
+//! `report_sections`: which required section headings a report has.
+//!
+//! A required section is a title, or several titles separated by `|` that all count
+//! (`"Method|Methodology|Approach"`; the first is the name shown). A heading counts for a
+//! title when, compared case-insensitively and ignoring whitespace runs, closing `#`s and
+//! trailing punctuation:
+//! - it equals the title, after removing a leading number (`3.`, `3.1`, `IV.`, `B)`,
+//!   `Section 2:`);
+//! - or one of its parts does, the parts being split at ` and `, ` & `, `/` and `:`
+//!   ("Results and discussion" has both *Results* and *Discussion*);
+//! - or they differ only by a plural `s` or `-ology` ("Methods", "Methodology" for *Method*).
 
-/// For each required title, whether the report has it as an ATX heading (`#` to `######`).
-/// Titles match case-insensitively, ignoring surrounding whitespace, runs of inner
-/// whitespace, closing `#`s and trailing punctuation such as `:`. Lines inside fenced code
-/// blocks are not headings; setext (underlined) headings are not recognised.
+use std::sync::LazyLock;
+
+/// For each required section, whether the Markdown report has it as an ATX heading (`#` to
+/// `######`, any level). Lines inside fenced code blocks are not headings; setext
+/// (underlined) headings are not recognised.
 pub fn report_sections(markdown: &str, required: &[String]) -> Vec<(String, bool)> {
-    let found = headings(markdown);
+    sections_in(&markdown_headings(markdown), required)
+}
+
+/// For each required section (titles separated by `|`), its shown title and whether one of
+/// `headings` (as written) matches one of its titles.
+pub fn sections_in(headings: &[String], required: &[String]) -> Vec<(String, bool)> {
+    let found: Vec<Vec<String>> = headings.iter().map(|h| heading_keys(h)).collect();
     required
         .iter()
-        .map(|title| (title.clone(), found.contains(&normalize(title))))
+        .map(|entry| {
+            let titles: Vec<String> = entry
+                .split('|')
+                .map(normalize)
+                .filter(|t| !t.is_empty())
+                .map(|t| stem(&t))
+                .collect();
+            let shown = entry.split('|').next().unwrap_or(entry).trim().to_string();
+            let present = found
+                .iter()
+                .any(|keys| keys.iter().any(|k| titles.contains(k)));
+            (shown, present)
+        })
         .collect()
 }
 
-/// The normalised text of every heading.
-fn headings(markdown: &str) -> Vec<String> {
+/// The forms of a heading that can match a title: without its number, whole and in parts.
+fn heading_keys(heading: &str) -> Vec<String> {
+    static NUMBER: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?i)^(?:section\s+)?(?:\d+(?:\.\d+)*[.):]?|(?:[ivxlc]+|[a-h])[.):])\s+")
+            .expect("section number")
+    });
+    static PARTS: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"\s+and\s+|\s*&\s*|\s*/\s*|\s*:\s*").expect("heading parts")
+    });
+    let text = normalize(heading);
+    let text = NUMBER.replace(&text, "").into_owned();
+    let mut keys = vec![stem(&text)];
+    keys.extend(
+        PARTS
+            .split(&text)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(stem),
+    );
+    keys
+}
+
+/// A title with a plural `s` or an `-ology` ending removed from its last word.
+fn stem(title: &str) -> String {
+    let t = title.trim_end_matches(|c: char| ":.;,!?".contains(c));
+    if let Some(base) = t.strip_suffix("ology").filter(|b| b.len() >= 4) {
+        return base.to_string();
+    }
+    match t.strip_suffix('s') {
+        Some(base) if !base.ends_with('s') && base.len() >= 3 => base.to_string(),
+        _ => t.to_string(),
+    }
+}
+
+/// The text of every ATX heading of `markdown`, outside fenced code blocks.
+pub fn markdown_headings(markdown: &str) -> Vec<String> {
     let mut out = Vec::new();
     // The open fence's character and length, while inside a fenced code block.
     let mut fence: Option<(char, usize)> = None;
@@ -33,7 +96,7 @@ fn headings(markdown: &str) -> Vec<String> {
                 fence = None
             }
             (Some(_), _) => {}
-            (None, _) => out.extend(heading(text).map(normalize)),
+            (None, _) => out.extend(heading(text).map(str::to_string)),
         }
     }
     out
@@ -99,6 +162,43 @@ mod tests {
         assert!(!has(md, "Limitations"));
         assert!(!has(md, "Method"), "a ~~~ fence closes only with 4 or more");
         assert!(has("```\n```\n## Method\n", "Method"));
+    }
+
+    #[test]
+    fn numbered_and_differently_worded_headings_count() {
+        for (heading, title) in [
+            ("## 3. Method", "Method"),
+            ("# 2.1 Results", "Results"),
+            ("### IV. Limitations", "Limitations"),
+            ("## Methodology", "Method"),
+            ("## Methods", "Method"),
+            ("## Results and discussion", "Discussion"),
+            ("## Results & Discussion", "Results"),
+            ("## Section 2: Problem statement", "Problem statement"),
+            ("## Our approach", "Method|Our approach"),
+            ("## 1) Literature review", "Related work|Literature review"),
+        ] {
+            assert!(has(&format!("{heading}\n"), title), "{heading} for {title}");
+        }
+        for (heading, title) in [
+            ("## Methodology notes", "Method"),
+            ("## 3. Resulting data", "Results"),
+            ("## Discussions of method", "Method"),
+        ] {
+            assert!(
+                !has(&format!("{heading}\n"), title),
+                "{heading} for {title}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_section_with_synonyms_is_shown_by_its_first_title() {
+        let required = vec!["Method | Approach".to_string()];
+        assert_eq!(
+            report_sections("## Approach\n", &required),
+            [("Method".to_string(), true)]
+        );
     }
 
     #[test]

@@ -189,6 +189,17 @@ impl<'t, 'i> Value<'t, 'i> {
         Some(n)
     }
 
+    /// A boolean.
+    pub fn boolean(&self, doc: &mut Doc) -> Option<bool> {
+        match self.value.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                self.wrong_type(doc, "true or false");
+                None
+            }
+        }
+    }
+
     /// A finite float; an integer is accepted too (`tolerance = 0`).
     pub fn float(&self, doc: &mut Doc) -> Option<f64> {
         let value = match self.value.get_ref() {
@@ -238,6 +249,31 @@ impl<'t, 'i> Value<'t, 'i> {
             }
         }
         ok.then_some(out)
+    }
+
+    /// One string or a non-empty array of strings (`entry = "main.py"` or
+    /// `entry = ["a.ipynb", "b.ipynb"]`); each must be non-empty.
+    pub fn one_or_many(&self, doc: &mut Doc) -> Option<Vec<At<String>>> {
+        let items = match self.value.get_ref() {
+            DeValue::String(_) => vec![self.string(doc)?],
+            DeValue::Array(_) => self.strings(doc)?,
+            _ => {
+                self.wrong_type(doc, "a string or an array of strings");
+                return None;
+            }
+        };
+        if items.is_empty() {
+            doc.at(
+                &self.span(),
+                format!("`{}` must name at least one file", self.key),
+            );
+            return None;
+        }
+        let empty = items.iter().filter(|s| s.value.trim().is_empty()).count();
+        for item in items.iter().filter(|s| s.value.trim().is_empty()) {
+            doc.at(&item.span, format!("`{}` must not be empty", self.key));
+        }
+        (empty == 0).then_some(items)
     }
 
     /// A table, read with `[key]` as its name.

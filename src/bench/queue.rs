@@ -12,8 +12,9 @@ use crate::store::queue::NewJob;
 use crate::store::{AssignmentRow, CandidateRow, Store, SubmissionRow, Workspace};
 
 /// Runs both measurements on SQLite and, given `postgres` (a database it may write into),
-/// on PostgreSQL.
-pub fn queue(runs: usize, postgres: Option<&str>) -> anyhow::Result<()> {
+/// on PostgreSQL. `churn` is the churn example assignment folder (its `examples/strong` is
+/// the submission evaluated).
+pub fn queue(runs: usize, postgres: Option<&str>, churn: &Path) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -33,7 +34,7 @@ pub fn queue(runs: usize, postgres: Option<&str>) -> anyhow::Result<()> {
         });
         for workers in [1, 2] {
             eprintln!("{name}: {runs} Python evaluations with {workers} worker(s) ...");
-            let took = evaluations(*url, runs, workers)?;
+            let took = evaluations(*url, runs, workers, churn)?;
             let per_minute = runs as f64 / took.as_secs_f64() * 60.0;
             throughput.push(Row {
                 what: format!("{name}: {workers} worker(s), {runs} runs"),
@@ -63,7 +64,7 @@ async fn claim_and_record(url: Option<&str>, runs: usize) -> anyhow::Result<Dura
     let submission = synthetic_submission(store).await?;
     let jobs: Vec<NewJob> = (0..runs)
         .map(|_| NewJob {
-            kind: "evaluate".into(),
+            kind: crate::store::RunPurpose::Evaluate,
             submission_id: submission.clone(),
             options: "{}".into(),
             priority: 0,
@@ -130,7 +131,12 @@ async fn synthetic_submission(store: &Store) -> anyhow::Result<String> {
 }
 
 /// Wall time for `workers` worker processes to drain `runs` queued Python evaluations.
-fn evaluations(url: Option<&str>, runs: usize, workers: usize) -> anyhow::Result<Duration> {
+fn evaluations(
+    url: Option<&str>,
+    runs: usize,
+    workers: usize,
+    churn: &Path,
+) -> anyhow::Result<Duration> {
     let dir = tempfile::tempdir()?;
     let root = dir.path();
     let exe = std::env::current_exe()?;
@@ -149,7 +155,6 @@ fn evaluations(url: Option<&str>, runs: usize, workers: usize) -> anyhow::Result
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
     Command::new(&exe).arg("init").arg(root).output()?;
-    let churn = Path::new(env!("CARGO_MANIFEST_DIR")).join("assignments/churn");
     cli(&["assignment", "add", churn.to_str().context("path")?])?;
     // A real short submission: pandas + scikit-learn, a few seconds of compute.
     let submission = churn.join("examples/strong");

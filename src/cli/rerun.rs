@@ -1,21 +1,28 @@
-//! `takehome rerun`: run submissions again and prove they reproduce.
+//! `takehome rerun`: run submissions again, through the work queue, and prove they reproduce.
 
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::{WorkspaceOptions, usage};
-use crate::evaluate::{self, Evaluation, Options, rerun};
+use crate::evaluate::rerun::{self, NotEvaluated};
+use crate::queue;
 use crate::sandbox::{Sandbox, default_cache_dir};
 
 /// Run evaluated submissions again and compare with the stored run: verdict, fuel,
 /// stdout/stderr and every output file by hash. Runs are bit-identical by default, so any
 /// difference is nondeterminism, shown as a readable diff (text files line by line, CSV and
 /// JSON numerically). Exits non-zero if anything did not reproduce.
+///
+/// The reruns go through the work queue like evaluations: this command enqueues them and
+/// works through them itself (any running `takehome worker` helps).
 #[derive(Args, Debug)]
 pub struct RerunArgs {
     #[command(flatten)]
     selection: super::workspace::Selection,
+    /// Runs at once [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
     /// Print the comparisons as JSON.
     #[arg(long)]
     json: bool,
@@ -24,12 +31,37 @@ pub struct RerunArgs {
 pub async fn execute(args: RerunArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
     let workspace = options.open().await?;
     let targets = args.selection.resolve(&workspace).await?;
+    for submission in &targets {
+        if let Err(error) = rerun::original(&workspace.store, &submission.id).await {
+            return Err(match error.downcast::<NotEvaluated>() {
+                Ok(not_evaluated) => usage(not_evaluated.to_string()),
+                Err(error) => error,
+            });
+        }
+    }
     let sandbox = Sandbox::new(Some(default_cache_dir()))?;
     super::runner::ensure_python_off_runtime(&sandbox, false).await?;
+    let (batch, jobs) =
+        queue::enqueue_reruns(&workspace.store, &targets, queue::PRIORITY_BATCH).await?;
+    let slots = args.jobs.unwrap_or_else(queue::default_slots);
+    let results = super::evaluate::work_batch(
+        &workspace,
+        &targets,
+        &batch,
+        jobs.len(),
+        sandbox,
+        slots,
+        "rerun",
+    )
+    .await?;
     let mut rows = Vec::new();
-    for submission in targets {
-        let comparison = rerun_one(&workspace, &sandbox, &submission).await?;
-        rows.push((submission.id.clone(), comparison));
+    for (submission, result) in results {
+        let evaluation =
+            result.map_err(|e| anyhow::anyhow!("rerunning {}: {e:#}", submission.id))?;
+        let Some(comparison) = evaluation.comparison else {
+            anyhow::bail!("the rerun of {} carries no comparison", submission.id);
+        };
+        rows.push((submission.id, comparison));
     }
     if args.json {
         let list: Vec<_> = rows
@@ -72,45 +104,11 @@ pub async fn execute(args: RerunArgs, options: &WorkspaceOptions) -> anyhow::Res
     })
 }
 
-/// Runs one evaluated submission again with the stored seed and clock, stores the rerun,
-/// and returns how it compares with the stored evaluation.
+/// Reruns one evaluated submission in this process and stores the rerun (the demo's step).
 pub(super) async fn rerun_one(
     workspace: &crate::store::Workspace,
     sandbox: &Sandbox,
     submission: &crate::store::SubmissionRow,
 ) -> anyhow::Result<rerun::Comparison> {
-    let Some(original) = workspace
-        .store
-        .runs(&submission.id, "evaluate")
-        .await?
-        .pop()
-    else {
-        return Err(usage(format!(
-            "{} has not been evaluated yet: run `takehome evaluate {}` first",
-            submission.id, submission.id
-        )));
-    };
-    let before: Evaluation = serde_json::from_str(&original.evaluation)?;
-    let assignment = workspace.store.assignment_of(&submission.pseudonym).await?;
-    let run_options = Options {
-        seed: before.provenance.seed,
-        clock: before.record.clock,
-    };
-    let (sandbox, blobs, sub) = (sandbox.clone(), workspace.blobs.clone(), submission.clone());
-    let mut after = tokio::task::spawn_blocking(move || {
-        evaluate::evaluate(&sandbox, &blobs, &assignment, &sub, run_options)
-    })
-    .await??;
-    let comparison = rerun::compare(&workspace.blobs, &original.id, &before, &after);
-    after.comparison = Some(comparison.clone());
-    workspace
-        .store
-        .add_run(
-            &submission.id,
-            "rerun",
-            &serde_json::to_string(&after)?,
-            crate::issue::now_ms(),
-        )
-        .await?;
-    Ok(comparison)
+    rerun::rerun_now(&workspace.store, &workspace.blobs, sandbox, submission).await
 }

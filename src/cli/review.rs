@@ -10,7 +10,8 @@ use clap::{Args, Subcommand};
 use super::{WorkspaceOptions, usage};
 use crate::issue::{identity, now_ms};
 use crate::queue::{self, Outcome, Until, WorkerConfig};
-use crate::review::{self, overview};
+use crate::review;
+use crate::review::overview::{self, ExportFormat};
 use crate::sandbox::limits::Bytes;
 use crate::sandbox::{Sandbox, default_cache_dir};
 use crate::store::Workspace;
@@ -115,19 +116,12 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
     let store = &workspace.store;
     match args.command {
         ReviewerCommand::Add { name } => {
-            let name = name.trim().to_string();
-            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-                return Err(usage(
-                    "the reviewer's name must be 1 to 100 printable characters",
-                ));
-            }
-            if store.reviewer(&name).await?.is_some() {
-                return Err(usage(format!(
-                    "there is already a reviewer `{name}`: `takehome reviewer relink \"{name}\"` prints a new link"
-                )));
-            }
-            let (reviewer, token) = review::new_reviewer(&name);
-            store.add_reviewer(&reviewer).await?;
+            let (reviewer, token) = match review::add_reviewer(store, &name).await {
+                Ok(added) => added,
+                Err(review::ReviewerError::Store(error)) => return Err(error),
+                Err(refused) => return Err(usage(refused.to_string())),
+            };
+            let name = reviewer.name;
             println!("added reviewer {name}");
             println!(
                 "link  {}/r/{token}  (shown once: send it to {name})",
@@ -145,7 +139,7 @@ pub async fn reviewer(args: ReviewerArgs, options: &WorkspaceOptions) -> anyhow:
                 let n = assigned.iter().filter(|(id, _)| id == &r.id).count();
                 let done = reviews
                     .iter()
-                    .filter(|v| v.reviewer_id == r.id && v.state == "submitted")
+                    .filter(|v| v.reviewer_id == r.id && v.state == review::ReviewState::Submitted)
                     .count();
                 println!("{:<24} {done}/{n} reviews submitted", r.name);
             }
@@ -209,59 +203,15 @@ pub async fn assign(args: AssignArgs, options: &WorkspaceOptions) -> anyhow::Res
         return Err(usage("--reviewers must be at least 1"));
     }
     let workspace = options.open().await?;
-    let store = &workspace.store;
-    if store.assignment(&args.assignment).await?.is_none() {
-        return Err(usage(format!(
-            "no assignment `{}`: see `takehome assignment list`",
-            args.assignment
-        )));
-    }
-    let mut candidates = Vec::new();
-    for row in overview::rows(&workspace, &args.assignment, None).await? {
-        if row.submission_id.is_some() {
-            candidates.push(row.pseudonym);
-        }
-    }
-    if candidates.is_empty() {
-        return Err(usage(format!(
-            "no candidate of `{}` has handed anything in yet",
-            args.assignment
-        )));
-    }
-    let reviewers: Vec<(String, String)> = store
-        .reviewers()
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
-    if reviewers.is_empty() {
-        return Err(usage("no reviewers yet: takehome reviewer add NAME"));
-    }
-    let existing = store.review_assignments().await?;
-    let new = review::spread(
-        &candidates,
-        &reviewers,
-        &store.conflicts().await?,
-        &existing,
-        args.reviewers,
-    )
-    .map_err(usage)?;
-    store.assign_reviews(&new, now_ms()).await?;
-    let name = |id: &str| {
-        reviewers
-            .iter()
-            .find(|(r, _)| r == id)
-            .map_or(id.to_string(), |(_, n)| n.clone())
-    };
-    println!("{} new review assignment(s)", new.len());
-    for pseudonym in &candidates {
-        let who: Vec<String> = existing
-            .iter()
-            .chain(&new)
-            .filter(|(_, p)| p == pseudonym)
-            .map(|(r, _)| name(r))
-            .collect();
-        println!("{pseudonym:<10} {}", who.join(", "));
+    let assigned =
+        match review::assign(&workspace, &args.assignment, args.reviewers, now_ms()).await {
+            Ok(assigned) => assigned,
+            Err(review::AssignError::Store(error)) => return Err(error),
+            Err(refused) => return Err(usage(refused.to_string())),
+        };
+    println!("{} new review assignment(s)", assigned.new.len());
+    for (pseudonym, names) in &assigned.reviewers {
+        println!("{pseudonym:<10} {}", names.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -273,8 +223,8 @@ pub struct ExportArgs {
     /// The assignment id.
     assignment: String,
     /// csv or json.
-    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
-    format: String,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    format: ExportFormat,
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -293,12 +243,16 @@ pub async fn export(args: ExportArgs, options: &WorkspaceOptions) -> anyhow::Res
             args.assignment
         )));
     }
-    let rows = overview::rows(&workspace, &args.assignment, None).await?;
-    let text = if args.format == "json" {
-        serde_json::to_string_pretty(&rows)? + "\n"
-    } else {
-        overview::csv(&rows)
-    };
+    let rows = overview::rows(
+        &workspace,
+        &args.assignment,
+        &review::Visibility::everything(),
+    )
+    .await?;
+    let mut text = args.format.write(&rows)?;
+    if args.format == ExportFormat::Json {
+        text.push('\n');
+    }
     match args.out {
         Some(path) => {
             crate::sandbox::write_atomically(&path, || Ok(text.as_bytes().to_vec()))?;

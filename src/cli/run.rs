@@ -16,10 +16,13 @@ use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox, defaul
 ///
 /// PROGRAM is a WebAssembly module (`.wasm`, or `.wat` text) for the wasi runner, or a
 /// Python script (`.py`) or Jupyter notebook (`.ipynb`, run cell by cell with IPython; the
-/// executed notebook is kept under `executed/` in --out) for the python runner. A Python script runs from its own folder,
-/// as `python main.py` would there: the folder is read-only, `data/` is the public data
-/// (`--mount data=DIR`, else the folder's own `data/`), `out/` is writable (`--out DIR`), and
-/// `/tmp` is scratch space counted in the disk quota. The exit
+/// executed notebook is kept under `executed/` among the outputs) for the python runner. A
+/// Python program runs in a fresh, writable
+/// copy of its project (`--root DIR`, default the script's own folder; the folder itself is
+/// never changed), from the script's own folder, as `python main.py` would there: `data/` is
+/// the public data (`--mount data=DIR`, read-only, else the project's own `data/`), every
+/// file the script creates or changes anywhere in the copy is an output (counted in the disk
+/// quota with `/tmp`, and copied to `--out DIR` when given). The exit
 /// status is 0 whenever the run was executed and recorded, whatever its verdict; it is
 /// non-zero only for usage errors.
 ///
@@ -28,7 +31,7 @@ use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox, defaul
 /// output and the same fuel count.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  takehome run hello.wasm\n  takehome run prog.wat --fuel 1000000 --wall 2s --json\n  takehome run prog.wasm --mount /data=./data --out ./out -- --epochs 3"
+    after_help = "Examples:\n  takehome run hello.wasm\n  takehome run prog.wat --fuel 1000000 --wall 2s --json\n  takehome run prog.wasm --mount /data=./data --out ./out -- --epochs 3\n  takehome run notebooks/train.py --root . --mount data=../public-data --out ./results"
 )]
 pub struct RunArgs {
     /// The program: a `.wasm` module, `.wat` text, a `.py` script or an `.ipynb` notebook.
@@ -94,11 +97,18 @@ pub struct RunArgs {
     #[arg(long, value_name = "GUEST=HOST")]
     pub mount: Vec<String>,
 
-    /// A host folder the guest sees writable: `/out` for wasm, `out/` beside a Python
-    /// script. Made if missing; refused if not empty. Its files are listed, with hashes, in
-    /// the record.
+    /// Where outputs go. For wasm, the host folder the guest sees writable at `/out`. For
+    /// Python, the folder that receives a copy of every file the run created or changed, at
+    /// its path relative to the project's top (`out/predictions.csv`, `plots/roc.png`). Made
+    /// if missing; refused if not empty. Outputs are listed, with hashes, in the record.
     #[arg(long, value_name = "HOST")]
     pub out: Option<PathBuf>,
+
+    /// The project folder a Python script runs in: copied afresh for the run (the folder
+    /// itself is never changed), mounted writable at `/work`, with PROGRAM inside it
+    /// [default: PROGRAM's own folder].
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 
     /// An environment variable for the guest (repeatable). The guest sees no other.
     #[arg(long, value_name = "K=V")]
@@ -246,12 +256,39 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         prepare_out_dir(out)?;
     }
-    let folder = args
-        .module
-        .canonicalize()?
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let folder = match &args.root {
+        Some(_) if !python => {
+            return Err(usage(
+                "--root applies to Python programs; a wasm module sees --mount and --out folders"
+                    .to_string(),
+            ));
+        }
+        Some(root) => {
+            let root = root.canonicalize().map_err(|e| {
+                usage(format!(
+                    "--root {}: cannot open the folder: {e}",
+                    root.display()
+                ))
+            })?;
+            if !root.is_dir() {
+                return Err(usage(format!("--root {}: not a folder", root.display())));
+            }
+            if !args.module.canonicalize()?.starts_with(&root) {
+                return Err(usage(format!(
+                    "{} is not inside --root {}: the program must be part of the folder that is copied",
+                    args.module.display(),
+                    root.display()
+                )));
+            }
+            root
+        }
+        None => args
+            .module
+            .canonicalize()?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    };
     let invocation = Invocation {
         args: args.args.clone(),
         env,
@@ -259,6 +296,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         mounts,
         site: None,
+        workdir: None,
         seed: args.seed,
         clock: if args.real_clock {
             ClockMode::Real

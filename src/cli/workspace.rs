@@ -7,8 +7,8 @@ use clap::{Args, Subcommand};
 
 use super::{WorkspaceOptions, usage};
 use crate::assignment;
-use crate::issue::{self, bundle::StoredFile, identity};
-use crate::store::{AssignmentRow, Workspace};
+use crate::issue::{self, identity};
+use crate::store::{AssignmentRow, FileRef, Workspace};
 use crate::submission::archive::Caps;
 use crate::submission::intake::{self, Outcome};
 
@@ -120,16 +120,20 @@ pub(super) async fn add_assignment(
     parsed: &assignment::Assignment,
 ) -> anyhow::Result<(AssignmentRow, bool)> {
     let hash = assignment::content_hash(dir)?;
+    if let Some(existing) = workspace.store.assignment(&hash).await? {
+        return Ok((existing, false));
+    }
     let mut files = Vec::new();
     for (path, abs) in assignment::content_files(dir)? {
         let sha256 = workspace.blobs.put_file(&abs)?;
         let bytes = std::fs::metadata(&abs)?.len();
-        files.push(StoredFile {
+        files.push(FileRef {
             path,
             bytes,
             sha256,
         });
     }
+    files.extend(pin_packages(workspace, parsed).await?);
     let row = AssignmentRow {
         content_hash: hash,
         id: parsed.id.clone(),
@@ -141,6 +145,47 @@ pub(super) async fn add_assignment(
         added_at: issue::now_ms(),
     };
     workspace.store.add_assignment(row).await
+}
+
+/// Pins the assignment's extra packages to wheels (`runner::site::pin`), checked against the
+/// wheels every stored assignment version pinned.
+async fn pin_packages(
+    workspace: &Workspace,
+    parsed: &assignment::Assignment,
+) -> anyhow::Result<Vec<FileRef>> {
+    let pins: Vec<assignment::Pin> = parsed
+        .runner
+        .packages
+        .iter()
+        .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!(e)))
+        .collect::<anyhow::Result<_>>()?;
+    if pins.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut known = Vec::new();
+    for row in workspace.store.assignments().await? {
+        known.extend(crate::runner::site::pinned_wheels(&row)?);
+    }
+    let blobs = workspace.blobs.clone();
+    let pinned =
+        tokio::task::spawn_blocking(move || crate::runner::site::pin(&pins, &known, &blobs))
+            .await??;
+    for file in &pinned {
+        println!(
+            "pinned {} (sha256 {})",
+            file.path
+                .trim_start_matches(crate::runner::site::WHEELS_UNDER),
+            file.sha256
+        );
+    }
+    Ok(pinned
+        .into_iter()
+        .map(|f| FileRef {
+            path: f.path,
+            bytes: f.bytes,
+            sha256: f.sha256,
+        })
+        .collect())
 }
 
 /// Runs the checker, printing problems; `Err` carries the exit status for a failed check.
@@ -179,7 +224,7 @@ pub async fn issue(args: IssueArgs, options: &WorkspaceOptions) -> anyhow::Resul
     let (name, email) = identity::parse_candidate(&args.candidate).map_err(usage)?;
     let workspace = options.open().await?;
     let row = find_assignment(&workspace, &args.assignment).await?;
-    let parsed: assignment::Assignment = serde_json::from_str(&row.manifest)?;
+    let parsed = row.decode_manifest()?;
     let now = issue::now_ms();
     let due = match &args.due {
         Some(text) => issue::parse_due(text, now).map_err(usage)?,
@@ -244,15 +289,11 @@ async fn select_submissions(
     all: bool,
 ) -> anyhow::Result<Vec<crate::store::SubmissionRow>> {
     if all {
-        let mut newest: std::collections::BTreeMap<String, crate::store::SubmissionRow> =
-            Default::default();
-        for row in workspace.store.submissions(None).await? {
-            newest.insert(row.pseudonym.clone(), row);
-        }
+        let newest = workspace.store.newest_submissions().await?;
         if newest.is_empty() {
             return Err(usage("no submissions yet: takehome submit CANDIDATE PATH"));
         }
-        return Ok(newest.into_values().collect());
+        return Ok(newest);
     }
     let key = one.unwrap_or_default();
     match workspace.store.submission(key).await? {
@@ -285,28 +326,14 @@ pub async fn candidates(
     let workspace = options.open().await?;
     let mut listed = Vec::new();
     for candidate in workspace.store.candidates().await? {
-        let versions = workspace
-            .store
-            .submissions(Some(&candidate.pseudonym))
-            .await?;
-        let evaluated = match versions.last() {
-            Some(last) => !workspace.store.runs(&last.id, "evaluate").await?.is_empty(),
-            None => false,
-        };
-        let late = versions.last().is_some_and(|last| last.late);
-        let status = match versions.last() {
-            None => "issued",
-            Some(_) if evaluated => "evaluated",
-            Some(_) if late => "late",
-            Some(_) => "submitted",
-        };
+        let progress = issue::progress(&workspace.store, &candidate).await?;
         listed.push(serde_json::json!({
             "pseudonym": candidate.pseudonym,
             "name": candidate.name,
             "email": candidate.email,
-            "status": status,
-            "late": late,
-            "versions": versions.len(),
+            "status": progress.status,
+            "late": progress.late,
+            "versions": progress.versions,
             "due": issue::format_time(candidate.due_at),
         }));
     }
@@ -364,7 +391,7 @@ pub async fn submit(args: SubmitArgs, options: &WorkspaceOptions) -> anyhow::Res
             ))
         })?;
     let row = find_assignment(&workspace, &candidate.assignment_hash).await?;
-    let parsed: assignment::Assignment = serde_json::from_str(&row.manifest)?;
+    let parsed = row.decode_manifest()?;
     let outcome = intake_at(&workspace, &candidate, &parsed, &args.path).await?;
     match outcome {
         Outcome::Accepted { row, validation } => {
@@ -372,7 +399,7 @@ pub async fn submit(args: SubmitArgs, options: &WorkspaceOptions) -> anyhow::Res
                 "accepted {} for {} ({} files, content {})",
                 row.id,
                 candidate.pseudonym,
-                serde_json::from_str::<Vec<serde_json::Value>>(&row.files)?.len(),
+                row.decode_files()?.len(),
                 &row.content_hash[..12]
             );
             if row.late {
@@ -383,6 +410,12 @@ pub async fn submit(args: SubmitArgs, options: &WorkspaceOptions) -> anyhow::Res
             }
             if let Some(same) = &row.same_as {
                 println!("identical content to {same}");
+            }
+            if !validation.inferred.is_empty() {
+                println!("no submission.toml: intake inferred");
+                for line in &validation.inferred {
+                    println!("  {line}");
+                }
             }
             for (section, present) in &validation.sections {
                 println!("  [{}] {section}", if *present { "x" } else { " " });

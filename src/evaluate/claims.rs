@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::claims_text::{self, FoundClaim, Quote, Split};
 use crate::score::Metric;
 
 /// The verdict on one claim. The strings are part of the interface.
@@ -39,6 +40,58 @@ pub struct ClaimCheck {
     /// Why a claim is not measurable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Where the report states it; `None` for a claim from `[claims]` in `submission.toml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quote>,
+}
+
+/// The claims of one submission, checked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checked {
+    /// One per metric claimed: `[claims]` in `submission.toml` wins; else the report's
+    /// decisive claim ([`claims_text::decisive`]). These give the submission's claim status.
+    pub decisive: Vec<ClaimCheck>,
+    /// Every claim found in the report text, each beside the measured value. Claims on
+    /// validation or training data are `not measurable` (the harness measures held-out data)
+    /// but still show the measured value.
+    pub report: Vec<ClaimCheck>,
+}
+
+/// Checks `[claims]` from `submission.toml` and the claims `found` in the report's text.
+pub fn check_submission(
+    manifest: &std::collections::BTreeMap<String, f64>,
+    found: &[FoundClaim],
+    metric: Metric,
+    measured: Option<f64>,
+    tolerance: f64,
+) -> Checked {
+    let mut decisive = check(manifest, metric, measured, tolerance);
+    let report: Vec<ClaimCheck> = found
+        .iter()
+        .map(|claim| {
+            let name = claim.metric.name().to_string();
+            let mut c = check([(&name, &claim.value)], metric, measured, tolerance)
+                .pop()
+                .expect("one claim in, one out");
+            if matches!(claim.quote.split, Split::Validation | Split::Training)
+                && c.status != ClaimStatus::NotMeasurable
+            {
+                c.status = ClaimStatus::NotMeasurable;
+                c.reason = Some(format!(
+                    "a claim on {} data; the harness measures held-out data",
+                    claim.quote.split.as_str()
+                ));
+            }
+            c.quote = Some(claim.quote.clone());
+            c
+        })
+        .collect();
+    if !manifest.contains_key(metric.name())
+        && let Some(i) = claims_text::decisive(found, metric)
+    {
+        decisive.push(report[i].clone());
+    }
+    Checked { decisive, report }
 }
 
 /// Checks every claim against the one measured metric.
@@ -78,6 +131,7 @@ pub fn check<'a>(
                 tolerance,
                 status,
                 reason,
+                quote: None,
             }
         })
         .collect()
@@ -120,6 +174,39 @@ mod tests {
             .status,
             ClaimStatus::NotMeasurable
         );
+    }
+
+    #[test]
+    fn submission_toml_wins_and_report_claims_are_all_shown() {
+        let text = "Validation ROC AUC was 0.95. On the test set the ROC AUC is 0.90.";
+        let found = claims_text::extract(
+            &claims_text::markdown_pieces("REPORT.md", text),
+            Metric::RocAuc,
+        );
+        let checked = check_submission(
+            &Default::default(),
+            &found,
+            Metric::RocAuc,
+            Some(0.89),
+            0.02,
+        );
+        assert_eq!(checked.decisive.len(), 1);
+        assert_eq!(checked.decisive[0].claimed, 0.90);
+        assert_eq!(checked.decisive[0].status, ClaimStatus::Verified);
+        assert_eq!(checked.report.len(), 2);
+        assert_eq!(checked.report[0].status, ClaimStatus::NotMeasurable);
+        assert_eq!(
+            checked.report[0].measured,
+            Some(0.89),
+            "shown beside the measured value"
+        );
+        let manifest = [("roc_auc".to_string(), 0.99)].into();
+        let checked = check_submission(&manifest, &found, Metric::RocAuc, Some(0.89), 0.02);
+        assert_eq!(checked.decisive.len(), 1);
+        assert_eq!(checked.decisive[0].claimed, 0.99);
+        assert!(checked.decisive[0].quote.is_none());
+        assert_eq!(checked.decisive[0].status, ClaimStatus::NotReproduced);
+        assert_eq!(checked.report.len(), 2);
     }
 
     #[test]

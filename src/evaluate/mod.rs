@@ -3,6 +3,7 @@
 //! truth, and check the report's claims.
 
 pub mod claims;
+pub mod claims_text;
 pub mod rerun;
 
 use std::path::Path;
@@ -26,6 +27,64 @@ pub struct ScoreOutcome {
     /// Why the output could not be scored, naming the problem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What a scoring program found besides the value (rows lost, rows duplicated, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ScoreDetail>,
+}
+
+/// One finding of a scoring program: what it counted, how many, and a few examples.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreDetail {
+    pub name: String,
+    pub count: u64,
+    #[serde(default)]
+    pub examples: Vec<String>,
+}
+
+/// Bounds on what a scoring program's details may carry into records and packets (they may
+/// quote the candidate's own values): longer lists are cut, longer texts shortened.
+const MAX_DETAILS: usize = 20;
+const MAX_EXAMPLES: usize = 10;
+const MAX_TEXT: usize = 200;
+
+/// A scoring program's last line of stdout: a number, or a JSON object
+/// `{"value": number, "details": [{"name", "count", "examples"}]}`.
+fn parse_program_result(last: &str) -> Result<(f64, Vec<ScoreDetail>), String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Result {
+        value: f64,
+        #[serde(default)]
+        details: Vec<ScoreDetail>,
+    }
+    let (value, mut details) = if last.starts_with('{') {
+        let parsed: Result = serde_json::from_str(last).map_err(|e| {
+            format!("its last line is not a number nor a valid result object ({e})")
+        })?;
+        (parsed.value, parsed.details)
+    } else {
+        let value = last
+            .parse::<f64>()
+            .map_err(|_| format!("it printed no number as its last line (it printed {last:?})"))?;
+        (value, Vec::new())
+    };
+    if !value.is_finite() {
+        return Err(format!("its value {last:?} is not a finite number"));
+    }
+    let shorten = |text: &mut String| {
+        if let Some((at, _)) = text.char_indices().nth(MAX_TEXT) {
+            text.truncate(at);
+            text.push('…');
+        }
+    };
+    details.truncate(MAX_DETAILS);
+    for detail in &mut details {
+        shorten(&mut detail.name);
+        detail.examples.truncate(MAX_EXAMPLES);
+        detail.examples.iter_mut().for_each(shorten);
+    }
+    Ok((value, details))
 }
 
 /// Where a score came from: enough to reproduce it.
@@ -45,7 +104,8 @@ pub struct Provenance {
     pub wasmtime: String,
 }
 
-/// A stored output file: its path under `out/` and the blob holding it.
+/// A stored output file: its path relative to the submission's top (`out/predictions.csv`,
+/// `plots/roc.png`) and the blob holding it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptOutput {
     pub path: String,
@@ -59,6 +119,9 @@ pub struct Evaluation {
     pub record: RunRecord,
     pub score: ScoreOutcome,
     pub claims: Vec<ClaimCheck>,
+    /// Every claim found in the report's text, checked, with its quote and location.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub report_claims: Vec<ClaimCheck>,
     pub outputs: Vec<KeptOutput>,
     pub provenance: Provenance,
     /// For a rerun: how it compares with the stored evaluation.
@@ -107,6 +170,8 @@ pub fn evaluate(
     let assignment_files: Vec<StoredFile> = serde_json::from_str(&assignment_row.files)?;
     let submission_files: Vec<UnpackedFile> = serde_json::from_str(&submission.files)?;
 
+    // The runner copies `folder` into a fresh working copy for the run, so the files written
+    // here stay as stored; `out` receives a copy of every file the run created or changed.
     let work = tempfile::tempdir()?;
     let folder = work.path().join("submission");
     let data = work.path().join("data");
@@ -141,18 +206,16 @@ pub fn evaluate(
         data: Some(data),
         out: Some(out.clone()),
         mounts: Vec::new(),
-        site: None,
+        site: runner::site::site_for(blobs, assignment_row)?,
+        workdir: None,
         seed: options.seed,
         clock: options.clock,
         limits,
     };
-    let record = runner::run(
-        sandbox,
-        kind,
-        &folder,
-        &folder.join(&manifest.entry),
-        &invocation,
-    )?;
+    let program = manifest
+        .program()
+        .context("the stored manifest names no entry")?;
+    let record = runner::run(sandbox, kind, &folder, &folder.join(program), &invocation)?;
 
     let mut outputs = Vec::new();
     for file in record
@@ -162,7 +225,7 @@ pub fn evaluate(
     {
         let sha256 = blobs.put_file(&out.join(&file.path))?;
         outputs.push(KeptOutput {
-            path: format!("out/{}", file.path),
+            path: file.path.clone(),
             bytes: file.bytes,
             sha256,
         });
@@ -179,8 +242,11 @@ pub fn evaluate(
         ),
         None => score_outputs(blobs, &assignment, &assignment_files, &out),
     };
-    let claims = claims::check(
+    let report = crate::report::read(blobs, &submission_files, &manifest.report, false);
+    let found = claims_text::extract(&report.pieces, assignment.scoring.metric);
+    let checked = claims::check_submission(
         &manifest.claims,
+        &found,
         assignment.scoring.metric,
         score.value,
         assignment.scoring.tolerance,
@@ -201,7 +267,8 @@ pub fn evaluate(
     Ok(Evaluation {
         record,
         score,
-        claims,
+        claims: checked.decisive,
+        report_claims: checked.report,
         outputs,
         provenance,
         comparison: None,
@@ -210,7 +277,8 @@ pub fn evaluate(
 
 /// Runs the assignment's own scoring program in the sandbox. Its working folder holds the
 /// program (`scoring/`), the hidden files (`hidden/`) and the candidate's outputs
-/// (`outputs/`), all read-only; the last line it prints is the value.
+/// (`outputs/`, at their paths relative to the submission; those under `out/` also without
+/// that prefix), all read-only; the last line it prints is the value.
 fn run_scoring_program(
     sandbox: &Sandbox,
     blobs: &Blobs,
@@ -225,8 +293,9 @@ fn run_scoring_program(
         metric: metric.clone(),
         value: None,
         error: Some(error),
+        details: Vec::new(),
     };
-    let outcome = (|| -> anyhow::Result<Result<f64, String>> {
+    let outcome = (|| -> anyhow::Result<Result<(f64, Vec<ScoreDetail>), String>> {
         let work = tempfile::tempdir()?;
         let folder = work.path().join("scorer");
         let own: Vec<(String, String)> = files
@@ -237,14 +306,28 @@ fn run_scoring_program(
         materialize(blobs, &own, &folder)?;
         let outputs = folder.join("outputs");
         std::fs::create_dir_all(&outputs)?;
-        for entry in crate::sandbox::outputs::collect(out, u64::MAX, 10_000) {
-            if entry.kind == "file" {
-                let target = outputs.join(&entry.path);
+        let found = crate::sandbox::outputs::collect(
+            out,
+            u64::MAX,
+            10_000,
+            &crate::sandbox::Baseline::default(),
+        );
+        let files: Vec<&str> = found
+            .iter()
+            .filter(|e| e.kind == "file")
+            .map(|e| e.path.as_str())
+            .collect();
+        for path in &files {
+            // An output under `out/` is also at its path without `out/` (where no other
+            // output is), as scoring programs written for the `out/` folder expect.
+            let short = path.strip_prefix("out/").filter(|s| !files.contains(s));
+            for rel in std::iter::once(*path).chain(short) {
+                let target = outputs.join(rel);
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)?;
                 }
-                let mut source = crate::sandbox::outputs::open_regular(&out.join(&entry.path))
-                    .ok_or_else(|| anyhow::anyhow!("cannot read the output {}", entry.path))?;
+                let mut source = crate::sandbox::outputs::open_regular(&out.join(path))
+                    .ok_or_else(|| anyhow::anyhow!("cannot read the output {path}"))?;
                 std::io::copy(&mut source, &mut std::fs::File::create(target)?)?;
             }
         }
@@ -265,6 +348,8 @@ fn run_scoring_program(
                 Vec::new()
             },
             site: None,
+            // The scoring program reads `hidden/` and `outputs/` from the folder's top.
+            workdir: Some(String::new()),
             seed: options.seed,
             clock: ClockMode::Virtual,
             limits: assignment.runner.limits.apply(&kind.default_limits()),
@@ -285,18 +370,14 @@ fn run_scoring_program(
             .unwrap_or("")
             .trim()
             .to_string();
-        Ok(match last.parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(value),
-            _ => Err(format!(
-                "the scoring program {program} printed no number as its last line (it printed {last:?})"
-            )),
-        })
+        Ok(parse_program_result(&last).map_err(|e| format!("the scoring program {program}: {e}")))
     })();
     match outcome {
-        Ok(Ok(value)) => ScoreOutcome {
+        Ok(Ok((value, details))) => ScoreOutcome {
             metric,
             value: Some(value),
             error: None,
+            details,
         },
         Ok(Err(error)) => failed(error),
         Err(error) => failed(format!(
@@ -317,13 +398,18 @@ fn score_outputs(
         metric: metric.clone(),
         value: None,
         error: Some(error),
+        details: Vec::new(),
     };
-    let Some(relative) = scoring.output.strip_prefix("out/") else {
+    let relative = &scoring.output;
+    if relative.starts_with('/')
+        || relative
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+    {
         return failed(format!(
-            "the scored output {} is not under out/",
-            scoring.output
+            "the scored output {relative} is not a plain path relative to the submission"
         ));
-    };
+    }
     let Some(file) = crate::sandbox::outputs::open_regular(&out.join(relative)) else {
         return failed(format!("the run left no {}", scoring.output));
     };
@@ -353,7 +439,64 @@ fn score_outputs(
             metric,
             value: Some(value),
             error: None,
+            details: Vec::new(),
         },
         Err(e) => failed(format!("{}: {e}", scoring.output)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_result_is_a_number_or_an_object_with_details() {
+        assert_eq!(parse_program_result("0.75"), Ok((0.75, Vec::new())));
+        let (value, details) = parse_program_result(
+            r#"{"value": 0.5, "details": [{"name": "rows lost", "count": 3, "examples": ["L1", "L2"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(value, 0.5);
+        assert_eq!(
+            details,
+            vec![ScoreDetail {
+                name: "rows lost".into(),
+                count: 3,
+                examples: vec!["L1".into(), "L2".into()],
+            }]
+        );
+    }
+
+    #[test]
+    fn a_program_result_that_is_malformed_or_not_finite_is_refused_with_the_reason() {
+        let refused = |line: &str| parse_program_result(line).unwrap_err();
+        assert!(refused("done").contains("no number"), "{}", refused("done"));
+        assert!(refused("NaN").contains("not a finite number"));
+        assert!(refused(r#"{"value": 1, "extra": 2}"#).contains("unknown field `extra`"));
+        assert!(refused(r#"{"details": []}"#).contains("missing field `value`"));
+        assert!(
+            refused(r#"{"value": 1, "details": [{"name": "x", "count": -1}]}"#)
+                .contains("invalid value")
+        );
+    }
+
+    #[test]
+    fn a_program_result_with_huge_details_is_cut_to_the_bounds() {
+        let detail = serde_json::json!({
+            "name": "n".repeat(5000),
+            "count": 1,
+            "examples": vec!["é".repeat(1000); 50],
+        });
+        let line = serde_json::json!({"value": 1.0, "details": vec![detail; 100]}).to_string();
+        let (_, details) = parse_program_result(&line).unwrap();
+        assert_eq!(details.len(), MAX_DETAILS);
+        assert_eq!(details[0].name.chars().count(), MAX_TEXT + 1);
+        assert_eq!(details[0].examples.len(), MAX_EXAMPLES);
+        assert!(
+            details[0]
+                .examples
+                .iter()
+                .all(|e| e.chars().count() == MAX_TEXT + 1)
+        );
     }
 }

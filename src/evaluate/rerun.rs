@@ -1,10 +1,79 @@
-//! Reruns: compare a fresh evaluation with the stored one, and describe every difference
+//! Reruns: run an evaluated submission version again with the stored seed and clock,
+//! compare the fresh evaluation with the stored one, and describe every difference
 //! readably: text files as unified diffs, CSV and JSON numerically within a tolerance.
+//! Reruns are queued like evaluations (a job of kind `rerun`; see `queue`); [`rerun_now`]
+//! runs one in this process.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Evaluation, KeptOutput};
-use crate::store::Blobs;
+use super::{Evaluation, KeptOutput, Options};
+use crate::sandbox::Sandbox;
+use crate::store::{AssignmentRow, Blobs, RunPurpose, Store, SubmissionRow};
+
+/// A rerun of a version that has no evaluation to compare with.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} has not been evaluated yet: run `takehome evaluate {0}` first")]
+pub struct NotEvaluated(pub String);
+
+/// The stored evaluation a rerun of `submission_id` is compared with: its run id and the
+/// evaluation. [`NotEvaluated`] if there is none.
+pub async fn original(store: &Store, submission_id: &str) -> anyhow::Result<(String, Evaluation)> {
+    let Some(run) = store
+        .latest_run(submission_id, RunPurpose::Evaluate)
+        .await?
+    else {
+        return Err(NotEvaluated(submission_id.to_string()).into());
+    };
+    let evaluation = run.decode_evaluation()?;
+    Ok((run.id, evaluation))
+}
+
+/// Runs `submission` again with the seed and clock of `before` (stored as run
+/// `original_run`); the fresh evaluation, carrying its comparison with `before`. Blocks.
+pub fn rerun(
+    sandbox: &Sandbox,
+    blobs: &Blobs,
+    assignment: &AssignmentRow,
+    submission: &SubmissionRow,
+    original_run: &str,
+    before: &Evaluation,
+) -> anyhow::Result<Evaluation> {
+    let options = Options {
+        seed: before.provenance.seed,
+        clock: before.record.clock,
+    };
+    let mut after = super::evaluate(sandbox, blobs, assignment, submission, options)?;
+    after.comparison = Some(compare(blobs, original_run, before, &after));
+    Ok(after)
+}
+
+/// Reruns one evaluated submission version in this process (not through the queue),
+/// stores the rerun, and returns how it compares with the stored evaluation.
+pub async fn rerun_now(
+    store: &Store,
+    blobs: &Blobs,
+    sandbox: &Sandbox,
+    submission: &SubmissionRow,
+) -> anyhow::Result<Comparison> {
+    let (original_run, before) = original(store, &submission.id).await?;
+    let assignment = store.assignment_of(&submission.pseudonym).await?;
+    let (sandbox, blobs, sub) = (sandbox.clone(), blobs.clone(), submission.clone());
+    let after = tokio::task::spawn_blocking(move || {
+        rerun(&sandbox, &blobs, &assignment, &sub, &original_run, &before)
+    })
+    .await??;
+    store
+        .add_run(
+            &submission.id,
+            RunPurpose::Rerun,
+            &serde_json::to_string(&after)?,
+            crate::issue::now_ms(),
+        )
+        .await?;
+    after
+        .comparison
+        .ok_or_else(|| anyhow::anyhow!("the rerun of {} lost its comparison", submission.id))
+}
 
 /// Numbers closer than this count as equal when a CSV or JSON output differs in bytes.
 pub const NUMERIC_TOLERANCE: f64 = 1e-9;

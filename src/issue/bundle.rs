@@ -5,7 +5,8 @@ use std::io::Write;
 
 use zip::write::SimpleFileOptions;
 
-use crate::assignment::Assignment;
+use crate::assignment::{Assignment, Pin};
+use crate::runner::RunnerKind;
 use crate::store::{AssignmentRow, Blobs};
 
 /// A file kept for an assignment version.
@@ -49,7 +50,8 @@ pub fn build(
 pub fn submission_template(assignment: &Assignment) -> String {
     let d = &assignment.deliverables;
     format!(
-        "# Fill in and keep this file at the top of your submission folder.\n\
+        "# Optional. Without this file takehome infers the entry point and the report from your\n\
+         # files (see SUBMITTING.md); with it, you say exactly. Keep it at the top of your folder.\n\
          runner = \"{runner}\"\n\
          entry = \"{entry}\"\n\
          report = \"{report}\"\n\n\
@@ -63,38 +65,125 @@ pub fn submission_template(assignment: &Assignment) -> String {
     )
 }
 
+/// The packages a run of `assignment` can import, as `name version` lines, in name order:
+/// the runner's own (its MANIFEST, and the pure-Python wheels it provisions for notebooks)
+/// and the assignment's extras (`[runner] packages`).
+/// Empty for the wasi runner, which imports nothing.
+pub fn importable(assignment: &Assignment) -> Vec<String> {
+    let kind: RunnerKind = assignment.runner.name.parse().unwrap_or(RunnerKind::Python);
+    if kind == RunnerKind::Wasi {
+        return Vec::new();
+    }
+    let mut lines: Vec<(String, String)> = crate::runner::def::python_packages()
+        .into_iter()
+        .filter(|(name, _)| name != "python")
+        .map(|(name, version)| (name.to_ascii_lowercase(), format!("{name} {version}")))
+        .collect();
+    for wheel in crate::runner::def::python().wheels {
+        lines.push((
+            wheel.name.to_ascii_lowercase(),
+            format!("{} {}", wheel.name, wheel.version),
+        ));
+    }
+    for pin in assignment
+        .runner
+        .packages
+        .iter()
+        .filter_map(|p| p.parse::<Pin>().ok())
+    {
+        lines.push((
+            pin.name.to_ascii_lowercase(),
+            format!("{} {} (allowed by this assignment)", pin.name, pin.version),
+        ));
+    }
+    lines.sort();
+    lines.into_iter().map(|(_, line)| line).collect()
+}
+
 pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> String {
     let d = &assignment.deliverables;
-    let limits = assignment
-        .runner
-        .limits
-        .apply(&crate::runner::RunnerKind::Python.default_limits());
+    let kind: RunnerKind = assignment.runner.name.parse().unwrap_or(RunnerKind::Python);
+    let limits = assignment.runner.limits.apply(&kind.default_limits());
     let sections: String = d.sections.iter().map(|s| format!("   - {s}\n")).collect();
     let outputs = d.outputs.join(", ");
+    let runner = &assignment.runner.name;
+    let (program, how, layout, check) = match kind {
+        RunnerKind::Wasi => (
+            "the WebAssembly module (a wasm32-wasip1 command, or `.wat` text)".to_string(),
+            format!(
+                "Your module runs on the `{runner}` runner: a WebAssembly module (wasm32-wasip1) run as it\n\
+                 is, in a sandbox, started at its `_start` export. It imports nothing but WASI."
+            ),
+            "- `/data` holds the public data, read-only;\n\
+             - `/out` is writable and must end up holding what the assignment asks for;\n\
+             - there is no network, no subprocess, no threads, and no other file.\n"
+                .to_string(),
+            format!(
+                "takehome run {} --mount /data=data --out /tmp/check-out",
+                d.entry
+            ),
+        ),
+        RunnerKind::Python | RunnerKind::PythonPlain => (
+            "the program, with any modules it imports beside it (a script, or notebooks)"
+                .to_string(),
+            format!(
+                "Your code runs on the `{runner}` runner: CPython 3.15 compiled to WebAssembly, in a\n\
+                 sandbox, as `python {}` from a fresh copy of your folder. It can import the standard\n\
+                 library and exactly the packages listed under \"What your code can import\".",
+                d.entry
+            ),
+            format!(
+                "- a fresh, writable copy of your folder is the working directory; files your code\n  \
+                 writes there are kept as its outputs, and it must leave: {outputs};\n\
+                 - `data/` holds the public data, read-only;\n\
+                 - `/tmp` is writable scratch;\n\
+                 - there is no network, no subprocess, no threads, and no other file.\n"
+            ),
+            format!(
+                "takehome run {} --mount data=data --out /tmp/check-out",
+                d.entry
+            ),
+        ),
+    };
+    let packages = importable(assignment);
+    let imports = if kind == RunnerKind::Wasi {
+        String::new()
+    } else {
+        let list: String = packages.iter().map(|p| format!("- {p}\n")).collect();
+        format!(
+            "## What your code can import\n\n\
+             The Python standard library and these packages, nothing else (no `pip install`):\n\n{list}\n\
+             Packages that need compiled code of their own (xgboost, lightgbm, torch, ...) cannot\n\
+             be provided.\n\n"
+        )
+    };
     format!(
         "# Submitting: {title}\n\n\
          Your reference: **{pseudonym}**. Due: **{due}** (UTC). Reviewers see only your reference, not your name.\n\n\
          ## What to hand in\n\n\
          One folder (or a `.zip` / `.tar.gz` of it) holding:\n\n\
-         1. `{entry}`: the program, with any modules it imports beside it.\n\
-         2. `{report}`: your report, in Markdown, with these sections as headings:\n{sections}\
-         3. `submission.toml`: filled in from the template here; put the headline number your report\n   states under `[claims]`.\n\n\
+         1. `{entry}`: {program}.\n\
+         2. `{report}`: your report, with these sections as headings:\n{sections}\
+         3. Optionally `submission.toml`, filled in from the template here: it names your entry point\n   \
+         and report if they are not the ones above, and states under `[claims]` the headline number\n   \
+         your report states, which is then checked against what your code produces.\n\n\
+         Without `submission.toml`, takehome looks for `{entry}` and `{report}` first, then for another\n\
+         entry point (`main.py`, `run.py`, `train.py`, `src/main.py`, or your notebooks in name order)\n\
+         and another report (`REPORT.md`, `report.md`, `README.md`, a PDF, a `.txt`, or your notebooks'\n\
+         Markdown), and tells you what it chose when you hand in. Something other than what is asked\n\
+         for is taken in with a warning that reviewers see.\n\n\
          Do not include the data: it is mounted for you.\n\n\
          ## How it will be run\n\n\
-         Your code runs with `{runner}` (CPython 3.15 with numpy, pandas, scipy, scikit-learn and matplotlib)\n\
-         in a WebAssembly sandbox, as `python {entry}` from your folder:\n\n\
-         - your folder is the working directory, read-only;\n\
-         - `data/` holds the public data, read-only;\n\
-         - `out/` is writable and must end up holding: {outputs};\n\
-         - `/tmp` is writable scratch;\n\
-         - there is no network, no subprocess, no threads, and no other file.\n\n\
+         {how}\n\n\
+         {layout}\n\
          Limits: {wall} of wall time, {memory} of memory, {fuel} fuel (instructions), {out_bytes} and {out_files} files\n\
-         in `out/` and `/tmp` together. Runs are deterministic: seed your randomness and the numbers you\n\
+         written in total. Runs are deterministic: seed your randomness and the numbers you\n\
          report will be reproduced exactly. Held-out data you do not have is used to score `{output}`.\n\n\
+         {imports}\
          ## Check it before you hand it in\n\n\
          With takehome installed, from your folder (beside the unpacked `data/`):\n\n\
          ```sh\n\
-         takehome run {entry} --mount data=data --out /tmp/check-out\n\
+         {check}\n\
          ```\n\n\
          It runs your code exactly as it will be run here and prints the verdict.\n\n\
          ## Hand it in\n\n\
@@ -106,7 +195,6 @@ pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> S
         due = super::format_time(due_ms),
         entry = d.entry,
         report = d.report,
-        runner = assignment.runner.name,
         wall = humantime::format_duration(limits.wall),
         memory = limits.memory,
         fuel = limits.fuel,

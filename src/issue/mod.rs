@@ -5,10 +5,59 @@ pub mod identity;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
+use crate::store::closed::closed_set;
+use crate::store::{AssignmentRow, Blobs, CandidateRow, RunPurpose, Store};
 
-use crate::assignment::Assignment;
-use crate::store::{AssignmentRow, Blobs, CandidateRow, Store};
+closed_set! {
+    /// Where a candidate is, by their newest submission version.
+    pub enum Status("a candidate status") {
+        /// Issued; nothing handed in yet.
+        Issued = "issued",
+        /// Handed in on time, not evaluated yet.
+        Submitted = "submitted",
+        /// Handed in after the deadline, not evaluated yet.
+        Late = "late",
+        /// The newest version has an evaluation.
+        Evaluated = "evaluated",
+    }
+}
+
+/// A candidate's progress: their status, whether the newest version is late, and how many
+/// versions they handed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Progress {
+    pub status: Status,
+    pub late: bool,
+    pub versions: usize,
+}
+
+/// The progress of `candidate`.
+pub async fn progress(store: &Store, candidate: &CandidateRow) -> anyhow::Result<Progress> {
+    let versions = store.submissions(Some(&candidate.pseudonym)).await?;
+    let Some(newest) = versions.last() else {
+        return Ok(Progress {
+            status: Status::Issued,
+            late: false,
+            versions: 0,
+        });
+    };
+    let evaluated = store
+        .latest_run(&newest.id, RunPurpose::Evaluate)
+        .await?
+        .is_some();
+    let status = if evaluated {
+        Status::Evaluated
+    } else if newest.late {
+        Status::Late
+    } else {
+        Status::Submitted
+    };
+    Ok(Progress {
+        status,
+        late: newest.late,
+        versions: versions.len(),
+    })
+}
 
 /// What `takehome issue` hands back: the only time the token is ever shown.
 pub struct Issued {
@@ -60,8 +109,7 @@ pub async fn issue(
     due_ms: i64,
     now: i64,
 ) -> anyhow::Result<Issued> {
-    let assignment: Assignment =
-        serde_json::from_str(&row.manifest).context("stored assignment manifest")?;
+    let assignment = row.decode_manifest()?;
     let mut pseudonym = identity::pseudonym(4);
     let mut tries = 0;
     while store.pseudonym_taken(&pseudonym).await? {
@@ -92,6 +140,11 @@ pub async fn issue(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn candidate_statuses_round_trip_through_their_strings() {
+        crate::store::closed::assert_round_trip(Status::ALL, Status::as_str);
+    }
 
     #[test]
     fn due_accepts_durations_and_dates() {

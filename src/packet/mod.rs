@@ -1,21 +1,25 @@
 //! Blind review packets: one self-contained HTML page (and its JSON twin) per submission
 //! version, showing the report, the code, the run, the score, the claims, reproducibility
 //! and the rubric. Only the pseudonym identifies the candidate: the candidate row (name,
-//! email) is never read into a [`Packet`].
+//! email) is never read into a [`Packet`], and everything else that could identify the
+//! candidate is replaced before a packet leaves [`collect`] ([`redact`]).
 
 pub mod markdown;
 pub mod notebook;
+pub mod redact;
 pub mod render;
+pub mod report_view;
 
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::assignment::{Assignment, Criterion, SubmissionManifest, report_sections};
+use crate::assignment::{Assignment, Criterion, SubmissionManifest};
 use crate::evaluate::claims::ClaimCheck;
 use crate::evaluate::rerun::Difference;
 use crate::evaluate::{Evaluation, ScoreOutcome};
 use crate::store::{SubmissionRow, Workspace};
 use crate::submission::archive::UnpackedFile;
+use crate::submission::intake::Validation;
 
 /// Text files shown in full with line numbers, by extension.
 const CODE_EXTENSIONS: &[&str] = &["py", "md", "toml", "txt", "csv"];
@@ -27,7 +31,7 @@ const TABLE_ROWS: usize = 50;
 const IMAGE_MAX_BYTES: u64 = 8 << 20;
 
 /// Everything a reviewer sees; also the JSON twin.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Packet {
     pub assignment: AssignmentInfo,
     pub pseudonym: String,
@@ -35,6 +39,10 @@ pub struct Packet {
     pub received_at: String,
     pub late: bool,
     pub report: Report,
+    /// What intake found: the manifest it inferred (no `submission.toml`) and its warnings,
+    /// such as a deliverable handed in under another form.
+    #[serde(default)]
+    pub intake: IntakeView,
     pub code: Vec<CodeFile>,
     /// Notebooks, shown as notebooks (with the rerun's outputs where they differ).
     pub notebooks: Vec<notebook::NotebookView>,
@@ -47,46 +55,63 @@ pub struct Packet {
     pub rubric: Vec<Criterion>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AssignmentInfo {
     pub id: String,
     pub title: String,
     pub version: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct IntakeView {
+    /// `submission.toml` lines intake inferred; empty when the candidate wrote one.
+    pub inferred: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
+    /// The report file, or the files joined by ", " (notebooks whose Markdown is the report).
     pub path: String,
     /// Whether the submission holds the report file.
     pub present: bool,
-    /// The Markdown source.
+    /// How the report file is read; `None` when it is missing.
+    pub format: Option<crate::report::Format>,
+    /// The Markdown or text source (a notebook's markdown cells).
     pub markdown: String,
     /// Rendered and sanitised.
     pub html: String,
+    /// Required sections, matched against every heading of the report (PDFs included).
     pub sections: Vec<Section>,
+    /// The report's PDFs (the report itself, or beside it).
+    #[serde(default)]
+    pub pdfs: Vec<report_view::PdfView>,
+    /// Report files that could not be read.
+    #[serde(default)]
+    pub problems: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Section {
     pub title: String,
     pub present: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CodeFile {
     pub path: String,
     pub bytes: u64,
     pub lines: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileEntry {
     pub path: String,
     pub bytes: u64,
     pub sha256: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunSummary {
     pub run_id: String,
     pub verdict: String,
@@ -106,10 +131,13 @@ pub struct RunSummary {
     /// The score value as shown, or `None` if there is none.
     pub score_text: Option<String>,
     pub claims: Vec<ClaimView>,
+    /// Every claim found in the report text, with its quote, beside the measured value.
+    #[serde(default)]
+    pub report_claims: Vec<ClaimView>,
     pub outputs: Vec<OutputView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClaimView {
     #[serde(flatten)]
     pub check: ClaimCheck,
@@ -117,7 +145,7 @@ pub struct ClaimView {
     pub measured_text: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OutputView {
     pub path: String,
     pub bytes: u64,
@@ -128,7 +156,7 @@ pub struct OutputView {
     pub image: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
@@ -136,7 +164,7 @@ pub struct Table {
     pub total_rows: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reproducibility {
     pub run_id: String,
     pub reproducible: bool,
@@ -144,8 +172,17 @@ pub struct Reproducibility {
     pub differences: Vec<Difference>,
 }
 
-/// Collects the packet of one submission version.
+/// Collects the de-identified packet of one submission version.
 pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyhow::Result<Packet> {
+    Ok(collect_with_redactions(workspace, submission).await?.0)
+}
+
+/// Collects the de-identified packet of one submission version, and what was replaced where
+/// (for the hiring lead; never put into a packet).
+pub async fn collect_with_redactions(
+    workspace: &Workspace,
+    submission: &SubmissionRow,
+) -> anyhow::Result<(Packet, Vec<redact::Redaction>)> {
     let store = &workspace.store;
     let assignment_row = store
         .assignment_of(&submission.pseudonym)
@@ -155,10 +192,11 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         serde_json::from_str(&assignment_row.manifest).context("stored assignment")?;
     let files: Vec<UnpackedFile> = serde_json::from_str(&submission.files)?;
     let manifest: Option<SubmissionManifest> = serde_json::from_str(&submission.manifest).ok();
-    let report_path = manifest
+    let report_paths = manifest
         .as_ref()
         .map(|m| m.report.clone())
-        .unwrap_or_else(|| assignment.deliverables.report.clone());
+        .unwrap_or_else(|| vec![assignment.deliverables.report.clone()]);
+    let validation: Validation = serde_json::from_str(&submission.validation).unwrap_or_default();
 
     let evaluation: Option<(String, Evaluation)> =
         match store.runs(&submission.id, "evaluate").await?.pop() {
@@ -168,7 +206,6 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             )),
             None => None,
         };
-    let mut markdown_text = None;
     let mut code = Vec::new();
     let mut notebooks = Vec::new();
     let mut other_files = Vec::new();
@@ -181,20 +218,16 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
                 .as_ref()
                 .and_then(|(_, e)| e.record.notebook.as_ref())
                 .filter(|n| n.path == file.path);
+            // The executed notebook is kept among the outputs, at its path from the top.
             let executed = record
                 .and_then(|n| n.executed.as_ref())
-                .and_then(|executed| {
-                    let kept = format!("out/{executed}");
+                .and_then(|kept| {
                     evaluation
                         .as_ref()
-                        .and_then(|(_, e)| e.outputs.iter().find(|o| o.path == kept))
+                        .and_then(|(_, e)| e.outputs.iter().find(|o| &o.path == kept))
                 })
                 .and_then(|kept| workspace.blobs.get(&kept.sha256).ok())
                 .and_then(|b| crate::runner::notebook::parse(&b).ok());
-            // A notebook named as the report: its markdown cells are the report.
-            if file.path == report_path {
-                markdown_text = notebook::markdown_of(&bytes);
-            }
             notebooks.push(notebook::view(
                 &file.path,
                 &bytes,
@@ -216,7 +249,7 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         };
         match text {
             // The report is shown rendered (its source is in the JSON twin).
-            Some(text) if file.path == report_path => markdown_text = Some(text),
+            Some(_) if report_paths.contains(&file.path) => {}
             Some(text) => code.push(CodeFile {
                 path: file.path.clone(),
                 bytes: file.bytes,
@@ -229,43 +262,8 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
             }),
         }
     }
-    // Without a report file, the notebooks' markdown cells are the report.
-    let mut report_path = report_path;
-    if markdown_text.is_none() {
-        let from_notebooks: Vec<(String, String)> = files
-            .iter()
-            .filter(|f| notebooks.iter().any(|n| n.path == f.path))
-            .filter_map(|f| {
-                let bytes = workspace.blobs.get(&f.sha256).ok()?;
-                Some((f.path.clone(), notebook::markdown_of(&bytes)?))
-            })
-            .collect();
-        if !from_notebooks.is_empty() {
-            report_path = from_notebooks
-                .iter()
-                .map(|(p, _)| p.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            markdown_text = Some(
-                from_notebooks
-                    .into_iter()
-                    .map(|(_, m)| m)
-                    .collect::<Vec<_>>()
-                    .join("\n\n"),
-            );
-        }
-    }
-    let markdown = markdown_text.clone().unwrap_or_default();
-    let report = Report {
-        path: report_path,
-        present: markdown_text.is_some(),
-        html: markdown::render(&markdown),
-        sections: report_sections(&markdown, &assignment.deliverables.sections)
-            .into_iter()
-            .map(|(title, present)| Section { title, present })
-            .collect(),
-        markdown,
-    };
+    let (report, report_text) =
+        report_view::build(&workspace.blobs, &files, &report_paths, &assignment);
 
     let run = match &evaluation {
         Some((id, evaluation)) => Some(summarize(workspace, id, evaluation)?),
@@ -285,7 +283,7 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         None => None,
     };
 
-    Ok(Packet {
+    let packet = Packet {
         assignment: AssignmentInfo {
             id: assignment.id.clone(),
             title: assignment.title.clone(),
@@ -296,13 +294,18 @@ pub async fn collect(workspace: &Workspace, submission: &SubmissionRow) -> anyho
         received_at: timestamp(submission.received_at),
         late: submission.late,
         report,
+        intake: IntakeView {
+            inferred: validation.inferred,
+            warnings: validation.warnings,
+        },
         code,
         notebooks,
         other_files,
         run,
         reproducibility,
         rubric: assignment.rubric.clone(),
-    })
+    };
+    report_view::deidentify(workspace, packet, &files, &report_text).await
 }
 
 fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Result<RunSummary> {
@@ -358,17 +361,18 @@ fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Res
         stderr_truncated: record.stderr.truncated,
         score_text: e.score.value.map(number),
         score: e.score.clone(),
-        claims: e
-            .claims
-            .iter()
-            .map(|c| ClaimView {
-                claimed_text: number(c.claimed),
-                measured_text: c.measured.map(number),
-                check: c.clone(),
-            })
-            .collect(),
+        claims: e.claims.iter().map(claim_view).collect(),
+        report_claims: e.report_claims.iter().map(claim_view).collect(),
         outputs,
     })
+}
+
+fn claim_view(c: &ClaimCheck) -> ClaimView {
+    ClaimView {
+        claimed_text: number(c.claimed),
+        measured_text: c.measured.map(number),
+        check: c.clone(),
+    }
 }
 
 /// A score as shown: four decimals.

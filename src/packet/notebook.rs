@@ -11,7 +11,7 @@ use crate::runner::notebook::{self, Cell, Notebook, Output, mime_text};
 use crate::sandbox::{NotebookRecord, SavedOutput};
 
 /// A notebook as a reviewer sees it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct NotebookView {
     pub path: String,
     pub bytes: u64,
@@ -25,11 +25,11 @@ pub struct NotebookView {
     pub error: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct CellView {
     pub index: usize,
     /// `markdown`, `code` or `raw`.
-    pub kind: &'static str,
+    pub kind: String,
     /// Sanitised HTML of a markdown cell.
     pub html: Option<String>,
     /// Source lines of a code or raw cell.
@@ -44,10 +44,10 @@ pub struct CellView {
 }
 
 /// One output, ready for the template.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct OutputView {
     /// `text`, `error`, `html`, `image` or `omitted`.
-    pub kind: &'static str,
+    pub kind: String,
     /// Plain text (escaped by the template), or the note of an omitted output.
     pub text: Option<String>,
     /// Sanitised HTML.
@@ -59,7 +59,7 @@ pub struct OutputView {
 impl OutputView {
     fn text(kind: &'static str, text: String) -> OutputView {
         OutputView {
-            kind,
+            kind: kind.to_string(),
             text: Some(text),
             html: None,
             image: None,
@@ -93,7 +93,7 @@ pub fn view(
         cells.push(match cell {
             Cell::Markdown { .. } => CellView {
                 index,
-                kind: "markdown",
+                kind: "markdown".into(),
                 html: Some(super::markdown::render(cell.source())),
                 lines: Vec::new(),
                 execution_count: None,
@@ -103,7 +103,7 @@ pub fn view(
             },
             Cell::Raw { .. } => CellView {
                 index,
-                kind: "raw",
+                kind: "raw".into(),
                 html: None,
                 lines: lines(),
                 execution_count: None,
@@ -126,7 +126,7 @@ pub fn view(
                 });
                 CellView {
                     index,
-                    kind: "code",
+                    kind: "code".into(),
                     html: None,
                     lines: lines(),
                     execution_count: *execution_count,
@@ -225,7 +225,7 @@ fn rich(mime: &str, text: &str) -> Option<OutputView> {
         base64::engine::general_purpose::STANDARD.decode(clean).ok()
     };
     let image = |uri: String| OutputView {
-        kind: "image",
+        kind: "image".into(),
         text: None,
         html: None,
         image: Some(uri),
@@ -249,13 +249,13 @@ fn rich(mime: &str, text: &str) -> Option<OutputView> {
             super::base64(text.as_bytes())
         ))),
         "text/html" => Some(OutputView {
-            kind: "html",
+            kind: "html".into(),
             text: None,
             html: Some(sanitise_html(text)),
             image: None,
         }),
         "text/markdown" => Some(OutputView {
-            kind: "html",
+            kind: "html".into(),
             text: None,
             html: Some(super::markdown::render(text)),
             image: None,
@@ -360,7 +360,7 @@ mod tests {
             "data": {"image/png": "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "text/plain": "<Figure>"}
         }));
         assert_eq!(
-            (view.kind, view.text.as_deref()),
+            (view.kind.as_str(), view.text.as_deref()),
             ("text", Some("<Figure>"))
         );
     }

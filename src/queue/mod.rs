@@ -1,18 +1,20 @@
-//! Queued evaluations: enqueue submissions, and the worker loop that claims them under a
-//! renewable lease, evaluates each in the sandbox and records its result exactly once.
+//! Queued runs: enqueue evaluations and reruns of submissions, and the worker loop that
+//! claims them under a renewable lease, runs each in the sandbox (through `evaluate`) and
+//! records its result exactly once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::evaluate::{self, Evaluation};
+use crate::evaluate::{self, Evaluation, rerun};
 use crate::issue::now_ms;
 use crate::sandbox::{ClockMode, Sandbox};
 use crate::store::queue::{JobRow, NewJob};
-use crate::store::{Blobs, Store, SubmissionRow};
+use crate::store::{Blobs, RunPurpose, Store, SubmissionRow};
 
-/// How a queued evaluation runs; stored with the job as JSON.
+/// How a queued evaluation runs; stored with the job as JSON. A rerun takes its seed and
+/// clock from the evaluation it repeats instead.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobOptions {
     pub seed: u64,
@@ -43,12 +45,39 @@ pub async fn enqueue(
     options: JobOptions,
     priority: i64,
 ) -> anyhow::Result<(String, Vec<JobRow>)> {
+    enqueue_runs(store, RunPurpose::Evaluate, submissions, options, priority).await
+}
+
+/// Enqueues a rerun of each submission (each must have an evaluation by the time a worker
+/// claims it, or the job fails saying so) as one batch; returns the batch id and jobs.
+pub async fn enqueue_reruns(
+    store: &Store,
+    submissions: &[SubmissionRow],
+    priority: i64,
+) -> anyhow::Result<(String, Vec<JobRow>)> {
+    enqueue_runs(
+        store,
+        RunPurpose::Rerun,
+        submissions,
+        JobOptions::default(),
+        priority,
+    )
+    .await
+}
+
+async fn enqueue_runs(
+    store: &Store,
+    purpose: RunPurpose,
+    submissions: &[SubmissionRow],
+    options: JobOptions,
+    priority: i64,
+) -> anyhow::Result<(String, Vec<JobRow>)> {
     let now = now_ms();
     let batch = format!("{now}-{}", hex::encode(rand::random::<[u8; 4]>()));
     let jobs: Vec<NewJob> = submissions
         .iter()
         .map(|s| NewJob {
-            kind: "evaluate".into(),
+            kind: purpose,
             submission_id: s.id.clone(),
             options: serde_json::to_string(&options).expect("options serialise"),
             priority,
@@ -56,6 +85,27 @@ pub async fn enqueue(
         .collect();
     let rows = store.enqueue(&batch, &jobs, now).await?;
     Ok((batch, rows))
+}
+
+/// Each job of `batch` with its evaluation (or rerun), or why there is none, oldest job
+/// first.
+pub async fn results(
+    store: &Store,
+    batch: &str,
+) -> anyhow::Result<Vec<(JobRow, anyhow::Result<Evaluation>)>> {
+    let mut results = Vec::new();
+    for job in store.jobs(Some(batch)).await? {
+        let result = match (&job.run_id, &job.error) {
+            (Some(run_id), _) => match store.run(run_id).await? {
+                Some(run) => run.decode_evaluation(),
+                None => Err(anyhow::anyhow!("run {run_id} is missing")),
+            },
+            (None, Some(error)) => Err(anyhow::anyhow!("{error}")),
+            (None, None) => Err(anyhow::anyhow!("job {} is {}", job.id, job.state)),
+        };
+        results.push((job, result));
+    }
+    Ok(results)
 }
 
 /// Consecutive failed claims after which a worker gives up.
@@ -196,13 +246,13 @@ async fn done_waiting(store: &Store, until: &Until) -> anyhow::Result<bool> {
             .queue_counts()
             .await?
             .iter()
-            .all(|(state, n)| *n == 0 || (state != "waiting" && state != "running")),
+            .all(|(state, n)| *n == 0 || state.is_settled()),
         // Jobs of the batch still running elsewhere may yet come back (a lost lease).
         Until::BatchSettled(batch) => store
             .jobs(Some(batch))
             .await?
             .iter()
-            .all(|j| j.state == "done" || j.state == "failed"),
+            .all(|j| j.state.is_settled()),
     })
 }
 
@@ -216,7 +266,7 @@ async fn run_job(
     job: &JobRow,
 ) -> Outcome {
     let evaluation = {
-        let running = evaluate_job(store, blobs, sandbox, job);
+        let running = execute_job(store, blobs, sandbox, job);
         tokio::pin!(running);
         let mut renew = tokio::time::interval(config.lease / 3);
         renew.tick().await;
@@ -264,13 +314,13 @@ async fn run_job(
     recorded.unwrap_or_else(|e| Outcome::Failed(format!("recording the result: {e:#}")))
 }
 
-async fn evaluate_job(
+async fn execute_job(
     store: &Store,
     blobs: &Blobs,
     sandbox: &Sandbox,
     job: &JobRow,
 ) -> anyhow::Result<Evaluation> {
-    let options: JobOptions = serde_json::from_str(&job.options)?;
+    let options: JobOptions = job.decode_options()?;
     let submission = store
         .submission(&job.submission_id)
         .await?
@@ -278,14 +328,32 @@ async fn evaluate_job(
         .ok_or_else(|| anyhow::anyhow!("submission {} is gone", job.submission_id))?;
     let assignment = store.assignment_of(&submission.pseudonym).await?;
     let (sandbox, blobs) = (sandbox.clone(), blobs.clone());
-    tokio::task::spawn_blocking(move || {
-        evaluate::evaluate(
-            &sandbox,
-            &blobs,
-            &assignment,
-            &submission,
-            options.evaluate_options(),
-        )
-    })
-    .await?
+    match job.kind {
+        RunPurpose::Evaluate => {
+            tokio::task::spawn_blocking(move || {
+                evaluate::evaluate(
+                    &sandbox,
+                    &blobs,
+                    &assignment,
+                    &submission,
+                    options.evaluate_options(),
+                )
+            })
+            .await?
+        }
+        RunPurpose::Rerun => {
+            let (original_run, before) = rerun::original(store, &submission.id).await?;
+            tokio::task::spawn_blocking(move || {
+                rerun::rerun(
+                    &sandbox,
+                    &blobs,
+                    &assignment,
+                    &submission,
+                    &original_run,
+                    &before,
+                )
+            })
+            .await?
+        }
+    }
 }

@@ -1,17 +1,22 @@
-//! The human grade: reviewers, assignment of reviews without conflicts, rubric reviews,
-//! weighted totals, disagreement flags, and the assignment overview and its export.
+//! The human grade: reviewers, assignment of reviews without conflicts, rubric reviews and
+//! their rules (`save`), who may see which review (`visibility`), weighted totals,
+//! disagreement flags, and the assignment overview and its export (`overview`).
 
 pub mod overview;
+pub mod save;
+pub mod visibility;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::assignment::Criterion;
+pub use crate::store::reviews::{Recommendation, ReviewState};
 use crate::store::reviews::{ReviewRow, ReviewerRow};
-
-/// The overall recommendations, worst first.
-pub const RECOMMENDATIONS: [&str; 4] = ["strong no", "no", "yes", "strong yes"];
+pub use save::{
+    COMMENT_MAX, CommentError, Entry, LEVELS, LineComment, SaveError, Saved, add_line_comment, save,
+};
+pub use visibility::Visibility;
 
 /// Levels at or beyond this distance between two reviewers of one criterion are flagged.
 pub const DISAGREEMENT: u8 = 2;
@@ -23,16 +28,17 @@ pub struct Scores {
     pub levels: BTreeMap<String, u8>,
     /// Criterion id → comment.
     pub comments: BTreeMap<String, String>,
-    pub recommendation: Option<String>,
+    pub recommendation: Option<Recommendation>,
 }
 
 impl Scores {
-    pub fn of(row: &ReviewRow) -> Scores {
-        Scores {
-            levels: serde_json::from_str(&row.levels).unwrap_or_default(),
-            comments: serde_json::from_str(&row.comments).unwrap_or_default(),
-            recommendation: row.recommendation.clone(),
-        }
+    /// The content of a stored review.
+    pub fn of(row: &ReviewRow) -> anyhow::Result<Scores> {
+        Ok(Scores {
+            levels: row.decode_levels()?,
+            comments: row.decode_comments()?,
+            recommendation: row.recommendation,
+        })
     }
 
     /// What still stops this review from being submitted, one line each.
@@ -75,6 +81,125 @@ pub fn new_reviewer(name: &str) -> (ReviewerRow, String) {
         added_at: crate::issue::now_ms(),
     };
     (row, token)
+}
+
+/// Why [`add_reviewer`] refused a name.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewerError {
+    #[error("the reviewer's name must be 1 to 100 printable characters")]
+    Name,
+    #[error(
+        "there is already a reviewer `{0}`: `takehome reviewer relink \"{0}\"` prints a new link"
+    )]
+    Taken(String),
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+/// Adds a reviewer named `name` (trimmed: 1 to 100 printable characters, unique) and
+/// returns them with the secret token of their link.
+pub async fn add_reviewer(
+    store: &crate::store::Store,
+    name: &str,
+) -> Result<(ReviewerRow, String), ReviewerError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ReviewerError::Name);
+    }
+    if store.reviewer(name).await?.is_some() {
+        return Err(ReviewerError::Taken(name.to_string()));
+    }
+    let (reviewer, token) = new_reviewer(name);
+    store.add_reviewer(&reviewer).await?;
+    Ok((reviewer, token))
+}
+
+/// What [`assign`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assigned {
+    /// The new (reviewer id, pseudonym) pairs.
+    pub new: Vec<(String, String)>,
+    /// Every candidate who handed something in, with the names of all their reviewers.
+    pub reviewers: Vec<(String, Vec<String>)>,
+}
+
+/// Why [`assign`] assigned nothing. The messages say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum AssignError {
+    #[error("no assignment `{0}`: see `takehome assignment list`")]
+    NoAssignment(String),
+    #[error("no candidate of `{0}` has handed anything in yet")]
+    NothingHandedIn(String),
+    #[error("no reviewers yet: takehome reviewer add NAME")]
+    NoReviewers,
+    /// Not enough reviewers free of conflicts ([`spread`]'s message).
+    #[error("{0}")]
+    Short(String),
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+/// Gives every candidate of assignment `assignment_id` who handed something in
+/// `per_candidate` reviewers ([`spread`]), keeping existing assignments, and stores the
+/// new pairs, all or none.
+pub async fn assign(
+    workspace: &crate::store::Workspace,
+    assignment_id: &str,
+    per_candidate: usize,
+    now: i64,
+) -> Result<Assigned, AssignError> {
+    let store = &workspace.store;
+    if store.assignment(assignment_id).await?.is_none() {
+        return Err(AssignError::NoAssignment(assignment_id.to_string()));
+    }
+    let candidates: Vec<String> =
+        overview::rows(workspace, assignment_id, &Visibility::everything())
+            .await?
+            .into_iter()
+            .filter(|row| row.submission_id.is_some())
+            .map(|row| row.pseudonym)
+            .collect();
+    if candidates.is_empty() {
+        return Err(AssignError::NothingHandedIn(assignment_id.to_string()));
+    }
+    let reviewers: Vec<(String, String)> = store
+        .reviewers()
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    if reviewers.is_empty() {
+        return Err(AssignError::NoReviewers);
+    }
+    let existing = store.review_assignments().await?;
+    let new = spread(
+        &candidates,
+        &reviewers,
+        &store.conflicts().await?,
+        &existing,
+        per_candidate,
+    )
+    .map_err(AssignError::Short)?;
+    store.assign_reviews(&new, now).await?;
+    let name = |id: &str| {
+        reviewers
+            .iter()
+            .find(|(r, _)| r == id)
+            .map_or(id.to_string(), |(_, n)| n.clone())
+    };
+    let reviewers = candidates
+        .into_iter()
+        .map(|pseudonym| {
+            let names = existing
+                .iter()
+                .chain(&new)
+                .filter(|(_, p)| *p == pseudonym)
+                .map(|(r, _)| name(r))
+                .collect();
+            (pseudonym, names)
+        })
+        .collect();
+    Ok(Assigned { new, reviewers })
 }
 
 /// Criteria on which some two of `reviews` differ by [`DISAGREEMENT`] levels or more.

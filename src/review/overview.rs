@@ -5,10 +5,41 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::{Scores, disagreements};
+use super::{Recommendation, ReviewState, Scores, Visibility, disagreements};
 use crate::assignment::Assignment;
 use crate::evaluate::Evaluation;
-use crate::store::Workspace;
+use crate::sandbox::Verdict;
+use crate::store::closed::closed_set;
+use crate::store::{RunPurpose, Workspace};
+
+closed_set! {
+    /// How the overview is exported.
+    #[derive(clap::ValueEnum)]
+    pub enum ExportFormat("an export format") {
+        /// One line per candidate, spreadsheet-safe.
+        Csv = "csv",
+        /// The rows as a JSON list, every field typed.
+        Json = "json",
+    }
+}
+
+impl ExportFormat {
+    /// The rows in this format.
+    pub fn write(self, rows: &[OverviewRow]) -> anyhow::Result<String> {
+        Ok(match self {
+            ExportFormat::Csv => csv(rows),
+            ExportFormat::Json => serde_json::to_string_pretty(rows)?,
+        })
+    }
+
+    /// The MIME type of a file in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Json => "application/json",
+        }
+    }
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct OverviewRow {
@@ -16,7 +47,7 @@ pub struct OverviewRow {
     /// The newest submission version, if any.
     pub submission_id: Option<String>,
     pub late: bool,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     pub metric: Option<String>,
     pub score: Option<f64>,
     /// `metric: status` of each claim.
@@ -26,20 +57,20 @@ pub struct OverviewRow {
     /// Mean weighted total of the submitted reviews (1 to 4); `None` while there are none
     /// or while withheld from the viewer.
     pub weighted_total: Option<f64>,
-    pub recommendations: Vec<String>,
+    pub recommendations: Vec<Recommendation>,
     /// Criteria on which submitted reviews differ by two levels or more.
     pub disagreements: Vec<String>,
     /// Review results are withheld: the viewer must submit their own review first.
     pub withheld: bool,
 }
 
-/// The rows of assignment `assignment_id` (every version), as `viewer` may see them: a
+/// The rows of assignment `assignment_id` (every version), as `visibility` allows: a
 /// reviewer assigned to a candidate sees that candidate's review results only after
-/// submitting their own. `None`: the command line, which sees everything.
+/// submitting their own.
 pub async fn rows(
     workspace: &Workspace,
     assignment_id: &str,
-    viewer: Option<&str>,
+    visibility: &Visibility,
 ) -> anyhow::Result<Vec<OverviewRow>> {
     let store = &workspace.store;
     let versions: HashMap<String, Assignment> = store
@@ -47,7 +78,7 @@ pub async fn rows(
         .await?
         .into_iter()
         .filter(|a| a.id == assignment_id)
-        .map(|a| Ok((a.content_hash.clone(), serde_json::from_str(&a.manifest)?)))
+        .map(|a| Ok((a.content_hash.clone(), a.decode_manifest()?)))
         .collect::<anyhow::Result<_>>()?;
     let assigned = store.review_assignments().await?;
     let reviews = store.reviews().await?;
@@ -57,26 +88,25 @@ pub async fn rows(
             continue;
         };
         let p = &candidate.pseudonym;
-        let newest = store.submissions(Some(p)).await?.pop();
+        let newest = store.newest_submission(p).await?;
         let evaluation: Option<Evaluation> = match &newest {
-            Some(s) => match store.runs(&s.id, "evaluate").await?.pop() {
-                Some(run) => Some(serde_json::from_str(&run.evaluation)?),
+            Some(s) => match store.latest_run(&s.id, RunPurpose::Evaluate).await? {
+                Some(run) => Some(run.decode_evaluation()?),
                 None => None,
             },
             None => None,
         };
-        let submitted: Vec<Scores> = reviews
+        let submitted = reviews
             .iter()
-            .filter(|r| &r.pseudonym == p && r.state == "submitted")
+            .filter(|r| &r.pseudonym == p && r.state == ReviewState::Submitted)
+            .count();
+        let withheld = !visibility.sees_others(p);
+        let seen: Vec<Scores> = visibility
+            .submitted(p, &reviews)
+            .into_iter()
             .map(Scores::of)
-            .collect();
-        let withheld = viewer.is_some_and(|me| {
-            assigned.iter().any(|(r, q)| r == me && q == p)
-                && !reviews
-                    .iter()
-                    .any(|r| r.reviewer_id == me && &r.pseudonym == p && r.state == "submitted")
-        });
-        let totals: Vec<f64> = submitted
+            .collect::<anyhow::Result<_>>()?;
+        let totals: Vec<f64> = seen
             .iter()
             .filter_map(|s| s.weighted_total(&assignment.rubric))
             .collect();
@@ -84,9 +114,7 @@ pub async fn rows(
             pseudonym: p.clone(),
             submission_id: newest.as_ref().map(|s| s.id.clone()),
             late: newest.as_ref().is_some_and(|s| s.late),
-            verdict: evaluation
-                .as_ref()
-                .map(|e| e.record.verdict.as_str().to_string()),
+            verdict: evaluation.as_ref().map(|e| e.record.verdict),
             metric: evaluation.as_ref().map(|e| e.score.metric.clone()),
             score: evaluation.as_ref().and_then(|e| e.score.value),
             claims: evaluation
@@ -98,23 +126,12 @@ pub async fn rows(
                         .collect()
                 })
                 .unwrap_or_default(),
-            reviews_submitted: submitted.len(),
+            reviews_submitted: submitted,
             reviews_assigned: assigned.iter().filter(|(_, q)| q == p).count(),
-            weighted_total: (!withheld && !totals.is_empty())
+            weighted_total: (!totals.is_empty())
                 .then(|| totals.iter().sum::<f64>() / totals.len() as f64),
-            recommendations: if withheld {
-                Vec::new()
-            } else {
-                submitted
-                    .iter()
-                    .filter_map(|s| s.recommendation.clone())
-                    .collect()
-            },
-            disagreements: if withheld {
-                Vec::new()
-            } else {
-                disagreements(&assignment.rubric, &submitted)
-            },
+            recommendations: seen.iter().filter_map(|s| s.recommendation).collect(),
+            disagreements: disagreements(&assignment.rubric, &seen),
             withheld,
         });
     }
@@ -131,7 +148,10 @@ pub fn csv(rows: &[OverviewRow]) -> String {
             r.pseudonym.clone(),
             r.submission_id.clone().unwrap_or_default(),
             r.late.to_string(),
-            r.verdict.clone().unwrap_or_default(),
+            r.verdict
+                .map(Verdict::as_str)
+                .unwrap_or_default()
+                .to_string(),
             r.metric.clone().unwrap_or_default(),
             r.score.map(|v| v.to_string()).unwrap_or_default(),
             r.claims.join("; "),
@@ -140,7 +160,11 @@ pub fn csv(rows: &[OverviewRow]) -> String {
             r.weighted_total
                 .map(|v| format!("{v:.3}"))
                 .unwrap_or_default(),
-            r.recommendations.join("; "),
+            r.recommendations
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
             r.disagreements.join("; "),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
@@ -194,6 +218,16 @@ pub fn histogram(scores: &[f64], bins: usize) -> Vec<(f64, f64, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn export_formats_round_trip_through_their_strings() {
+        crate::store::closed::assert_round_trip(ExportFormat::ALL, ExportFormat::as_str);
+        use clap::ValueEnum;
+        for format in ExportFormat::ALL {
+            let flag = format.to_possible_value().unwrap();
+            assert_eq!(flag.get_name(), format.as_str());
+        }
+    }
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {

@@ -6,6 +6,9 @@ use crate::sandbox::Limits;
 
 const WASI_TOML: &str = include_str!("../../runners/wasi.toml");
 const PYTHON_TOML: &str = include_str!("../../runners/python.toml");
+/// A copy of the python runner's `MANIFEST` artifact (its sha256 is pinned in python.toml and
+/// checked by a test), so that bundles can list the packages without the runner installed.
+const PYTHON_MANIFEST: &str = include_str!("../../runners/python.MANIFEST");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,6 +82,34 @@ pub fn python() -> RunnerDef {
     parse("python.toml", PYTHON_TOML)
 }
 
+/// Entries of the python runner's MANIFEST that are C libraries or build tools compiled into
+/// the interpreter, not Python packages a program can import.
+const NOT_IMPORTABLE: [&str; 14] = [
+    "bzip2",
+    "cppy",
+    "freetype",
+    "harfbuzz",
+    "libraqm",
+    "libxml2",
+    "libxslt",
+    "openblas",
+    "pybind11",
+    "qhull",
+    "sheenbidi",
+    "sqlite-autoconf",
+    "xz",
+    "zlib",
+];
+
+/// `(name, version)` of every Python package a program on the python runner can import (those
+/// of its MANIFEST with a `.dist-info` in the standard library zip), in MANIFEST order.
+pub fn python_packages() -> Vec<(String, String)> {
+    super::install::parse_manifest(PYTHON_MANIFEST)
+        .into_iter()
+        .filter(|(name, _)| name != "python" && !NOT_IMPORTABLE.contains(&name.as_str()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -96,5 +127,24 @@ mod tests {
                 .preimport
                 .contains(&"sklearn".to_string())
         );
+    }
+
+    #[test]
+    fn the_manifest_copy_is_the_pinned_artifact() {
+        use sha2::Digest;
+        let python = super::python();
+        let pinned = &python.artifact("MANIFEST").unwrap().sha256;
+        let copy = hex::encode(sha2::Sha256::digest(super::PYTHON_MANIFEST.as_bytes()));
+        assert_eq!(
+            &copy, pinned,
+            "runners/python.MANIFEST differs from the wheel's MANIFEST"
+        );
+        let packages = super::python_packages();
+        for name in ["numpy", "pandas", "scikit-learn", "matplotlib"] {
+            assert!(
+                packages.iter().any(|(n, _)| n == name),
+                "{name} not in {packages:?}"
+            );
+        }
     }
 }

@@ -353,7 +353,7 @@ fn extract_mpl_data(stdlib: &Path, into: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn parse_manifest(text: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_manifest(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|line| {
             let mut words = line.split_whitespace();

@@ -6,6 +6,7 @@ pub mod install;
 pub mod notebook;
 mod progress;
 pub mod python;
+pub mod site;
 pub mod wheels;
 
 use std::path::{Path, PathBuf};
@@ -89,11 +90,17 @@ pub struct Invocation {
     pub env: Vec<(String, String)>,
     /// Public data, seen read-only at `data/` beside the program (Python) or where mounted.
     pub data: Option<PathBuf>,
-    /// The writable output folder (`out/` for Python, `/out` for wasm). `None`: a fresh temporary one.
+    /// Where outputs go. wasm: the writable folder mounted at `/out`. Python: a folder that
+    /// receives a copy of every file the run created or changed in its working copy, at its
+    /// path relative to the copy's top (`None`: the outputs are only listed in the record).
     pub out: Option<PathBuf>,
     pub mounts: Vec<Mount>,
     /// An assignment's extra pure-Python packages, unpacked: seen at `/usr/local/site`.
     pub site: Option<PathBuf>,
+    /// A Python program's working folder, relative to the top of its folder (`""` for the
+    /// top). `None`: the program's own folder, as `python notebooks/x.py` run from
+    /// `notebooks/` would see it.
+    pub workdir: Option<String>,
     pub seed: u64,
     pub clock: ClockMode,
     pub limits: Limits,
@@ -162,6 +169,8 @@ fn run_wasi(
         env: invocation.env.clone(),
         mounts,
         out_dir: invocation.out.clone(),
+        baseline: Default::default(),
+        report_missing_files: true,
         seed: invocation.seed,
         clock: invocation.clock,
         limits: invocation.limits.clone(),

@@ -295,6 +295,7 @@ fn read_results(path: &Path, cap: u64) -> (Vec<CellResult>, bool) {
 /// notebook's own folder the working directory), then the cells.
 fn source(
     entry: &str,
+    workdir: Option<&str>,
     args: &[String],
     env: &[(String, String)],
     reseed: Option<u64>,
@@ -302,8 +303,9 @@ fn source(
 ) -> String {
     let py = |s: &str| serde_json::to_string(s).expect("strings serialise");
     format!(
-        "{DRIVER}\ndef _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_status = _takehome_notebook_main()\n",
-        setup = python::setup(entry, args, env, reseed),
+        "{support}{DRIVER}\ndef _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_status = _takehome_notebook_main()\n",
+        support = python::load_support(),
+        setup = python::setup(entry, workdir, args, env, reseed),
         cells = py(cells_json),
         results = py(&format!("{GUEST_TMP}/{RESULTS}")),
     )
@@ -336,7 +338,16 @@ pub fn run(
         path,
         invocation,
         tmp.path(),
-        &|entry, env, reseed| source(entry, &invocation.args, env, reseed, &cells_json),
+        &|entry, env, reseed| {
+            source(
+                entry,
+                invocation.workdir.as_deref(),
+                &invocation.args,
+                env,
+                reseed,
+                &cells_json,
+            )
+        },
     )?;
     let (results, done) = read_results(&tmp.path().join(RESULTS), invocation.limits.out_bytes.0);
     let entry = record.runner.entry.clone().unwrap_or_default();
@@ -351,6 +362,8 @@ pub fn run(
             out,
             invocation.limits.out_bytes.0.max(MAX_NOTEBOOK_BYTES),
             invocation.limits.out_files + 2,
+            // Everything in `out` is an output: it holds only the run's outputs and this notebook.
+            &crate::sandbox::Baseline::default(),
         );
     }
     record.notebook = Some(notebook_record);

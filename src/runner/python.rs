@@ -11,15 +11,19 @@
 //! | `/usr/local/notebook` | IPython and its dependencies (`[[wheel]]` in python.toml) | read-only |
 //! | `/usr/local/site` | the assignment's extra pure-Python packages (often empty) | read-only |
 //! | `/tmp` | scratch, fresh for each run, counted in the disk quota | writable |
-//! | `/work` | the run's working copy of the candidate's folder | writable |
-//! | `/work/data` | the assignment's public data | read-only |
+//! | `/work` | the run's working copy (a fresh copy of the submission / `--root`) | writable |
+//! | `/work/data` | the assignment's public data (else the copy's own `data/`, writable) | read-only |
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
 use super::{Installed, Invocation};
-use crate::sandbox::{Entry, Limits, Mount, RunRecord, RunSpec, RunnerInfo, Sandbox};
+use crate::sandbox::outputs::{copy_out, open_regular};
+use crate::sandbox::{
+    Baseline, CopyLimits, Diagnostic, DiagnosticKind, Entry, Limits, Mount, RunRecord, RunSpec,
+    RunnerInfo, Sandbox, copy_tree, diagnostics,
+};
 
 pub const GUEST_STDLIB: &str = "/usr/local/lib";
 pub const GUEST_MPL_DATA: &str = "/usr/local/lib/python315.zip/matplotlib/mpl-data";
@@ -39,6 +43,8 @@ struct Layout {
     tmp: PathBuf,
     work: PathBuf,
     data: PathBuf,
+    /// Whether `/work/data` is writable: it is when it is the copy's own `data/`.
+    data_writable: bool,
 }
 
 fn mounts(installed: &Installed, layout: &Layout) -> Vec<Mount> {
@@ -54,7 +60,7 @@ fn mounts(installed: &Installed, layout: &Layout) -> Vec<Mount> {
         mount(GUEST_SITE, &layout.site, false),
         mount(GUEST_TMP, &layout.tmp, true),
         mount(GUEST_WORK, &layout.work, true),
-        mount(GUEST_DATA, &layout.data, false),
+        mount(GUEST_DATA, &layout.data, layout.data_writable),
     ]
 }
 
@@ -81,43 +87,67 @@ fn py_str(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialise")
 }
 
-/// The Python source that starts the candidate's script as `python script.py ARGS` would,
-/// from the candidate's folder, with clean tracebacks.
+/// The support module every prelude loads first (`_takehome` in the guest): argv, env,
+/// working folder, sys.path and seeds; messages for missing modules; notes of missing files
+/// and network attempts for the record's diagnostics.
+pub const SUPPORT: &str = include_str!("python_support.py");
+
+/// Where the support module's notes are written in the guest (under the run's `/tmp`).
+pub const GUEST_REPORT: &str = "/tmp/.takehome/diagnostics.jsonl";
+
+/// Python source that loads [`SUPPORT`] as the module `_takehome`.
+pub fn load_support() -> String {
+    format!(
+        "import sys as _sys, types as _types\n\
+         _m = _types.ModuleType('_takehome')\n\
+         _m.__file__ = '<takehome>'\n\
+         exec(compile({src}, '<takehome>', 'exec'), _m.__dict__)\n\
+         _sys.modules['_takehome'] = _m\n\
+         del _m, _sys, _types\n",
+        src = py_str(SUPPORT)
+    )
+}
+
+/// The guest folder a program runs from: `workdir` (relative to the top) when given, else
+/// the entry's own folder inside the working copy.
+pub fn entry_folder(entry: &str, workdir: Option<&str>) -> String {
+    let relative = match workdir {
+        Some(dir) => dir.trim_matches('/').to_string(),
+        None => Path::new(entry)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    match relative.as_str() {
+        "" => GUEST_WORK.to_string(),
+        dir => format!("{GUEST_WORK}/{dir}"),
+    }
+}
+
+/// The Python source that starts the candidate's script as `python script.py ARGS` would
+/// from the script's own folder, with clean tracebacks and the run's diagnostics.
 pub fn prelude(
     entry: &str,
+    workdir: Option<&str>,
     args: &[String],
     env: &[(String, String)],
     reseed: Option<u64>,
 ) -> String {
-    let entry_path = py_str(&format!("{GUEST_WORK}/{entry}"));
     format!(
-        r#"def _takehome_main():
-{setup}    try:
-        runpy.run_path({entry_path}, run_name="__main__")
-    except SystemExit:
-        raise
-    except BaseException as error:
-        import traceback
-        tb = error.__traceback__
-        while tb is not None and not tb.tb_frame.f_code.co_filename.startswith({work_prefix}):
-            tb = tb.tb_next
-        traceback.print_exception(type(error), error, tb)
-        sys.exit(1)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-_takehome_status = _takehome_main()
-"#,
-        setup = setup(entry, args, env, reseed),
-        work_prefix = py_str(&format!("{GUEST_WORK}/")),
+        "{support}def _takehome_main():\n{setup}    _takehome.run_script({entry_path})\n_takehome_status = _takehome_main()\n",
+        support = load_support(),
+        setup = setup(entry, workdir, args, env, reseed),
+        entry_path = py_str(&format!("{GUEST_WORK}/{entry}")),
     )
 }
 
-/// The body lines (indented four spaces) every Python run starts with: `sys.argv`, the
-/// environment, the working directory, the entry's folder on `sys.path`, and the seeds.
-/// `os`, `sys` and `runpy` are imported.
+/// The body lines (indented four spaces) every Python run starts with, after
+/// [`load_support`]: `sys.argv`, the environment, the working folder, `sys.path`, the seeds
+/// and the diagnostics hooks, through the support module. `os`, `sys` and `_takehome` are
+/// imported.
 pub(crate) fn setup(
     entry: &str,
+    workdir: Option<&str>,
     args: &[String],
     env: &[(String, String)],
     reseed: Option<u64>,
@@ -129,36 +159,16 @@ pub(crate) fn setup(
         .iter()
         .map(|(k, v)| format!("{}: {}", py_str(k), py_str(v)))
         .collect();
-    let entry_dir = py_str(&format!(
-        "{GUEST_WORK}/{}",
-        Path::new(entry)
-            .parent()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    let reseed = match reseed {
-        Some(seed) => format!(
-            "    import random\n    random.seed({seed})\n    if 'numpy' in sys.modules:\n        sys.modules['numpy'].random.seed({})\n",
-            seed % (1 << 32)
-        ),
-        None => String::new(),
+    let seed = match reseed {
+        Some(seed) => seed.to_string(),
+        None => "None".into(),
     };
     format!(
-        r#"    import os, sys, runpy
-    sys.argv = [{argv}]
-    os.environ.clear()
-    os.environ.update({{{env}}})
-    os.makedirs(os.environ.get("MPLCONFIGDIR", "/tmp/matplotlib"), exist_ok=True)
-    os.chdir({entry_dir})
-    for _path in ({site}, {notebook}):
-        if _path not in sys.path:
-            sys.path.append(_path)
-    import importlib
-    importlib.invalidate_caches()
-    sys.path.insert(0, {entry_dir}.rstrip("/"))
-{reseed}"#,
+        "    import os, sys, _takehome\n    _takehome.prepare([{argv}], {{{env}}}, {folder}, seed={seed}, paths=[{site}, {notebook}], script_dir={script_dir})\n",
         argv = argv.join(", "),
         env = env.join(", "),
+        folder = py_str(&entry_folder(entry, workdir)),
+        script_dir = py_str(&entry_folder(entry, None)),
         site = py_str(GUEST_SITE),
         notebook = py_str(GUEST_NOTEBOOK),
     )
@@ -199,7 +209,15 @@ pub fn run(
         script,
         invocation,
         tmp.path(),
-        &|entry, env, reseed| prelude(entry, &invocation.args, env, reseed),
+        &|entry, env, reseed| {
+            prelude(
+                entry,
+                invocation.workdir.as_deref(),
+                &invocation.args,
+                env,
+                reseed,
+            )
+        },
     )
 }
 
@@ -222,33 +240,22 @@ pub(crate) fn run_source(
     let entry = entry_in(folder, script)?;
     if use_snapshot && let Some(extra) = invocation.mounts.first() {
         bail!(
-            "--mount {}: the python runner's snapshot has a fixed layout (data/ and out/ only); \
+            "--mount {}: the python runner's snapshot has a fixed layout (data/ only); \
                  use --runner python-plain for other mounts",
             extra.guest
         );
     }
     let empty = tempfile::tempdir()?;
-    // The guest works in a copy: the candidate's folder is never written.
-    let copy = tempfile::tempdir()?;
-    copy_folder(folder, copy.path())?;
-    let out_in_copy = copy.path().join("out");
-    std::fs::create_dir_all(&out_in_copy)?;
-    let own_data = copy.path().join("data");
-    let data = match &invocation.data {
-        Some(data) => data.clone(),
-        None => {
-            std::fs::create_dir_all(&own_data)?;
-            own_data
-        }
-    };
+    let copy = WorkCopy::make(folder, invocation.data.as_deref())?;
     let layout = Layout {
         site: invocation
             .site
             .clone()
             .unwrap_or_else(|| empty.path().to_path_buf()),
         tmp: tmp.to_path_buf(),
-        work: copy.path().to_path_buf(),
-        data,
+        work: copy.work.clone(),
+        data: copy.data.clone(),
+        data_writable: copy.data_writable,
     };
     let mut mounts = mounts(installed, &layout);
     mounts.extend(invocation.mounts.iter().cloned());
@@ -300,37 +307,99 @@ pub(crate) fn run_source(
         args,
         env,
         mounts,
-        out_dir: Some(out_in_copy.clone()),
+        out_dir: Some(copy.work.clone()),
+        baseline: std::sync::Arc::new(copy.baseline.clone()),
+        report_missing_files: false,
         seed: invocation.seed,
         clock: invocation.clock,
         limits: invocation.limits.clone(),
         entry: entry_kind,
         runner,
     };
-    let record = sandbox.run(&module, &spec);
+    let mut record = sandbox.run(&module, &spec);
+    let mut found = diagnostics::Diagnostics::default();
+    if let Some(report) = open_regular(&tmp.join(GUEST_REPORT.trim_start_matches("/tmp/"))) {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(
+            &mut std::io::Read::take(report, diagnostics::MAX_REPORT_BYTES),
+            &mut text,
+        );
+        found.add_reported(&text);
+    }
+    let mut notes = copy.notes.clone();
+    notes.extend(found.into_vec());
+    diagnostics::merge(&mut record.diagnostics, notes);
     if let Some(out) = &invocation.out {
-        copy_folder(&out_in_copy, out)?;
+        copy_out(
+            &copy.work,
+            &record.outputs,
+            out,
+            invocation.limits.out_bytes.0,
+        )
+        .with_context(|| format!("cannot copy the outputs to {}", out.display()))?;
     }
     Ok(record)
 }
 
-/// Copies regular files and folders of `from` into `to`; links and anything else are left out.
-fn copy_folder(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in
-        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
-    {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let target = to.join(entry.file_name());
-        if kind.is_dir() {
-            copy_folder(&entry.path(), &target)?;
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+/// The run's working copy: a fresh copy of the candidate's folder, mounted writable at
+/// `/work`, and the folder behind `/work/data`.
+struct WorkCopy {
+    _dir: tempfile::TempDir,
+    work: PathBuf,
+    data: PathBuf,
+    data_writable: bool,
+    baseline: Baseline,
+    notes: Vec<Diagnostic>,
+}
+
+impl WorkCopy {
+    /// Copies `folder`. An empty `out/` is made when the copy has none, so programs written
+    /// for a writable `out/` beside a read-only folder still work. The assignment's public
+    /// `data` is mounted over the copy's own `data/` (noted as a diagnostic when there is
+    /// one); without public data, the copy's own `data/` is part of the writable copy.
+    fn make(folder: &Path, data: Option<&Path>) -> anyhow::Result<WorkCopy> {
+        let dir = tempfile::tempdir()?;
+        let work = dir.path().join("work");
+        let mut baseline = copy_tree(folder, &work, CopyLimits::default())?;
+        if !work.join("out").exists() {
+            baseline.ensure_dir(&work.join("out"))?;
         }
+        let own_data = work.join("data");
+        let mut notes = Vec::new();
+        let (data, data_writable) = match data {
+            Some(data) => {
+                if own_data.exists() {
+                    notes.push(Diagnostic {
+                        kind: DiagnosticKind::DataShadowed,
+                        detail: "data/".into(),
+                        count: 1,
+                        message: format!(
+                            "the submission's own data/ is hidden: the assignment's public data \
+                             is mounted read-only at {GUEST_DATA} in its place"
+                        ),
+                    });
+                }
+                (data.to_path_buf(), false)
+            }
+            None if own_data.is_dir() || !own_data.exists() => {
+                baseline.ensure_dir(&own_data)?;
+                (own_data, true)
+            }
+            None => {
+                let empty = dir.path().join("no-data");
+                std::fs::create_dir(&empty)?;
+                (empty, false)
+            }
+        };
+        Ok(WorkCopy {
+            _dir: dir,
+            work,
+            data,
+            data_writable,
+            baseline,
+            notes,
+        })
     }
-    Ok(())
 }
 
 /// Builds the scientific snapshot from `python.wasm` under the fixed layout.
@@ -348,6 +417,7 @@ pub fn build_snapshot(
         tmp: folders[1].path().into(),
         work: folders[2].path().into(),
         data: folders[3].path().into(),
+        data_writable: false,
     };
     let preimport = &installed.record.preimport;
     let mut source = format!(
@@ -372,6 +442,8 @@ pub fn build_snapshot(
         env: base_env(0),
         mounts: mounts(installed, &layout),
         out_dir: None,
+        baseline: Default::default(),
+        report_missing_files: false,
         seed: 0,
         clock: crate::sandbox::ClockMode::Virtual,
         limits: Limits {

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use wasmtime::{ResourceLimiter, TypedFunc};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
+use super::diagnostics::Diagnostics;
+use super::paths::GuestPaths;
 use super::quota::Quota;
 use super::record::{ClockMode, Verdict};
 
@@ -137,6 +139,12 @@ pub struct Stock {
     pub path_open: TypedFunc<(i32, i32, i32, i32, i32, i64, i64, i32, i32), i32>,
     pub path_create_directory: TypedFunc<(i32, i32, i32), i32>,
     pub path_symlink: TypedFunc<(i32, i32, i32, i32, i32), i32>,
+    #[allow(clippy::type_complexity)]
+    pub path_filestat_set_times: TypedFunc<(i32, i32, i32, i32, i64, i64, i32), i32>,
+    pub path_readlink: TypedFunc<(i32, i32, i32, i32, i32, i32), i32>,
+    pub path_remove_directory: TypedFunc<(i32, i32, i32), i32>,
+    pub path_unlink_file: TypedFunc<(i32, i32, i32), i32>,
+    pub path_rename: TypedFunc<(i32, i32, i32, i32, i32, i32), i32>,
     pub fd_close: TypedFunc<i32, i32>,
     pub fd_renumber: TypedFunc<(i32, i32), i32>,
 }
@@ -169,6 +177,15 @@ pub struct Host {
     /// Descriptors last seeked so far that their next write may make a sparse file over
     /// the quota (a read-only file seeked past the quota's size only ever fails to write).
     pub far_seeks: BTreeSet<i32>,
+    /// The guest paths of preopens and opened descriptors.
+    pub paths: GuestPaths,
+    /// What the run did that a reviewer should know.
+    pub diagnostics: Diagnostics,
+    /// The guest path of the working copy (or output folder), from which reviewers see paths.
+    pub work_guest: String,
+    /// Whether opens of missing files are diagnosed by the host (the Python prelude reports
+    /// them itself, as the program wrote them).
+    pub report_missing_files: bool,
 }
 
 impl Host {

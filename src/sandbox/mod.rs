@@ -2,14 +2,18 @@
 //! deterministically, and describes what happened in a [`RunRecord`].
 
 mod capture;
+pub mod diagnostics;
 mod engine;
 mod host;
 pub mod limits;
 pub mod outputs;
+mod pathcalls;
+pub mod paths;
 mod quota;
 pub mod record;
 mod shadow;
 mod snapshot;
+pub mod workcopy;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -25,9 +29,11 @@ pub use engine::{LoadedModule, Refusal, default_cache_dir, write_atomically};
 pub use host::VIRTUAL_EPOCH_SECS;
 pub use limits::{Bytes, Limits};
 pub use record::{
-    CellError, CellOutput, CellRecord, CellStatus, ClockMode, NotebookRecord, OutputFile,
-    RunRecord, RunnerInfo, SavedOutput, StreamRecord, Verdict, Versions,
+    CellError, CellOutput, CellRecord, CellStatus, ClockMode, Diagnostic, DiagnosticKind,
+    NotebookRecord, OutputFile, RunRecord, RunnerInfo, SavedOutput, StreamRecord, Verdict,
+    Versions,
 };
+pub use workcopy::{Baseline, CopyLimits, copy_tree};
 
 use capture::{Capture, Overflow};
 use host::{Clock, Denial, FrozenMonotonicClock, FrozenWallClock, Host, Inodes, Limiter};
@@ -62,8 +68,15 @@ pub struct RunSpec {
     pub env: Vec<(String, String)>,
     /// Preopened folders, in order. Writable ones share the disk quota.
     pub mounts: Vec<Mount>,
-    /// The host folder whose files are listed as `outputs` afterwards.
+    /// The host folder whose created or changed files are listed as `outputs` afterwards:
+    /// the working copy, or a wasm program's `/out`.
     pub out_dir: Option<PathBuf>,
+    /// The working copy as it was before the run (empty when there is none): what is
+    /// unchanged from it counts neither against the disk quota nor as an output.
+    pub baseline: Arc<Baseline>,
+    /// Whether the host diagnoses opens of files that do not exist. The Python runner turns
+    /// this off: its prelude reports them as the program wrote them.
+    pub report_missing_files: bool,
     pub seed: u64,
     pub clock: ClockMode,
     pub limits: Limits,
@@ -78,6 +91,8 @@ impl Default for RunSpec {
             env: Vec::new(),
             mounts: Vec::new(),
             out_dir: None,
+            baseline: Arc::default(),
+            report_missing_files: true,
             seed: 0,
             clock: ClockMode::Virtual,
             limits: Limits::default(),
@@ -231,7 +246,14 @@ impl Sandbox {
         let outputs = spec
             .out_dir
             .as_ref()
-            .map(|dir| outputs::collect(dir, spec.limits.out_bytes.0, spec.limits.out_files + 1))
+            .map(|dir| {
+                outputs::collect(
+                    dir,
+                    spec.limits.out_bytes.0,
+                    spec.limits.out_files + 1,
+                    &spec.baseline,
+                )
+            })
             .unwrap_or_default();
         if matches!(verdict, Verdict::Ok | Verdict::Exit)
             && let Err(over) = store.data().quota.settle()
@@ -250,6 +272,7 @@ impl Sandbox {
             stdout: stdout.record(),
             stderr: stderr.record(),
             outputs,
+            diagnostics: store.data().diagnostics.clone().into_vec(),
             ..blank_record(spec, module.sha256.clone())
         }
     }
@@ -294,6 +317,12 @@ impl Sandbox {
             .map(|m| m.host.clone())
             .collect();
         let limits = &spec.limits;
+        let work_guest = spec
+            .mounts
+            .iter()
+            .find(|m| Some(&m.host) == spec.out_dir.as_ref())
+            .map(|m| m.guest.clone())
+            .unwrap_or_default();
         let host = Host {
             wasi: wasi.build_p1(),
             limiter: Limiter {
@@ -305,7 +334,12 @@ impl Sandbox {
             },
             stock: None,
             denial: None,
-            quota: quota::Quota::new(writable, limits.out_bytes.0, limits.out_files),
+            quota: quota::Quota::new(
+                writable,
+                spec.baseline.clone(),
+                limits.out_bytes.0,
+                limits.out_files,
+            ),
             clock: Clock {
                 mode: spec.clock,
                 deadline: started + limits.wall,
@@ -317,6 +351,12 @@ impl Sandbox {
             fuel_limit: limits.fuel,
             stdio_fds: [0, 1, 2].into(),
             far_seeks: BTreeSet::new(),
+            paths: paths::GuestPaths::new(
+                spec.mounts.iter().map(|m| (m.guest.as_str(), m.writable)),
+            ),
+            diagnostics: diagnostics::Diagnostics::default(),
+            work_guest,
+            report_missing_files: spec.report_missing_files,
         };
         let mut store = Store::new(&self.compiler.engine, host);
         store.limiter(|h| &mut h.limiter);
@@ -552,6 +592,7 @@ fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
         stdout: empty.clone(),
         stderr: empty,
         outputs: Vec::new(),
+        diagnostics: Vec::new(),
         module_sha256,
         seed: spec.seed,
         clock: spec.clock,

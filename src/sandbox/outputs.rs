@@ -1,8 +1,10 @@
-//! Collecting what the guest left in its output folder, without trusting any of it.
+//! Collecting what the guest created or changed in its working copy (or output folder),
+//! without trusting any of it.
 //!
 //! The guest may have left links, special files or huge sparse files. The harness never
 //! follows a link, opens files with `O_NOFOLLOW`, checks the opened handle is a regular
-//! file, and reads at most `max_read` bytes of any file.
+//! file, and reads at most `max_read` bytes of any file. Entries as they were copied in (by
+//! the [`Baseline`]) are not outputs, nor is a file rewritten with the bytes it had.
 
 use std::fs::File;
 use std::io::Read;
@@ -12,9 +14,16 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::record::OutputFile;
+use super::workcopy::Baseline;
 
-/// Lists every entry below `root` in sorted path order, hashing regular files up to `max_read`.
-pub fn collect(root: &Path, max_read: u64, max_entries: u64) -> Vec<OutputFile> {
+/// Lists every entry below `root` that is not as `baseline` has it, in sorted path order,
+/// hashing regular files up to `max_read`.
+pub fn collect(
+    root: &Path,
+    max_read: u64,
+    max_entries: u64,
+    baseline: &Baseline,
+) -> Vec<OutputFile> {
     let mut found = Vec::new();
     let mut pending = vec![String::new()];
     while let Some(rel_dir) = pending.pop() {
@@ -39,6 +48,9 @@ pub fn collect(root: &Path, max_read: u64, max_entries: u64) -> Vec<OutputFile> 
             let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
                 continue;
             };
+            if baseline.unchanged(&entry.path(), &meta) && !meta.is_dir() {
+                continue;
+            }
             if meta.is_dir() {
                 pending.push(rel);
             } else if meta.file_type().is_symlink() {
@@ -54,6 +66,12 @@ pub fn collect(root: &Path, max_read: u64, max_entries: u64) -> Vec<OutputFile> 
                 } else {
                     None
                 };
+                let same_as_copied = baseline.original(&entry.path()).is_some_and(|was| {
+                    was.len == meta.len() && was.sha256.map(hex::encode).as_ref() == sha256.as_ref()
+                });
+                if same_as_copied {
+                    continue;
+                }
                 found.push(OutputFile {
                     path: rel,
                     bytes: meta.len(),
@@ -72,6 +90,32 @@ pub fn collect(root: &Path, max_read: u64, max_entries: u64) -> Vec<OutputFile> 
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     found
+}
+
+/// Copies the outputs that were read whole (those with a hash) from `root` into `dest`, at
+/// the same relative paths, never following a link.
+pub fn copy_out(
+    root: &Path,
+    outputs: &[OutputFile],
+    dest: &Path,
+    max_read: u64,
+) -> anyhow::Result<()> {
+    for file in outputs
+        .iter()
+        .filter(|f| f.kind == "file" && f.sha256.is_some())
+    {
+        let Some(source) = open_regular(&root.join(&file.path)) else {
+            continue;
+        };
+        let target = dest.join(&file.path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut output = File::create(&target)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
+        std::io::copy(&mut source.take(max_read), &mut output)?;
+    }
+    Ok(())
 }
 
 fn hash_file(path: &Path, max_read: u64) -> Option<String> {
@@ -106,7 +150,7 @@ mod tests {
             .unwrap()
             .set_len(1 << 40)
             .unwrap();
-        let found = collect(out.path(), 1 << 20, 100);
+        let found = collect(out.path(), 1 << 20, 100, &Baseline::default());
         let paths: Vec<_> = found
             .iter()
             .map(|f| (f.path.as_str(), f.kind.as_str()))

@@ -4,8 +4,14 @@
 //! seeks count as growth). Only when the estimate passes the limit is the real usage measured,
 //! by walking the folders without following links. So ordinary runs never walk, and a guest
 //! can never hold more than the quota for longer than one host call.
+//!
+//! A working copy's own files, as copied in, are not counted: only what the run created or
+//! changed is (see [`Baseline`]). So the host never holds more than the copy plus the quota.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::workcopy::Baseline;
 
 /// Measured usage of the writable folders.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,8 +26,9 @@ pub struct Usage {
     pub unmeasured: Option<String>,
 }
 
-/// Walks `roots`, never following links. Stops early once `entry_cap` entries were seen.
-pub fn measure(roots: &[PathBuf], entry_cap: u64) -> Usage {
+/// Walks `roots`, never following links, leaving out what is as `baseline` says it was.
+/// Stops early once `entry_cap` entries were seen.
+pub fn measure(roots: &[PathBuf], entry_cap: u64, baseline: &Baseline) -> Usage {
     let mut usage = Usage::default();
     let mut pending: Vec<PathBuf> = roots.to_vec();
     while let Some(dir) = pending.pop() {
@@ -40,10 +47,6 @@ pub fn measure(roots: &[PathBuf], entry_cap: u64) -> Usage {
                     continue;
                 }
             };
-            usage.entries += 1;
-            if usage.entries > entry_cap {
-                return usage;
-            }
             let meta = match std::fs::symlink_metadata(entry.path()) {
                 Ok(meta) => meta,
                 Err(e) => {
@@ -51,6 +54,16 @@ pub fn measure(roots: &[PathBuf], entry_cap: u64) -> Usage {
                     continue;
                 }
             };
+            if baseline.unchanged(&entry.path(), &meta) {
+                if meta.is_dir() {
+                    pending.push(entry.path());
+                }
+                continue;
+            }
+            usage.entries += 1;
+            if usage.entries > entry_cap {
+                return usage;
+            }
             if meta.is_dir() {
                 pending.push(entry.path());
             } else if meta.is_file() {
@@ -78,6 +91,7 @@ pub enum QuotaExceeded {
 #[derive(Debug)]
 pub struct Quota {
     roots: Vec<PathBuf>,
+    baseline: Arc<Baseline>,
     byte_limit: u64,
     entry_limit: u64,
     estimated_bytes: u64,
@@ -85,9 +99,25 @@ pub struct Quota {
 }
 
 impl Quota {
-    pub fn new(roots: Vec<PathBuf>, byte_limit: u64, entry_limit: u64) -> Self {
+    /// The quota of `roots` (a root inside another is measured once, as part of it).
+    pub fn new(
+        roots: Vec<PathBuf>,
+        baseline: Arc<Baseline>,
+        byte_limit: u64,
+        entry_limit: u64,
+    ) -> Self {
+        let roots: Vec<PathBuf> = roots
+            .iter()
+            .filter(|root| {
+                !roots
+                    .iter()
+                    .any(|other| other != *root && root.starts_with(other))
+            })
+            .cloned()
+            .collect();
         let mut quota = Quota {
             roots,
+            baseline,
             byte_limit,
             entry_limit,
             estimated_bytes: 0,
@@ -104,7 +134,11 @@ impl Quota {
     }
 
     pub fn measure(&self) -> Usage {
-        measure(&self.roots, self.entry_limit.saturating_add(1))
+        measure(
+            &self.roots,
+            self.entry_limit.saturating_add(1),
+            &self.baseline,
+        )
     }
 
     /// Measures, refusing a tree that could not be measured whole.
@@ -204,7 +238,7 @@ mod tests {
     #[test]
     fn estimate_refuses_only_when_real_usage_is_over() {
         let dir = tempfile::tempdir().unwrap();
-        let mut quota = Quota::new(vec![dir.path().to_path_buf()], 100, 10);
+        let mut quota = Quota::new(vec![dir.path().to_path_buf()], Arc::default(), 100, 10);
         std::fs::write(dir.path().join("a"), [0u8; 60]).unwrap();
         quota.grew(60).unwrap();
         // Overwriting the same 60 bytes twice more looks like 180 bytes to the estimate.
@@ -222,7 +256,7 @@ mod tests {
             std::fs::write(outside.path().join(i.to_string()), b"x").unwrap();
         }
         std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
-        let usage = measure(&[dir.path().to_path_buf()], 100);
+        let usage = measure(&[dir.path().to_path_buf()], 100, &Baseline::default());
         assert_eq!(
             usage,
             Usage {
@@ -238,7 +272,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = std::fs::File::create(dir.path().join("sparse")).unwrap();
         file.set_len(1 << 30).unwrap();
-        let quota = Quota::new(vec![dir.path().to_path_buf()], 1 << 20, 10);
+        let quota = Quota::new(vec![dir.path().to_path_buf()], Arc::default(), 1 << 20, 10);
+        assert!(matches!(quota.settle(), Err(QuotaExceeded::Bytes { .. })));
+    }
+
+    #[test]
+    fn only_what_changed_in_a_working_copy_counts_and_nested_roots_count_once() {
+        let source = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(source.path().join("data")).unwrap();
+        std::fs::write(source.path().join("data/big.csv"), [b'x'; 5000]).unwrap();
+        std::fs::write(source.path().join("main.py"), [b'y'; 100]).unwrap();
+        let dest = tempfile::tempdir().unwrap();
+        let work = dest.path().join("work");
+        let baseline = super::super::workcopy::copy_tree(
+            source.path(),
+            &work,
+            super::super::workcopy::CopyLimits::default(),
+        )
+        .unwrap();
+        let roots = vec![work.clone(), work.join("data")];
+        let quota = Quota::new(roots, Arc::new(baseline), 1000, 3);
+        assert_eq!(quota.settle().unwrap().bytes, 0);
+        std::fs::write(work.join("main.py"), [b'z'; 300]).unwrap();
+        std::fs::write(work.join("data/new.csv"), [b'z'; 200]).unwrap();
+        let usage = quota.settle().unwrap();
+        assert_eq!((usage.bytes, usage.entries), (500, 2));
+        std::fs::write(work.join("data/big.csv"), [b'q'; 5000]).unwrap();
         assert!(matches!(quota.settle(), Err(QuotaExceeded::Bytes { .. })));
     }
 }

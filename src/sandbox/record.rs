@@ -100,16 +100,70 @@ pub struct StreamRecord {
     pub truncated: bool,
 }
 
-/// One file left in the writable output folder.
+/// One file the run created or changed (in its working copy, or in `/out` for wasm).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputFile {
-    /// Path relative to the output folder, `/`-separated.
+    /// Path relative to the working copy's top (or to `/out`), `/`-separated.
     pub path: String,
     pub bytes: u64,
     /// sha256 of the content; `None` when the entry was not read (a link, or larger than the quota).
     pub sha256: Option<String>,
     /// `file`, `symlink` or `other`.
     pub kind: String,
+}
+
+/// What a diagnostic is about. The strings are part of the interface (`kind` in the record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiagnosticKind {
+    /// An import the sandbox could not satisfy; `detail` is the module name.
+    MissingModule,
+    /// A file or folder the code tried to open that does not exist; `detail` is the path.
+    MissingFile,
+    /// An attempt to reach the network; `detail` is the host, `host:port` or URL.
+    Network,
+    /// A write refused: by the disk quota, or into a read-only folder; `detail` is the path.
+    WriteRefused,
+    /// A path written with Windows separators, opened with `/` instead; `detail` is the path
+    /// as the program gave it.
+    TranslatedPath,
+    /// The submission's own `data/` folder, hidden by the assignment's public data.
+    DataShadowed,
+}
+
+impl DiagnosticKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagnosticKind::MissingModule => "missing_module",
+            DiagnosticKind::MissingFile => "missing_file",
+            DiagnosticKind::Network => "network",
+            DiagnosticKind::WriteRefused => "write_refused",
+            DiagnosticKind::TranslatedPath => "translated_path",
+            DiagnosticKind::DataShadowed => "data_shadowed",
+        }
+    }
+}
+
+/// One thing a reviewer should know about a run, with how often it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub kind: DiagnosticKind,
+    /// The module, path, host or URL concerned, as the program named it.
+    pub detail: String,
+    /// How many times it happened.
+    pub count: u64,
+    /// One readable line saying what happened.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// The diagnostic as one line: its message and, past the first, how many times.
+    pub fn line(&self) -> String {
+        match self.count {
+            1 => self.message.clone(),
+            n => format!("{} ({n} times)", self.message),
+        }
+    }
 }
 
 /// How time behaved inside the run.
@@ -167,6 +221,10 @@ pub struct RunRecord {
     pub stdout: StreamRecord,
     pub stderr: StreamRecord,
     pub outputs: Vec<OutputFile>,
+    /// What a reviewer should know about the run: missing modules and files, network
+    /// attempts, refused writes, translated paths; in order of first occurrence.
+    #[serde(default)]
+    pub diagnostics: Vec<Diagnostic>,
     pub module_sha256: String,
     pub seed: u64,
     pub clock: ClockMode,
@@ -306,6 +364,9 @@ pub fn summary(record: &RunRecord) -> String {
             "{:<8} {} ({} bytes, {} {hash})",
             "output", file.path, file.bytes, file.kind
         );
+    }
+    for diagnostic in &record.diagnostics {
+        let _ = writeln!(out, "{:<8} {}", "note", diagnostic.line());
     }
     let _ = writeln!(
         out,

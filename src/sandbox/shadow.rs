@@ -12,16 +12,15 @@ use wasmtime_wasi::I32Exit;
 
 use super::host::{Denial, Host, VIRTUAL_EPOCH_SECS};
 use super::quota::QuotaExceeded;
-use super::record::ClockMode;
+use super::record::{ClockMode, DiagnosticKind};
 
-const P1: &str = "wasi_snapshot_preview1";
+pub(super) const P1: &str = "wasi_snapshot_preview1";
 const ERRNO_FAULT: i32 = 21;
 const ERRNO_INVAL: i32 = 28;
 const ERRNO_IO: i32 = 29;
-const ERRNO_NOSYS: i32 = 52;
+pub(super) const ERRNO_NOSYS: i32 = 52;
 const ERRNO_PERM: i32 = 63;
 const FILETYPE_DIRECTORY: u8 = 3;
-const OFLAGS_CREAT: i32 = 1;
 
 type Ret = wasmtime::Result<i32>;
 
@@ -29,14 +28,14 @@ fn memory(caller: &mut Caller<'_, Host>) -> Option<Memory> {
     caller.get_export("memory")?.into_memory()
 }
 
-fn read_bytes(caller: &mut Caller<'_, Host>, ptr: i32, len: usize) -> Option<Vec<u8>> {
+pub(super) fn read_bytes(caller: &mut Caller<'_, Host>, ptr: i32, len: usize) -> Option<Vec<u8>> {
     let memory = memory(caller)?;
     let mut buf = vec![0; len];
     memory.read(&*caller, ptr as u32 as usize, &mut buf).ok()?;
     Some(buf)
 }
 
-fn write_bytes(caller: &mut Caller<'_, Host>, ptr: i32, data: &[u8]) -> bool {
+pub(super) fn write_bytes(caller: &mut Caller<'_, Host>, ptr: i32, data: &[u8]) -> bool {
     match memory(caller) {
         Some(memory) => memory
             .write(&mut *caller, ptr as u32 as usize, data)
@@ -45,7 +44,7 @@ fn write_bytes(caller: &mut Caller<'_, Host>, ptr: i32, data: &[u8]) -> bool {
     }
 }
 
-fn read_u32(caller: &mut Caller<'_, Host>, ptr: i32) -> Option<u32> {
+pub(super) fn read_u32(caller: &mut Caller<'_, Host>, ptr: i32) -> Option<u32> {
     read_bytes(caller, ptr, 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()))
 }
 
@@ -69,14 +68,30 @@ fn fuel_used(caller: &Caller<'_, Host>) -> u64 {
     caller.data().fuel_limit.saturating_sub(left)
 }
 
-fn quota_result(
+/// Stops the guest when the quota refused; the refused write is diagnosed, naming the file
+/// written through descriptor `fd` when it is known.
+pub(super) fn quota_result(
     caller: &mut Caller<'_, Host>,
     result: Result<(), QuotaExceeded>,
+    fd: Option<i32>,
 ) -> wasmtime::Result<()> {
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) => Err(caller.data_mut().deny(Denial::Disk(e.to_string()))),
-    }
+    let Err(e) = result else {
+        return Ok(());
+    };
+    let host = caller.data_mut();
+    let path = fd
+        .and_then(|fd| host.paths.path_of(fd))
+        .map(|p| super::paths::for_reviewer(p, &host.work_guest))
+        .unwrap_or_default();
+    let message = e.to_string();
+    host.diagnostics
+        .add(DiagnosticKind::WriteRefused, &path, || {
+            match path.as_str() {
+                "" => format!("a write was refused: {message}"),
+                path => format!("a write to `{path}` was refused: {message}"),
+            }
+        });
+    Err(host.deny(Denial::Disk(message)))
 }
 
 /// Sum of the lengths in an iovec array, or `None` if it is out of bounds or absurd.
@@ -115,7 +130,7 @@ fn now_ns(caller: &mut Caller<'_, Host>, id: u32) -> Option<u64> {
 
 /// Rewrites a filestat so that it says nothing about the host: fixed device, small inode
 /// numbers in order of first sight, one link, fixed times, directories of size 0.
-fn virtualize_filestat(caller: &mut Caller<'_, Host>, ptr: i32) -> i32 {
+pub(super) fn virtualize_filestat(caller: &mut Caller<'_, Host>, ptr: i32) -> i32 {
     let Some(mut stat) = read_bytes(caller, ptr, 64) else {
         return ERRNO_FAULT;
     };
@@ -367,19 +382,6 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
             })
         },
     )?;
-    linker.func_wrap(
-        P1,
-        "path_filestat_get",
-        |mut caller: Caller<'_, Host>, fd: i32, flags: i32, path: i32, len: i32, out: i32| -> Ret {
-            let errno =
-                stock!(caller, path_filestat_get).call(&mut caller, (fd, flags, path, len, out))?;
-            Ok(if errno == 0 {
-                virtualize_filestat(&mut caller, out)
-            } else {
-                errno
-            })
-        },
-    )?;
     // wasmtime-wasi turns an exit status of 126 or more into a plain error (a `host_error`
     // trap); POSIX statuses go to 255 and the guest did ask to exit, so report its code.
     linker.func_wrap(
@@ -399,6 +401,7 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
             if errno == 0 {
                 caller.data_mut().stdio_fds.remove(&fd);
                 caller.data_mut().far_seeks.remove(&fd);
+                caller.data_mut().paths.forget(fd);
             }
             Ok(errno)
         },
@@ -418,6 +421,7 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                 if host.far_seeks.remove(&from) {
                     host.far_seeks.insert(to);
                 }
+                host.paths.renumber(from, to);
             }
             Ok(errno)
         },
@@ -442,7 +446,7 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                 return Ok(ERRNO_INVAL);
             };
             let check = caller.data_mut().quota.before_write(len);
-            quota_result(&mut caller, check)?;
+            quota_result(&mut caller, check, Some(fd))?;
             let errno = write.call(&mut caller, (fd, iovs, n, written))?;
             if errno == 0 {
                 let wrote = read_u32(&mut caller, written).unwrap_or(0) as u64;
@@ -452,7 +456,7 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                 } else {
                     host.quota.grew(wrote)
                 };
-                quota_result(&mut caller, check)?;
+                quota_result(&mut caller, check, Some(fd))?;
             }
             Ok(errno)
         },
@@ -475,7 +479,7 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                 return Ok(ERRNO_INVAL);
             };
             let check = caller.data_mut().quota.before_write(len);
-            quota_result(&mut caller, check)?;
+            quota_result(&mut caller, check, Some(fd))?;
             let errno = pwrite.call(&mut caller, (fd, iovs, n, offset, written))?;
             if errno == 0 {
                 let wrote = read_u32(&mut caller, written).unwrap_or(0) as u64;
@@ -483,7 +487,7 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                     .data_mut()
                     .quota
                     .grew((offset as u64).saturating_add(wrote));
-                quota_result(&mut caller, check)?;
+                quota_result(&mut caller, check, Some(fd))?;
             }
             Ok(errno)
         },
@@ -494,11 +498,11 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         |mut caller: Caller<'_, Host>, fd: i32, offset: i64, len: i64| -> Ret {
             let extent = (offset as u64).saturating_add(len as u64);
             let check = caller.data_mut().quota.before_write(extent);
-            quota_result(&mut caller, check)?;
+            quota_result(&mut caller, check, Some(fd))?;
             let errno = stock!(caller, fd_allocate).call(&mut caller, (fd, offset, len))?;
             if errno == 0 {
                 let check = caller.data_mut().quota.grew(extent);
-                quota_result(&mut caller, check)?;
+                quota_result(&mut caller, check, Some(fd))?;
             }
             Ok(errno)
         },
@@ -510,7 +514,7 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
             let errno = stock!(caller, fd_filestat_set_size).call(&mut caller, (fd, size))?;
             if errno == 0 {
                 let check = caller.data_mut().quota.grew(size as u64);
-                quota_result(&mut caller, check)?;
+                quota_result(&mut caller, check, Some(fd))?;
             }
             Ok(errno)
         },
@@ -538,65 +542,7 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
             Ok(errno)
         },
     )?;
-    linker.func_wrap(
-        P1,
-        "path_open",
-        |mut caller: Caller<'_, Host>,
-         dirfd: i32,
-         dirflags: i32,
-         path: i32,
-         len: i32,
-         oflags: i32,
-         base: i64,
-         inheriting: i64,
-         fdflags: i32,
-         out: i32|
-         -> Ret {
-            let open = stock!(caller, path_open);
-            let errno = open.call(
-                &mut caller,
-                (
-                    dirfd, dirflags, path, len, oflags, base, inheriting, fdflags, out,
-                ),
-            )?;
-            if errno == 0 && oflags & OFLAGS_CREAT != 0 && caller.data().quota.has_roots() {
-                let check = caller.data_mut().quota.created();
-                quota_result(&mut caller, check)?;
-            }
-            Ok(errno)
-        },
-    )?;
-    linker.func_wrap(
-        P1,
-        "path_create_directory",
-        |mut caller: Caller<'_, Host>, fd: i32, path: i32, len: i32| -> Ret {
-            let errno = stock!(caller, path_create_directory).call(&mut caller, (fd, path, len))?;
-            if errno == 0 {
-                let check = caller.data_mut().quota.created();
-                quota_result(&mut caller, check)?;
-            }
-            Ok(errno)
-        },
-    )?;
-    linker.func_wrap(
-        P1,
-        "path_symlink",
-        |mut caller: Caller<'_, Host>,
-         old: i32,
-         old_len: i32,
-         fd: i32,
-         new: i32,
-         new_len: i32|
-         -> Ret {
-            let errno =
-                stock!(caller, path_symlink).call(&mut caller, (old, old_len, fd, new, new_len))?;
-            if errno == 0 {
-                let check = caller.data_mut().quota.created();
-                quota_result(&mut caller, check)?;
-            }
-            Ok(errno)
-        },
-    )?;
+    super::pathcalls::define(linker)?;
     Ok(())
 }
 
@@ -618,6 +564,14 @@ const WRAPPED: &[(&str, &[&str])] = &[
     ),
     ("path_create_directory", &["i32", "i32", "i32"]),
     ("path_symlink", &["i32", "i32", "i32", "i32", "i32"]),
+    (
+        "path_filestat_set_times",
+        &["i32", "i32", "i32", "i32", "i64", "i64", "i32"],
+    ),
+    ("path_readlink", &["i32", "i32", "i32", "i32", "i32", "i32"]),
+    ("path_remove_directory", &["i32", "i32", "i32"]),
+    ("path_unlink_file", &["i32", "i32", "i32"]),
+    ("path_rename", &["i32", "i32", "i32", "i32", "i32", "i32"]),
     ("fd_close", &["i32"]),
     ("fd_renumber", &["i32", "i32"]),
 ];
@@ -687,6 +641,11 @@ pub fn attach(
         path_open: export!("path_open"),
         path_create_directory: export!("path_create_directory"),
         path_symlink: export!("path_symlink"),
+        path_filestat_set_times: export!("path_filestat_set_times"),
+        path_readlink: export!("path_readlink"),
+        path_remove_directory: export!("path_remove_directory"),
+        path_unlink_file: export!("path_unlink_file"),
+        path_rename: export!("path_rename"),
         fd_close: export!("fd_close"),
         fd_renumber: export!("fd_renumber"),
     };

@@ -32,6 +32,18 @@ pub async fn reviewer(app: &App, token: &str) -> Result<ReviewerRow> {
         .ok_or(Failure::NotFound)
 }
 
+/// The hiring lead whose link carries `token`; anything else is a 404.
+pub async fn lead(app: &App, token: &str) -> Result<crate::store::cohort::LeadRow> {
+    if !plausible(token) {
+        return Err(Failure::NotFound);
+    }
+    app.workspace
+        .store
+        .lead_by_token(&identity::token_hash(token))
+        .await?
+        .ok_or(Failure::NotFound)
+}
+
 /// Tokens are 64 lowercase hex characters; anything else is not looked up.
 fn plausible(token: &str) -> bool {
     token.len() == 64

@@ -15,10 +15,12 @@ use tokio::io::AsyncWriteExt;
 use super::{App, Failure, Result, auth};
 use crate::assignment::Assignment;
 use crate::evaluate::Evaluation;
-use crate::issue::bundle::StoredFile;
 use crate::issue::{format_time, now_ms};
 use crate::packet::render::to_value;
 use crate::queue::{self, JobOptions};
+use crate::sandbox::Verdict;
+use crate::store::RunPurpose;
+use crate::store::queue::JobState;
 use crate::submission::archive::Caps;
 use crate::submission::intake::{self, Outcome, Validation};
 
@@ -29,9 +31,8 @@ pub async fn portal(State(app): State<Arc<App>>, Path(token): Path<String>) -> R
     let candidate = auth::candidate(&app, &token).await?;
     let store = &app.workspace.store;
     let row = store.assignment_of(&candidate.pseudonym).await?;
-    let assignment: Assignment =
-        serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?;
-    let files: Vec<StoredFile> = serde_json::from_str(&row.files).map_err(anyhow::Error::from)?;
+    let assignment = row.decode_manifest()?;
+    let files = row.decode_files()?;
     let brief = match files.iter().find(|f| f.path == "brief.md") {
         Some(file) => crate::packet::markdown::render(&String::from_utf8_lossy(
             &app.workspace.blobs.get(&file.sha256)?,
@@ -42,8 +43,8 @@ pub async fn portal(State(app): State<Arc<App>>, Path(token): Path<String>) -> R
     let mut pending = false;
     for s in store.submissions(Some(&candidate.pseudonym)).await? {
         let smoke = smoke_view(&app, &s.id, &assignment).await?;
-        pending |= smoke.state == "waiting" || smoke.state == "running";
-        let validation: Validation = serde_json::from_str(&s.validation).unwrap_or_default();
+        pending |= smoke.queued.is_some_and(|state| !state.is_settled());
+        let validation: Validation = s.decode_validation()?;
         submissions.push(context! {
             seq => s.seq,
             received => format_time(s.received_at),
@@ -78,8 +79,10 @@ pub async fn portal(State(app): State<Arc<App>>, Path(token): Path<String>) -> R
 /// What a candidate may see of the run of one upload.
 #[derive(Serialize)]
 struct SmokeView {
-    /// The queue state: `waiting`, `running`, `done`, `failed`, or `not queued`.
+    /// The queue state as shown: a job state, or `not queued`.
     state: String,
+    #[serde(skip)]
+    queued: Option<JobState>,
     started: String,
     verdict: String,
     message: String,
@@ -93,6 +96,7 @@ async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> 
     let store = &app.workspace.store;
     let mut view = SmokeView {
         state: "not queued".into(),
+        queued: None,
         started: String::new(),
         verdict: String::new(),
         message: String::new(),
@@ -100,26 +104,32 @@ async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> 
         missing_outputs: Vec::new(),
         failed_cells: Vec::new(),
     };
-    let Some(job) = store.latest_job(submission_id).await? else {
+    // The upload's evaluation: reruns of it are the reviewers' business.
+    let Some(job) = store
+        .latest_job(submission_id, RunPurpose::Evaluate)
+        .await?
+    else {
         return Ok(view);
     };
-    view.state = job.state.clone();
+    view.state = job.state.as_str().into();
+    view.queued = Some(job.state);
     let Some(run) = (match &job.run_id {
         Some(id) => store.run(id).await?,
         None => None,
     }) else {
         return Ok(view);
     };
-    let evaluation: Evaluation =
-        serde_json::from_str(&run.evaluation).map_err(anyhow::Error::from)?;
+    let evaluation: Evaluation = run.decode_evaluation()?;
     let record = &evaluation.record;
-    let verdict = record.verdict.as_str();
-    view.started = if matches!(verdict, "invalid_module" | "link_error" | "compile_limit") {
+    view.started = if matches!(
+        record.verdict,
+        Verdict::InvalidModule | Verdict::LinkError | Verdict::CompileLimit
+    ) {
         "did not start".into()
     } else {
         "started".into()
     };
-    view.verdict = verdict.to_string();
+    view.verdict = record.verdict.as_str().to_string();
     view.message = record.message.clone();
     view.stderr = record
         .stderr
@@ -278,8 +288,7 @@ pub async fn upload(
         .store
         .assignment_of(&candidate.pseudonym)
         .await?;
-    let assignment: Assignment =
-        serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?;
+    let assignment = row.decode_manifest()?;
     let intake = intake::Intake {
         store: &app.workspace.store,
         blobs: &app.workspace.blobs,
@@ -298,14 +307,13 @@ pub async fn upload(
                 queue::PRIORITY_UPLOAD,
             )
             .await?;
-            let files = serde_json::from_str::<Vec<serde_json::Value>>(&row.files)
-                .map(|f| f.len())
-                .unwrap_or(0);
+            let files = row.decode_files()?.len();
             let page = app.pages.render(
                 "upload.html",
                 context! {
                     accepted => true, seq => row.seq, files, late => row.late,
-                    sections => validation.sections, warnings => validation.warnings, base,
+                    sections => validation.sections, warnings => validation.warnings,
+                    inferred => validation.inferred, base,
                 },
             )?;
             Ok(page.into_response())

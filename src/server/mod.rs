@@ -4,6 +4,7 @@
 
 mod auth;
 mod candidate;
+mod lead;
 mod pages;
 mod reviewer;
 
@@ -68,6 +69,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/r/{token}/comment/{pseudonym}", post(reviewer::comment))
         .route("/r/{token}/overview/{assignment}", get(reviewer::overview))
         .route("/r/{token}/export/{file}", get(reviewer::export))
+        .route("/l/{token}", get(lead::home))
+        .route("/l/{token}/cohort/{assignment}", get(lead::page))
+        .route(
+            "/l/{token}/pair/{assignment}/{left}/{right}",
+            get(lead::pair),
+        )
+        .route("/l/{token}/export/{file}", get(lead::export))
         .fallback(|| async { Failure::NotFound })
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)

@@ -12,6 +12,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("queue.html", include_str!("templates/queue.html")),
     ("review.html", include_str!("templates/review.html")),
     ("overview.html", include_str!("templates/overview.html")),
+    ("lead.html", include_str!("templates/lead.html")),
+    ("cohort.html", include_str!("templates/cohort.html")),
+    ("pair.html", include_str!("templates/pair.html")),
 ];
 const STYLE: &str = include_str!("templates/style.css");
 

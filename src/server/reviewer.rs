@@ -13,12 +13,12 @@ use super::{App, Failure, Result, auth};
 use crate::assignment::Assignment;
 use crate::issue::{format_time, now_ms};
 use crate::packet::render::to_value;
-use crate::review::{self, RECOMMENDATIONS, Scores, overview};
+use crate::review::overview::{self, ExportFormat};
+use crate::review::{
+    self, CommentError, Recommendation, ReviewState, SaveError, Saved, Scores, Visibility,
+};
 use crate::store::SubmissionRow;
-use crate::store::reviews::{LineCommentRow, ReviewRow, ReviewerRow};
-
-/// Longest comment kept, in characters.
-const COMMENT_MAX: usize = 20_000;
+use crate::store::reviews::ReviewerRow;
 
 pub async fn queue(State(app): State<Arc<App>>, Path(token): Path<String>) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
@@ -31,10 +31,9 @@ pub async fn queue(State(app): State<Arc<App>>, Path(token): Path<String>) -> Re
         }
         let assignment = store.assignment_of(&pseudonym).await?;
         assignments.insert(assignment.id.clone());
-        let newest = store.submissions(Some(&pseudonym)).await?.pop();
+        let newest = store.newest_submission(&pseudonym).await?;
         let state = match store.review(&me.id, &pseudonym).await? {
-            Some(r) if r.state == "submitted" => "submitted",
-            Some(_) => "draft",
+            Some(r) => r.state.as_str(),
             None => "not started",
         };
         items.push(context! {
@@ -61,15 +60,14 @@ async fn assigned(app: &App, me: &ReviewerRow, pseudonym: &str) -> Result<Submis
         return Err(Failure::NotFound);
     }
     store
-        .submissions(Some(pseudonym))
+        .newest_submission(pseudonym)
         .await?
-        .pop()
         .ok_or_else(|| Failure::BadRequest(format!("{pseudonym} has not handed anything in yet.")))
 }
 
 async fn rubric_of(app: &App, pseudonym: &str) -> Result<Assignment> {
     let row = app.workspace.store.assignment_of(pseudonym).await?;
-    Ok(serde_json::from_str(&row.manifest).map_err(anyhow::Error::from)?)
+    Ok(row.decode_manifest()?)
 }
 
 pub async fn review(
@@ -91,39 +89,36 @@ async fn render_review(
     let assignment = rubric_of(app, pseudonym).await?;
     let store = &app.workspace.store;
     let mine = store.review(&me.id, pseudonym).await?;
-    let submitted = mine.as_ref().is_some_and(|r| r.state == "submitted");
+    let submitted = mine
+        .as_ref()
+        .is_some_and(|r| r.state == ReviewState::Submitted);
     let names: HashMap<String, String> = store
         .reviewers()
         .await?
         .into_iter()
         .map(|r| (r.id, r.name))
         .collect();
-    // Other reviewers' work stays hidden until this reviewer has submitted their own.
-    let (others, disagreements) = if submitted {
-        let all: Vec<ReviewRow> = store
-            .reviews()
-            .await?
-            .into_iter()
-            .filter(|r| r.pseudonym == pseudonym && r.state == "submitted")
-            .collect();
-        let scores: Vec<Scores> = all.iter().map(Scores::of).collect();
-        let views: Vec<minijinja::Value> = all
-            .iter()
-            .zip(&scores)
-            .map(|(row, s)| {
-                Ok(context! {
-                    name => names.get(&row.reviewer_id).cloned().unwrap_or_default(),
-                    levels => to_value(&s.levels)?,
-                    comments => to_value(&s.comments)?,
-                    recommendation => s.recommendation.clone(),
-                    total => s.weighted_total(&assignment.rubric).map(|t| format!("{t:.2}")),
-                })
+    let visibility = Visibility::load(store, &me.id).await?;
+    let reviews = store.reviews().await?;
+    let shown = visibility.submitted(pseudonym, &reviews);
+    let scores: Vec<Scores> = shown
+        .iter()
+        .map(|row| Scores::of(row))
+        .collect::<anyhow::Result<_>>()?;
+    let others: Vec<minijinja::Value> = shown
+        .iter()
+        .zip(&scores)
+        .map(|(row, s)| {
+            Ok(context! {
+                name => names.get(&row.reviewer_id).cloned().unwrap_or_default(),
+                levels => to_value(&s.levels)?,
+                comments => to_value(&s.comments)?,
+                recommendation => s.recommendation.map(Recommendation::as_str),
+                total => s.weighted_total(&assignment.rubric).map(|t| format!("{t:.2}")),
             })
-            .collect::<anyhow::Result<_>>()?;
-        (views, review::disagreements(&assignment.rubric, &scores))
-    } else {
-        (Vec::new(), Vec::new())
-    };
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let disagreements = review::disagreements(&assignment.rubric, &scores);
     let packet = crate::packet::collect(&app.workspace, &submission).await?;
     let code: BTreeMap<&str, &Vec<String>> = packet
         .code
@@ -134,7 +129,7 @@ async fn render_review(
         .line_comments(&submission.id)
         .await?
         .into_iter()
-        .filter(|c| submitted || c.reviewer_id == me.id)
+        .filter(|c| visibility.sees_comment(pseudonym, &c.reviewer_id))
         .map(|c| {
             let line = code
                 .get(c.path.as_str())
@@ -146,7 +141,11 @@ async fn render_review(
             }
         })
         .collect();
-    let mine_scores = mine.as_ref().map(Scores::of).unwrap_or_default();
+    let mine_scores = mine
+        .as_ref()
+        .map(Scores::of)
+        .transpose()?
+        .unwrap_or_default();
     // An incomplete submit is shown again with what is missing.
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -161,7 +160,7 @@ async fn render_review(
             pseudonym, submission_id => submission.id,
             csrf => auth::csrf_token(app, token),
             rubric => to_value(&assignment.rubric)?,
-            recommendations => RECOMMENDATIONS,
+            recommendations => Recommendation::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             mine => to_value(&mine_scores)?,
             draft => mine.is_some(),
             updated_at => mine.as_ref().map(|r| format_time(r.updated_at)),
@@ -187,37 +186,24 @@ pub async fn save(
     auth::check_form(&app, &token, &headers, field("csrf"))?;
     let submission = assigned(&app, &me, &pseudonym).await?;
     let assignment = rubric_of(&app, &pseudonym).await?;
-    let scores = parse_scores(&fields, &assignment)?;
-    let store = &app.workspace.store;
-    if store
-        .review(&me.id, &pseudonym)
-        .await?
-        .is_some_and(|r| r.state == "submitted")
-    {
-        return Err(Failure::BadRequest(
-            "You have already submitted this review; a submitted review cannot be changed.".into(),
-        ));
-    }
-    let wants_submit = field("action") == Some("submit");
-    let missing = scores.missing(&assignment.rubric);
-    let submit = wants_submit && missing.is_empty();
-    let now = now_ms();
-    let row = ReviewRow {
+    let entry = review::Entry {
         reviewer_id: me.id.clone(),
         pseudonym: pseudonym.clone(),
         submission_id: submission.id.clone(),
-        levels: serde_json::to_string(&scores.levels).map_err(anyhow::Error::from)?,
-        comments: serde_json::to_string(&scores.comments).map_err(anyhow::Error::from)?,
-        recommendation: scores.recommendation.clone(),
-        state: if submit { "submitted" } else { "draft" }.into(),
-        updated_at: now,
-        submitted_at: submit.then_some(now),
+        scores: parse_scores(&fields)?,
+        submit: field("action") == Some("submit"),
     };
-    store.save_review(&row).await?;
-    if wants_submit && !submit {
-        return render_review(&app, &me, &token, &pseudonym, missing).await;
+    let saved = review::save(&app.workspace.store, &assignment.rubric, entry, now_ms()).await;
+    match saved {
+        Ok(Saved::Incomplete(missing)) => {
+            render_review(&app, &me, &token, &pseudonym, missing).await
+        }
+        Ok(Saved::Draft | Saved::Submitted) => {
+            Ok(Redirect::to(&format!("/r/{token}/review/{pseudonym}")).into_response())
+        }
+        Err(SaveError::Store(error)) => Err(Failure::Internal(error)),
+        Err(refused) => Err(Failure::BadRequest(refused.to_string())),
     }
-    Ok(Redirect::to(&format!("/r/{token}/review/{pseudonym}")).into_response())
 }
 
 /// The first value of form field `name`.
@@ -228,41 +214,30 @@ fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str>
         .map(|(_, v)| v.as_str())
 }
 
-/// The rubric fields of a form; a level outside 1..=4, an unknown criterion or
-/// recommendation, or an over-long comment is a 400.
-fn parse_scores(fields: &[(String, String)], assignment: &Assignment) -> Result<Scores> {
+/// The rubric fields of a form, as entered: `level.ID` (a number), `comment.ID` and
+/// `recommendation`. A level that is not a number or an unknown recommendation is a 400;
+/// `review::save` checks the rest against the rubric.
+fn parse_scores(fields: &[(String, String)]) -> Result<Scores> {
     let mut scores = Scores::default();
-    let known = |id: &str| assignment.rubric.iter().any(|c| c.id == id);
     for (name, value) in fields {
         if let Some(id) = name.strip_prefix("level.") {
-            let level = value.parse::<u8>().ok().filter(|l| (1..=4).contains(l));
-            match level {
-                Some(level) if known(id) => {
-                    scores.levels.insert(id.to_string(), level);
-                }
-                _ => {
-                    return Err(Failure::BadRequest(format!(
-                        "`{name}` = `{value}` is not a level 1 to 4 of a criterion of this rubric."
-                    )));
-                }
-            }
+            let level = value.parse::<u8>().map_err(|_| {
+                Failure::BadRequest(format!(
+                    "`{name}` = `{value}` is not a level 1 to 4 of a criterion of this rubric."
+                ))
+            })?;
+            scores.levels.insert(id.to_string(), level);
         } else if let Some(id) = name.strip_prefix("comment.") {
-            if !known(id) || value.chars().count() > COMMENT_MAX {
-                return Err(Failure::BadRequest(format!(
-                    "`{name}` is not a criterion of this rubric, or its comment is over {COMMENT_MAX} characters."
-                )));
-            }
-            if !value.trim().is_empty() {
-                scores.comments.insert(id.to_string(), value.clone());
-            }
+            scores.comments.insert(id.to_string(), value.clone());
         } else if name == "recommendation" {
-            if !RECOMMENDATIONS.contains(&value.as_str()) {
-                return Err(Failure::BadRequest(format!(
+            let recommendation = value.parse::<Recommendation>().map_err(|_| {
+                let all: Vec<&str> = Recommendation::ALL.iter().map(|r| r.as_str()).collect();
+                Failure::BadRequest(format!(
                     "`{value}` is not a recommendation: choose one of {}.",
-                    RECOMMENDATIONS.join(", ")
-                )));
-            }
-            scores.recommendation = Some(value.clone());
+                    all.join(", ")
+                ))
+            })?;
+            scores.recommendation = Some(recommendation);
         }
     }
     Ok(scores)
@@ -302,37 +277,23 @@ pub async fn comment(
     auth::check_form(&app, &token, &headers, field("csrf"))?;
     let submission = assigned(&app, &me, &pseudonym).await?;
     let packet = crate::packet::collect(&app.workspace, &submission).await?;
-    let path = field("path").unwrap_or_default();
-    let Some(file) = packet.code.iter().find(|f| f.path == path) else {
-        return Err(Failure::BadRequest(format!(
-            "`{path}` is not a code file of this submission."
-        )));
+    let code: Vec<(&str, usize)> = packet
+        .code
+        .iter()
+        .map(|f| (f.path.as_str(), f.lines.len()))
+        .collect();
+    let comment = review::LineComment {
+        reviewer_id: &me.id,
+        submission_id: &submission.id,
+        path: field("path").unwrap_or_default(),
+        line: field("line").unwrap_or_default(),
+        body: field("body").unwrap_or_default(),
     };
-    let line = field("line").and_then(|l| l.trim().parse::<i64>().ok());
-    let Some(line) = line.filter(|&l| l >= 1 && l as usize <= file.lines.len()) else {
-        return Err(Failure::BadRequest(format!(
-            "The line must be a number from 1 to {} (the length of {path}).",
-            file.lines.len()
-        )));
-    };
-    let body = field("body").unwrap_or_default().trim();
-    if body.is_empty() || body.chars().count() > COMMENT_MAX {
-        return Err(Failure::BadRequest(format!(
-            "Write a comment of 1 to {COMMENT_MAX} characters."
-        )));
+    match review::add_line_comment(&app.workspace.store, &code, comment, now_ms()).await {
+        Ok(()) => {}
+        Err(CommentError::Store(error)) => return Err(Failure::Internal(error)),
+        Err(refused) => return Err(Failure::BadRequest(refused.to_string())),
     }
-    app.workspace
-        .store
-        .add_line_comment(&LineCommentRow {
-            id: hex::encode(rand::random::<[u8; 8]>()),
-            reviewer_id: me.id.clone(),
-            submission_id: submission.id.clone(),
-            path: path.to_string(),
-            line,
-            body: body.to_string(),
-            created_at: now_ms(),
-        })
-        .await?;
     Ok(Redirect::to(&format!("/r/{token}/review/{pseudonym}")).into_response())
 }
 
@@ -344,7 +305,8 @@ async fn overview_rows(
     if app.workspace.store.assignment(assignment).await?.is_none() {
         return Err(Failure::NotFound);
     }
-    Ok(overview::rows(&app.workspace, assignment, Some(&me.id)).await?)
+    let visibility = Visibility::load(&app.workspace.store, &me.id).await?;
+    Ok(overview::rows(&app.workspace, assignment, &visibility).await?)
 }
 
 pub async fn overview(
@@ -384,20 +346,14 @@ pub async fn export(
     Path((token, file)): Path<(String, String)>,
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
-    let (assignment, csv) = match (file.strip_suffix(".csv"), file.strip_suffix(".json")) {
-        (Some(a), _) => (a, true),
-        (_, Some(a)) => (a, false),
-        _ => return Err(Failure::NotFound),
+    let Some((assignment, format)) = file
+        .rsplit_once('.')
+        .and_then(|(stem, ext)| Some((stem, ext.parse::<ExportFormat>().ok()?)))
+    else {
+        return Err(Failure::NotFound);
     };
     let rows = overview_rows(&app, &me, assignment).await?;
-    let (body, content_type) = if csv {
-        (overview::csv(&rows), "text/csv; charset=utf-8")
-    } else {
-        (
-            serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)?,
-            "application/json",
-        )
-    };
+    let (body, content_type) = (format.write(&rows)?, format.content_type());
     let disposition = format!("attachment; filename=\"{file}\"");
     Ok((
         [

@@ -6,14 +6,36 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{RunRow, Store};
+use super::closed::{self, closed_set};
+use super::{RunPurpose, RunRow, Store};
+
+closed_set! {
+    /// Where a queued job is.
+    pub enum JobState("a job state") {
+        /// Not claimed yet (or claimed by a worker whose lease ran out: see `lease_until`).
+        Waiting = "waiting",
+        /// Claimed by a worker, under a lease.
+        Running = "running",
+        /// Its run is recorded (`run_id`).
+        Done = "done",
+        /// Given up, with the reason (`error`).
+        Failed = "failed",
+    }
+}
+
+impl JobState {
+    /// Done or failed: nothing will happen to the job any more.
+    pub fn is_settled(self) -> bool {
+        matches!(self, JobState::Done | JobState::Failed)
+    }
+}
 
 /// One queued run.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct JobRow {
     pub id: String,
-    /// `evaluate`.
-    pub kind: String,
+    /// What the job does: evaluate or rerun its submission version.
+    pub kind: RunPurpose,
     pub submission_id: String,
     /// JSON: how to run (seed, clock).
     pub options: String,
@@ -21,8 +43,7 @@ pub struct JobRow {
     pub batch: String,
     /// Lower runs first.
     pub priority: i64,
-    /// `waiting`, `running`, `done` or `failed`.
-    pub state: String,
+    pub state: JobState,
     /// Claims so far.
     pub attempts: i64,
     pub worker: Option<String>,
@@ -38,7 +59,7 @@ pub struct JobRow {
 
 /// A job to enqueue.
 pub struct NewJob {
-    pub kind: String,
+    pub kind: RunPurpose,
     pub submission_id: String,
     pub options: String,
     pub priority: i64,
@@ -59,12 +80,12 @@ impl Store {
         for (n, job) in jobs.iter().enumerate() {
             let row = JobRow {
                 id: format!("{batch}.{}", n + 1),
-                kind: job.kind.clone(),
+                kind: job.kind,
                 submission_id: job.submission_id.clone(),
                 options: job.options.clone(),
                 batch: batch.to_string(),
                 priority: job.priority,
-                state: "waiting".into(),
+                state: JobState::Waiting,
                 attempts: 0,
                 worker: None,
                 lease_until: None,
@@ -79,7 +100,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, 'waiting', 0, $7)",
             )
             .bind(&row.id)
-            .bind(&row.kind)
+            .bind(row.kind.as_str())
             .bind(&row.submission_id)
             .bind(&row.options)
             .bind(&row.batch)
@@ -177,7 +198,7 @@ impl Store {
             .insert_run(
                 &mut tx,
                 &job.submission_id,
-                "evaluate",
+                job.kind,
                 evaluation,
                 now,
                 Some(&job.id),
@@ -240,38 +261,50 @@ impl Store {
         rows.iter().map(job_from).collect()
     }
 
-    /// The newest job of a submission version.
-    pub async fn latest_job(&self, submission_id: &str) -> anyhow::Result<Option<JobRow>> {
+    /// The newest job of a submission version of kind `kind`.
+    pub async fn latest_job(
+        &self,
+        submission_id: &str,
+        kind: RunPurpose,
+    ) -> anyhow::Result<Option<JobRow>> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE submission_id = $1 ORDER BY enqueued_at DESC, id DESC LIMIT 1"
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE submission_id = $1 AND kind = $2 ORDER BY enqueued_at DESC, id DESC LIMIT 1"
         )))
         .bind(submission_id)
+        .bind(kind.as_str())
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(job_from).transpose()
     }
 
     /// How many jobs are in each state.
-    pub async fn queue_counts(&self) -> anyhow::Result<Vec<(String, i64)>> {
+    pub async fn queue_counts(&self) -> anyhow::Result<Vec<(JobState, i64)>> {
         let rows =
             sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
                 .fetch_all(self.pool())
                 .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
+            .map(|r| {
+                Ok((
+                    closed::column(r, "the job counts", "state")?,
+                    r.try_get("n")?,
+                ))
+            })
             .collect()
     }
 }
 
 fn job_from(row: &sqlx::any::AnyRow) -> anyhow::Result<JobRow> {
+    let id: String = row.try_get("id")?;
+    let what = format!("job {id}");
     Ok(JobRow {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
+        kind: closed::column(row, &what, "kind")?,
+        state: closed::column(row, &what, "state")?,
+        id,
         submission_id: row.try_get("submission_id")?,
         options: row.try_get("options")?,
         batch: row.try_get("batch")?,
         priority: row.try_get("priority")?,
-        state: row.try_get("state")?,
         attempts: row.try_get("attempts")?,
         worker: row.try_get("worker")?,
         lease_until: row.try_get("lease_until")?,
@@ -281,4 +314,23 @@ fn job_from(row: &sqlx::any::AnyRow) -> anyhow::Result<JobRow> {
         run_id: row.try_get("run_id")?,
         error: row.try_get("error")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobState;
+    use crate::store::RunPurpose;
+    use crate::store::closed::assert_round_trip;
+
+    #[test]
+    fn job_states_round_trip_through_their_strings() {
+        assert_round_trip(JobState::ALL, JobState::as_str);
+        assert!(JobState::Done.is_settled() && JobState::Failed.is_settled());
+        assert!(!JobState::Waiting.is_settled() && !JobState::Running.is_settled());
+    }
+
+    #[test]
+    fn run_purposes_round_trip_through_their_strings() {
+        assert_round_trip(RunPurpose::ALL, RunPurpose::as_str);
+    }
 }

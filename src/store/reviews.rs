@@ -3,6 +3,27 @@
 use sqlx::{AssertSqlSafe, Row};
 
 use super::Store;
+use super::closed::{self, closed_set};
+
+closed_set! {
+    /// How far a review is.
+    pub enum ReviewState("a review state") {
+        /// Saved; the reviewer may still change it.
+        Draft = "draft",
+        /// Handed in; never changed again.
+        Submitted = "submitted",
+    }
+}
+
+closed_set! {
+    /// A reviewer's overall recommendation, worst first.
+    pub enum Recommendation("a recommendation") {
+        StrongNo = "strong no",
+        No = "no",
+        Yes = "yes",
+        StrongYes = "strong yes",
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ReviewerRow {
@@ -24,10 +45,8 @@ pub struct ReviewRow {
     pub levels: String,
     /// JSON object: criterion id → comment.
     pub comments: String,
-    /// `strong no`, `no`, `yes` or `strong yes`.
-    pub recommendation: Option<String>,
-    /// `draft` or `submitted`.
-    pub state: String,
+    pub recommendation: Option<Recommendation>,
+    pub state: ReviewState,
     pub updated_at: i64,
     pub submitted_at: Option<i64>,
 }
@@ -169,8 +188,8 @@ impl Store {
         .bind(&row.submission_id)
         .bind(&row.levels)
         .bind(&row.comments)
-        .bind(&row.recommendation)
-        .bind(&row.state)
+        .bind(row.recommendation.map(Recommendation::as_str))
+        .bind(row.state.as_str())
         .bind(row.updated_at)
         .bind(row.submitted_at)
         .execute(self.pool())
@@ -280,15 +299,44 @@ fn reviewer_from(row: &sqlx::any::AnyRow) -> anyhow::Result<ReviewerRow> {
 }
 
 fn review_from(row: &sqlx::any::AnyRow) -> anyhow::Result<ReviewRow> {
+    let what = format!(
+        "the review of {} by {}",
+        row.try_get::<String, _>("pseudonym")?,
+        row.try_get::<String, _>("reviewer_id")?
+    );
+    let recommendation: Option<String> = row.try_get("recommendation")?;
     Ok(ReviewRow {
         reviewer_id: row.try_get("reviewer_id")?,
         pseudonym: row.try_get("pseudonym")?,
         submission_id: row.try_get("submission_id")?,
         levels: row.try_get("levels")?,
         comments: row.try_get("comments")?,
-        recommendation: row.try_get("recommendation")?,
-        state: row.try_get("state")?,
+        recommendation: recommendation
+            .map(|text| text.parse())
+            .transpose()
+            .map_err(|e: String| anyhow::anyhow!("{what}: column `recommendation`: {e}"))?,
+        state: closed::column(row, &what, "state")?,
         updated_at: row.try_get("updated_at")?,
         submitted_at: row.try_get("submitted_at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Recommendation, ReviewState};
+    use crate::store::closed::assert_round_trip;
+
+    #[test]
+    fn review_states_round_trip_through_their_strings() {
+        assert_round_trip(ReviewState::ALL, ReviewState::as_str);
+    }
+
+    #[test]
+    fn recommendations_round_trip_through_their_strings() {
+        assert_round_trip(Recommendation::ALL, Recommendation::as_str);
+        assert_eq!(
+            "maybe".parse::<Recommendation>().unwrap_err(),
+            "`maybe` is not a recommendation: use strong no, no, yes, strong yes"
+        );
+    }
 }

@@ -1,19 +1,29 @@
-//! Taking in one submission: unpack safely, validate against the assignment, keep every
-//! file as a blob, and record the version. A rejected upload leaves nothing behind.
+//! Taking in one submission: unpack safely, read its `submission.toml` or infer one
+//! ([`super::infer`]), validate against the assignment, keep every file as a blob, and record
+//! the version. A rejected upload leaves nothing behind.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::archive::{self, Caps, UnpackedFile};
+use super::infer;
 use crate::assignment::{self, Assignment, SubmissionManifest};
+use crate::report::{Format, MAX_TEXT_BYTES, ReportFile, ReportText, notebook_cells};
+use crate::runner::RunnerKind;
 use crate::store::{Blobs, CandidateRow, Store, SubmissionRow};
 
-/// What intake found. Errors reject the upload; warnings are kept with the version.
+/// What intake found. Errors reject the upload; warnings are kept with the version and shown
+/// to the candidate and to reviewers.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Validation {
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
+    /// When the submission has no `submission.toml`: the manifest intake inferred, one
+    /// `submission.toml` line per key with why it was chosen (`entry = "main.py"  # ...`).
+    /// Empty when the candidate wrote the manifest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inferred: Vec<String>,
     /// Each required report section and whether the report has it.
     pub sections: Vec<(String, bool)>,
 }
@@ -38,7 +48,7 @@ pub enum Outcome {
 /// An upload unpacked into a fresh folder, removed when this is dropped.
 pub struct Inspected {
     pub dir: tempfile::TempDir,
-    /// The folder holding `submission.toml`, relative to `dir` (`""` or `"name/"`).
+    /// The submission's top folder, relative to `dir` (`""` or `"name/"`).
     pub root: String,
     /// The files, with paths relative to the submission root.
     pub files: Vec<UnpackedFile>,
@@ -82,12 +92,26 @@ pub fn inspect(
         .collect();
     let root_dir = unpacked.dir.path().join(root.trim_end_matches('/'));
     let manifest = match assignment::load_manifest(&root_dir) {
-        Ok(manifest) => Some(manifest),
-        Err(problems) => {
+        Some(Ok(manifest)) => Some(manifest),
+        Some(Err(problems)) => {
             validation
                 .errors
                 .extend(problems.iter().map(|p| p.to_string()));
             None
+        }
+        None => {
+            let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+            match infer::infer(&paths, assignment) {
+                Ok(inferred) => {
+                    validation.inferred = inferred.lines;
+                    validation.warnings.extend(inferred.warnings);
+                    Some(inferred.manifest)
+                }
+                Err(error) => {
+                    validation.errors.push(error);
+                    None
+                }
+            }
         }
     };
     if let Some(manifest) = &manifest {
@@ -104,8 +128,21 @@ pub fn inspect(
     )
 }
 
-/// An archive usually wraps everything in one folder; the submission root is the folder
-/// holding `submission.toml`, if that is one top-level folder, else the top.
+/// Folder names that are part of a submission's own layout, never a wrapper around it.
+const INNER_FOLDERS: [&str; 8] = [
+    "src",
+    "notebooks",
+    "notebook",
+    "scripts",
+    "code",
+    "docs",
+    "report",
+    "data",
+];
+
+/// An archive usually wraps everything in one folder; the submission root is then that
+/// folder: when it holds `submission.toml`, or is not named like a folder of the
+/// submission's own (`src/`, `notebooks/`, ...). Otherwise the root is the top.
 fn submission_root(files: &[UnpackedFile]) -> String {
     if files.iter().any(|f| f.path == assignment::SUBMISSION_TOML) {
         return String::new();
@@ -116,10 +153,10 @@ fn submission_root(files: &[UnpackedFile]) -> String {
     match tops.next() {
         Some(top) if files.iter().all(|f| f.path.starts_with(&format!("{top}/"))) => {
             let candidate = format!("{top}/");
-            if files
+            let has_manifest = files
                 .iter()
-                .any(|f| f.path == format!("{candidate}{}", assignment::SUBMISSION_TOML))
-            {
+                .any(|f| f.path == format!("{candidate}{}", assignment::SUBMISSION_TOML));
+            if has_manifest || !INNER_FOLDERS.contains(&top.to_ascii_lowercase().as_str()) {
                 return candidate;
             }
             String::new()
@@ -136,27 +173,43 @@ fn check_manifest(
     validation: &mut Validation,
 ) {
     let has = |path: &str| files.iter().any(|f| f.path == path);
+    let written = validation.inferred.is_empty();
     if manifest.runner != assignment.runner.name {
         validation.errors.push(format!(
             "submission.toml: runner = \"{}\", but this assignment runs on \"{}\"",
             manifest.runner, assignment.runner.name
         ));
     }
-    if !has(&manifest.entry) {
-        validation.errors.push(format!(
-            "the entry point {} named in submission.toml is missing",
-            manifest.entry
-        ));
+    for entry in &manifest.entry {
+        if !has(entry) {
+            validation.errors.push(format!(
+                "the entry point {entry} named in submission.toml is missing"
+            ));
+        }
     }
-    if !has(&manifest.report) {
-        validation.errors.push(format!(
-            "the report {} named in submission.toml is missing",
-            manifest.report
-        ));
+    if let Some(error) = entry_fits(manifest, assignment) {
+        validation.errors.push(error);
+    }
+    let mut missing_report = false;
+    for report in &manifest.report {
+        if !has(report) {
+            missing_report = true;
+            validation.errors.push(format!(
+                "the report {report} named in submission.toml is missing"
+            ));
+        }
+    }
+    if missing_report || !validation.errors.is_empty() {
         return;
     }
-    let report = std::fs::read_to_string(root.join(&manifest.report)).unwrap_or_default();
-    validation.sections = assignment::report_sections(&report, &assignment.deliverables.sections);
+    validation
+        .warnings
+        .extend(infer::differences(manifest, &assignment.deliverables));
+    let read = read_report(manifest, files, root, validation);
+    if !read.files.is_empty() {
+        validation.sections =
+            assignment::sections_in(&read.headings(), &assignment.deliverables.sections);
+    }
     for (section, present) in &validation.sections {
         if !present {
             validation
@@ -165,6 +218,10 @@ fn check_manifest(
         }
     }
     let metric = assignment.scoring.metric.name();
+    // An inferred manifest states no claims: the report's text is read for them.
+    if !written {
+        return;
+    }
     if manifest.claims.is_empty() {
         validation.warnings.push(format!(
             "submission.toml states no claims (e.g. {metric} = 0.87)"
@@ -174,6 +231,101 @@ fn check_manifest(
             "submission.toml claims no value for the scored metric {metric}"
         ));
     }
+}
+
+/// The report files intake reads for their headings: Markdown, text and notebooks' markdown
+/// cells. A PDF is read (in a child process) when the review packet is made, not here.
+fn read_report(
+    manifest: &SubmissionManifest,
+    files: &[UnpackedFile],
+    root: &Path,
+    validation: &mut Validation,
+) -> ReportText {
+    let mut read = ReportText::default();
+    for report in &manifest.report {
+        let Some(format) = Format::of(report) else {
+            validation.warnings.push(format!(
+                "the report {report} is not Markdown, text, a PDF or a notebook: its sections are not checked"
+            ));
+            continue;
+        };
+        if format == Format::Pdf {
+            validation.warnings.push(format!(
+                "the report {report} is a PDF: its sections are checked in the review packet, not at intake"
+            ));
+            continue;
+        }
+        let bytes = files
+            .iter()
+            .find(|f| &f.path == report)
+            .map_or(0, |f| f.bytes);
+        if bytes > MAX_TEXT_BYTES {
+            validation.warnings.push(format!(
+                "the report {report} is {bytes} bytes, more than the {MAX_TEXT_BYTES} read: its sections are not checked"
+            ));
+            continue;
+        }
+        let bytes = std::fs::read(root.join(report)).unwrap_or_default();
+        let source = match format {
+            Format::Notebook => match notebook_cells(&bytes) {
+                Ok(cells) => cells
+                    .into_iter()
+                    .map(|(_, cell)| cell)
+                    .collect::<Vec<_>>()
+                    .join("\n\n"),
+                Err(e) => {
+                    validation
+                        .warnings
+                        .push(format!("the report {report}: {e}"));
+                    continue;
+                }
+            },
+            _ => String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        read.files.push(ReportFile {
+            path: report.clone(),
+            format,
+            source,
+            pdf: None,
+            error: None,
+        });
+    }
+    read
+}
+
+/// Whether the entry suits the runner: Python scripts or notebooks for the Python runners
+/// (several entries only as notebooks run in order), a module for wasi.
+fn entry_fits(manifest: &SubmissionManifest, assignment: &Assignment) -> Option<String> {
+    let kind: RunnerKind = assignment.runner.name.parse().ok()?;
+    let ends = |path: &str, exts: &[&str]| {
+        let lower = path.to_ascii_lowercase();
+        exts.iter().any(|ext| lower.ends_with(ext))
+    };
+    let unfit: Vec<&String> = manifest
+        .entry
+        .iter()
+        .filter(|e| match kind {
+            RunnerKind::Wasi => !ends(e, &[".wasm", ".wat"]),
+            RunnerKind::Python | RunnerKind::PythonPlain => !ends(e, &[".py", ".ipynb"]),
+        })
+        .collect();
+    if let Some(first) = unfit.first() {
+        let wants = match kind {
+            RunnerKind::Wasi => "a .wasm or .wat module",
+            _ => "a .py script or an .ipynb notebook",
+        };
+        return Some(format!(
+            "the entry point {first} cannot run on the {kind} runner: it runs {wants}"
+        ));
+    }
+    if manifest.entry.len() > 1 && !manifest.entry.iter().all(|e| infer::is_notebook(e)) {
+        return Some(format!(
+            "entry lists {} files ({}): only notebooks run one after another; name one script",
+            manifest.entry.len(),
+            manifest.entry.join(", ")
+        ));
+    }
+    None
 }
 
 /// Takes in `source` for `candidate`: validates, keeps the files as blobs, records the version.

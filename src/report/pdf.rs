@@ -1,0 +1,380 @@
+//! PDF reports, read in a child process under limits so that a hostile PDF (truncated, a
+//! compression bomb, deep nesting, a huge page count) can neither crash, hang nor exhaust
+//! the harness.
+//!
+//! [`read`] runs `takehome pdf-worker` (a hidden subcommand of this same executable) with
+//! the PDF on stdin. Before it starts, the child gets hard limits through `setrlimit`:
+//! [`CPU_SECONDS`] of CPU, [`ADDRESS_SPACE`] of memory, no files written, no core dump; the
+//! parent kills it after [`WALL`] and reads at most [`MAX_OUTPUT`] of its answer. The child
+//! reads text, outline and metadata with lopdf and pdf-extract; for page images it strips
+//! the document's metadata (the Info dictionary and the XMP stream), saves that copy, and
+//! renders its pages with hayro. Whatever goes wrong becomes an error string, which callers
+//! show as "PDF could not be read: ...".
+
+use std::io::{Read, Write};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// PDFs larger than this are not read.
+pub const MAX_BYTES: u64 = 32 << 20;
+/// PDFs with more pages are refused whole.
+pub const MAX_PAGES: usize = 500;
+/// Pages rendered as images, at most (text is read from every page).
+pub const MAX_RENDERED_PAGES: usize = 40;
+/// Pixels of one rendered page, at most (the scale shrinks to fit).
+pub const MAX_PIXELS: f32 = 2_000_000.0;
+/// CPU time of the child.
+pub const CPU_SECONDS: u64 = 60;
+/// Address space of the child.
+pub const ADDRESS_SPACE: u64 = 2 << 30;
+/// Wall-clock time after which the child is killed.
+pub const WALL: Duration = Duration::from_secs(90);
+/// The child's answer (JSON, page images in base64), at most.
+pub const MAX_OUTPUT: u64 = 256 << 20;
+
+/// What the child read from a PDF.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PdfReport {
+    pub page_count: usize,
+    pub pages: Vec<PdfPage>,
+    /// Outline (bookmark) titles, in order.
+    pub outline: Vec<String>,
+    /// The document's metadata, for de-identification only: never shown.
+    pub metadata: PdfMetadata,
+    /// Pages not rendered because of [`MAX_RENDERED_PAGES`] or because rendering was not asked.
+    pub unrendered_pages: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PdfPage {
+    pub text: String,
+    /// The page as PNG, base64; `None` when not rendered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub png_base64: Option<String>,
+}
+
+/// The Info dictionary's text fields that can name a person.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PdfMetadata {
+    pub author: Option<String>,
+    pub creator: Option<String>,
+    pub producer: Option<String>,
+    pub title: Option<String>,
+    pub subject: Option<String>,
+    pub keywords: Option<String>,
+}
+
+type Cached = (String, bool, Arc<Result<PdfReport, String>>);
+
+/// Recent results by content hash: a reviewer's page asks for the same PDF again and again.
+static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
+const CACHE_ENTRIES: usize = 8;
+
+/// Reads `bytes` (whose SHA-256 is `sha256`) in a limited child process; with `images`,
+/// its pages are rendered too.
+pub fn read(bytes: &[u8], sha256: &str, images: bool) -> Result<PdfReport, String> {
+    if let Ok(cache) = CACHE.lock()
+        && let Some((_, _, hit)) = cache
+            .iter()
+            .find(|(sha, rendered, _)| sha == sha256 && (*rendered || !images))
+    {
+        return (**hit).clone();
+    }
+    let result = run_worker(bytes, images);
+    if let Ok(mut cache) = CACHE.lock() {
+        if cache.len() >= CACHE_ENTRIES {
+            cache.remove(0);
+        }
+        cache.push((sha256.to_string(), images, Arc::new(result.clone())));
+    }
+    result
+}
+
+/// The executable that holds the worker: `TAKEHOME_EXE`, else this one.
+fn worker_exe() -> std::io::Result<std::path::PathBuf> {
+    match std::env::var_os("TAKEHOME_EXE") {
+        Some(path) => Ok(path.into()),
+        None => std::env::current_exe(),
+    }
+}
+
+fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(format!("{} bytes, more than {MAX_BYTES}", bytes.len()));
+    }
+    let exe = worker_exe().map_err(|e| format!("cannot find the takehome executable: {e}"))?;
+    let mut command = Command::new(exe);
+    command.arg("pdf-worker");
+    if images {
+        command.arg("--images");
+    }
+    command
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    limit(&mut command);
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start the PDF reader: {e}"))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || {
+        // A child that stops reading early breaks the pipe; its answer says why.
+        let _ = stdin.write_all(&input);
+    });
+    let stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.take(MAX_OUTPUT + 1).read_to_end(&mut out);
+        out
+    });
+    let stderr = child.stderr.take().expect("piped stderr");
+    let errors = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stderr.take(64 << 10).read_to_end(&mut out);
+        out
+    });
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if start.elapsed() >= WALL => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(format!(
+                    "reading took longer than {}s and was stopped",
+                    WALL.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => break Err(format!("cannot wait for the PDF reader: {e}")),
+        }
+    };
+    let _ = writer.join();
+    let out = reader.join().unwrap_or_default();
+    let err = errors.join().unwrap_or_default();
+    let status = status?;
+    if out.len() as u64 > MAX_OUTPUT {
+        return Err(format!("the reader's answer exceeded {MAX_OUTPUT} bytes"));
+    }
+    if !status.success() {
+        use std::os::unix::process::ExitStatusExt;
+        let last = String::from_utf8_lossy(&err)
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(300)
+            .collect::<String>();
+        return Err(match status.signal() {
+            Some(libc::SIGXCPU) | Some(libc::SIGKILL) => {
+                format!("reading used more than {CPU_SECONDS}s of CPU and was stopped")
+            }
+            Some(signal) => format!(
+                "the reader stopped with signal {signal} (memory limit {} MiB){}",
+                ADDRESS_SPACE >> 20,
+                if last.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {last}")
+                }
+            ),
+            None if last.is_empty() => format!("the reader failed ({status})"),
+            None => last,
+        });
+    }
+    serde_json::from_slice(&out).map_err(|e| format!("the reader's answer is not readable: {e}"))
+}
+
+/// CPU, memory, file-size and core limits for the child, applied between fork and exec.
+fn limit(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls (setrlimit) run between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let set = |resource, value: u64| {
+                let limit = libc::rlimit {
+                    rlim_cur: value as libc::rlim_t,
+                    rlim_max: value as libc::rlim_t,
+                };
+                if libc::setrlimit(resource, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            };
+            set(libc::RLIMIT_CPU, CPU_SECONDS)?;
+            set(libc::RLIMIT_AS, ADDRESS_SPACE)?;
+            set(libc::RLIMIT_FSIZE, 0)?;
+            set(libc::RLIMIT_CORE, 0)?;
+            Ok(())
+        });
+    }
+}
+
+/// The child's side: reads a PDF on stdin, answers one JSON [`PdfReport`] on stdout, or an
+/// error on stderr with exit status 1.
+pub fn worker_main(images: bool) -> ExitCode {
+    // Libraries that print would corrupt the answer: stdout now goes to stderr, and the
+    // answer to a duplicate of the original stdout.
+    // SAFETY: plain descriptor calls on this process's own standard descriptors.
+    let answer_fd = unsafe {
+        let fd = libc::dup(1);
+        libc::dup2(2, 1);
+        fd
+    };
+    if answer_fd < 0 {
+        eprintln!("cannot duplicate stdout");
+        return ExitCode::FAILURE;
+    }
+    // SAFETY: `answer_fd` is a fresh descriptor owned by nobody else.
+    let mut answer = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(answer_fd) };
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().take(MAX_BYTES + 1).read_to_end(&mut bytes) {
+        eprintln!("cannot read the PDF: {e}");
+        return ExitCode::FAILURE;
+    }
+    match extract(&bytes, images) {
+        Ok(report) => match serde_json::to_writer(&mut answer, &report) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("cannot answer: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn extract(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(format!("more than {MAX_BYTES} bytes"));
+    }
+    let mut doc =
+        pdf_extract::Document::load_mem(bytes).map_err(|e| format!("not a readable PDF: {e}"))?;
+    let page_count = doc.get_pages().len();
+    if page_count == 0 {
+        return Err("the PDF has no pages".into());
+    }
+    if page_count > MAX_PAGES {
+        return Err(format!(
+            "the PDF has {page_count} pages, more than the {MAX_PAGES} read"
+        ));
+    }
+    let metadata = info(&doc);
+    let outline = doc
+        .get_toc()
+        .map(|toc| toc.toc.into_iter().map(|t| t.title).collect())
+        .unwrap_or_default();
+    let texts = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes))
+        .map_err(|_| "the text of the PDF could not be extracted".to_string())?
+        .map_err(|e| format!("the text of the PDF could not be extracted: {e}"))?;
+    let mut pages: Vec<PdfPage> = texts
+        .into_iter()
+        .map(|text| PdfPage {
+            text,
+            png_base64: None,
+        })
+        .collect();
+    pages.resize(page_count.max(pages.len()), PdfPage::default());
+    let mut unrendered = pages.len();
+    if images {
+        // Render from a copy without the document's metadata.
+        doc.trailer.remove(b"Info");
+        if let Ok(catalog) = doc.catalog_mut() {
+            catalog.remove(b"Metadata");
+        }
+        let mut stripped = Vec::new();
+        doc.save_to(&mut stripped)
+            .map_err(|e| format!("cannot copy the PDF for rendering: {e}"))?;
+        let pdf = hayro::hayro_syntax::Pdf::new(Arc::new(stripped))
+            .map_err(|e| format!("cannot render the PDF: {e:?}"))?;
+        let cache = hayro::RenderCache::new();
+        let settings = hayro::hayro_interpret::InterpreterSettings::default();
+        for (page, slot) in pdf
+            .pages()
+            .iter()
+            .zip(pages.iter_mut())
+            .take(MAX_RENDERED_PAGES)
+        {
+            let (w, h) = page.render_dimensions();
+            let scale = (1.5f32)
+                .min((MAX_PIXELS / (w * h).max(1.0)).sqrt())
+                .max(0.01);
+            let pixmap = hayro::render(
+                page,
+                &cache,
+                &settings,
+                &hayro::RenderSettings::default(),
+                &hayro::PixmapSettings {
+                    x_scale: scale,
+                    y_scale: scale,
+                    bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+                },
+            );
+            let png = pixmap
+                .into_png()
+                .map_err(|e| format!("cannot encode a page image: {e}"))?;
+            slot.png_base64 = Some(crate::packet::base64(&png));
+            unrendered -= 1;
+        }
+    }
+    Ok(PdfReport {
+        page_count,
+        pages,
+        outline,
+        metadata,
+        unrendered_pages: unrendered,
+    })
+}
+
+/// The Info dictionary's person-naming fields.
+fn info(doc: &pdf_extract::Document) -> PdfMetadata {
+    let dict = doc
+        .trailer
+        .get(b"Info")
+        .ok()
+        .and_then(|o| match o {
+            pdf_extract::Object::Reference(id) => doc.get_object(*id).ok(),
+            other => Some(other),
+        })
+        .and_then(|o| o.as_dict().ok());
+    let field = |key: &[u8]| -> Option<String> {
+        let value = dict?.get(key).ok()?;
+        let bytes = value.as_str().ok()?;
+        let text = decode_text(bytes);
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_string())
+    };
+    PdfMetadata {
+        author: field(b"Author"),
+        creator: field(b"Creator"),
+        producer: field(b"Producer"),
+        title: field(b"Title"),
+        subject: field(b"Subject"),
+        keywords: field(b"Keywords"),
+    }
+}
+
+/// A PDF text string: UTF-16BE with its byte-order mark, else (nearly) Latin-1.
+fn decode_text(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
+        String::from_utf8_lossy(rest).into_owned()
+    } else {
+        bytes.iter().map(|&b| b as char).collect()
+    }
+}
