@@ -406,7 +406,8 @@ fn a_notebook_writes_a_file_next_to_itself_and_reads_it_back() {
     expect_verdict(&record, Verdict::Ok);
     assert_eq!(record.stdout.text, "/work\nkept\n");
     assert_eq!(
-        std::fs::read_to_string(out.path().join("out/note.txt")).unwrap(),
+        // --out receives every output at its path from the project's top.
+        std::fs::read_to_string(out.path().join("out/out/note.txt")).unwrap(),
         "kept"
     );
 }
@@ -678,7 +679,7 @@ fn a_nested_notebook_runs_from_its_own_folder_and_writes_beside_itself() {
         .map(|o| o["path"].as_str().unwrap())
         .collect();
     assert!(
-        kept.contains(&"out/executed/notebooks/analysis.ipynb"),
+        kept.contains(&"executed/notebooks/analysis.ipynb"),
         "{kept:?}"
     );
 }
