@@ -15,7 +15,9 @@ use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox, defaul
 /// Run one program in the sandbox and report what it did.
 ///
 /// PROGRAM is a WebAssembly module (`.wasm`, or `.wat` text) for the wasi runner, or a
-/// Python script (`.py`) for the python runner. A Python script runs in a fresh, writable
+/// Python script (`.py`) or Jupyter notebook (`.ipynb`, run cell by cell with IPython; the
+/// executed notebook is kept under `executed/` among the outputs) for the python runner. A
+/// Python program runs in a fresh, writable
 /// copy of its project (`--root DIR`, default the script's own folder; the folder itself is
 /// never changed), from the script's own folder, as `python main.py` would there: `data/` is
 /// the public data (`--mount data=DIR`, read-only, else the project's own `data/`), every
@@ -32,7 +34,7 @@ use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox, defaul
     after_help = "Examples:\n  takehome run hello.wasm\n  takehome run prog.wat --fuel 1000000 --wall 2s --json\n  takehome run prog.wasm --mount /data=./data --out ./out -- --epochs 3\n  takehome run notebooks/train.py --root . --mount data=../public-data --out ./results"
 )]
 pub struct RunArgs {
-    /// The program: a `.wasm` module, `.wat` text, or a `.py` script.
+    /// The program: a `.wasm` module, `.wat` text, a `.py` script or an `.ipynb` notebook.
     #[arg(value_name = "PROGRAM")]
     pub module: PathBuf,
 

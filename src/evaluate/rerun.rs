@@ -134,6 +134,14 @@ pub fn compare(
             });
         }
     }
+    if let (Some(x), Some(y)) = (&a.notebook, &b.notebook)
+        && let Some(detail) = crate::runner::notebook::first_diverging_cell(x, y)
+    {
+        differences.push(Difference {
+            what: format!("notebook {}", x.path),
+            detail,
+        });
+    }
     let paths: std::collections::BTreeSet<&str> = before
         .outputs
         .iter()
@@ -178,6 +186,16 @@ fn file_diff(blobs: &Blobs, path: &str, x: &KeptOutput, y: &KeptOutput) -> Strin
             &y.sha256[..12]
         );
     };
+    if path.ends_with(".ipynb")
+        && let (Ok(a), Ok(b)) = (
+            crate::runner::notebook::parse(old.as_bytes()),
+            crate::runner::notebook::parse(new.as_bytes()),
+        )
+    {
+        return crate::runner::notebook::first_diverging_output(&a, &b).unwrap_or_else(|| {
+            "the cells' outputs are equal (bytes differ only in formatting or numbers within the tolerance)".into()
+        });
+    }
     if path.ends_with(".csv")
         && let Some(account) = csv_diff(&old, &new)
     {

@@ -5,6 +5,7 @@
 //! candidate is replaced before a packet leaves [`collect`] ([`redact`]).
 
 pub mod markdown;
+pub mod notebook;
 pub mod redact;
 pub mod render;
 pub mod report_view;
@@ -43,6 +44,8 @@ pub struct Packet {
     #[serde(default)]
     pub intake: IntakeView,
     pub code: Vec<CodeFile>,
+    /// Notebooks, shown as notebooks (with the rerun's outputs where they differ).
+    pub notebooks: Vec<notebook::NotebookView>,
     /// Submission files not shown as code.
     pub other_files: Vec<FileEntry>,
     /// The newest evaluation; `None`: not evaluated yet.
@@ -195,9 +198,44 @@ pub async fn collect_with_redactions(
         .unwrap_or_else(|| vec![assignment.deliverables.report.clone()]);
     let validation: Validation = serde_json::from_str(&submission.validation).unwrap_or_default();
 
+    let evaluation: Option<(String, Evaluation)> =
+        match store.runs(&submission.id, "evaluate").await?.pop() {
+            Some(row) => Some((
+                row.id.clone(),
+                serde_json::from_str(&row.evaluation).context("stored evaluation")?,
+            )),
+            None => None,
+        };
     let mut code = Vec::new();
+    let mut notebooks = Vec::new();
     let mut other_files = Vec::new();
     for file in &files {
+        if crate::runner::notebook::is_notebook(std::path::Path::new(&file.path))
+            && file.bytes <= crate::runner::notebook::MAX_NOTEBOOK_BYTES
+        {
+            let bytes = workspace.blobs.get(&file.sha256)?;
+            let record = evaluation
+                .as_ref()
+                .and_then(|(_, e)| e.record.notebook.as_ref())
+                .filter(|n| n.path == file.path);
+            // The executed notebook is kept among the outputs, at its path from the top.
+            let executed = record
+                .and_then(|n| n.executed.as_ref())
+                .and_then(|kept| {
+                    evaluation
+                        .as_ref()
+                        .and_then(|(_, e)| e.outputs.iter().find(|o| &o.path == kept))
+                })
+                .and_then(|kept| workspace.blobs.get(&kept.sha256).ok())
+                .and_then(|b| crate::runner::notebook::parse(&b).ok());
+            notebooks.push(notebook::view(
+                &file.path,
+                &bytes,
+                executed.as_ref(),
+                record,
+            ));
+            continue;
+        }
         let ext = file
             .path
             .rsplit_once('.')
@@ -227,12 +265,8 @@ pub async fn collect_with_redactions(
     let (report, report_text) =
         report_view::build(&workspace.blobs, &files, &report_paths, &assignment);
 
-    let run = match store.runs(&submission.id, "evaluate").await?.pop() {
-        Some(row) => {
-            let evaluation: Evaluation =
-                serde_json::from_str(&row.evaluation).context("stored evaluation")?;
-            Some(summarize(workspace, &row.id, &evaluation)?)
-        }
+    let run = match &evaluation {
+        Some((id, evaluation)) => Some(summarize(workspace, id, evaluation)?),
         None => None,
     };
     let reproducibility = match store.runs(&submission.id, "rerun").await?.pop() {
@@ -265,6 +299,7 @@ pub async fn collect_with_redactions(
             warnings: validation.warnings,
         },
         code,
+        notebooks,
         other_files,
         run,
         reproducibility,

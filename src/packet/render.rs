@@ -1,6 +1,6 @@
 //! Packets as HTML through minijinja templates, autoescaped (`.html` names). Only two values
-//! bypass escaping, both marked `|safe` in the templates: the ammonia-sanitised report and
-//! the `data:` URIs the packet builds itself from base64.
+//! bypass escaping, both marked `|safe` in the templates: the ammonia-sanitised report (and notebook HTML)
+//! and the `data:` URIs the packet builds itself from base64.
 
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
@@ -14,6 +14,7 @@ pub const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inli
 const PACKET: &str = include_str!("templates/packet.html");
 const INDEX: &str = include_str!("templates/index.html");
 const STYLE: &str = include_str!("templates/style.css");
+const NB_OUTPUT: &str = include_str!("templates/nb_output.html");
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
@@ -21,6 +22,9 @@ fn environment() -> Environment<'static> {
         .expect("packet template parses");
     env.add_template("index.html", INDEX)
         .expect("index template parses");
+    // One notebook output, included by the packet (autoescaped too: its name ends in .html).
+    env.add_template("nb_output.html", NB_OUTPUT)
+        .expect("notebook output template parses");
     env
 }
 

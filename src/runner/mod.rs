@@ -3,6 +3,7 @@
 
 pub mod def;
 pub mod install;
+pub mod notebook;
 mod progress;
 pub mod python;
 pub mod site;
@@ -47,7 +48,9 @@ impl RunnerKind {
     /// The runner a file's extension implies.
     pub fn for_path(path: &Path) -> Option<RunnerKind> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        if def::wasi().extensions.contains(&ext) {
+        if notebook::is_notebook(path) {
+            Some(RunnerKind::Python)
+        } else if def::wasi().extensions.contains(&ext) {
             Some(RunnerKind::Wasi)
         } else if def::python().extensions.contains(&ext) {
             Some(RunnerKind::Python)
@@ -104,7 +107,7 @@ pub struct Invocation {
 }
 
 /// Runs `program` on `kind`. For wasm, `program` is the module; for Python, the entry
-/// script inside the candidate's folder `folder`.
+/// script or notebook (`.ipynb`) inside the candidate's folder `folder`.
 pub fn run(
     sandbox: &Sandbox,
     kind: RunnerKind,
@@ -116,7 +119,12 @@ pub fn run(
         RunnerKind::Wasi => run_wasi(sandbox, program, invocation),
         RunnerKind::Python | RunnerKind::PythonPlain => {
             let installed = Installed::find(&crate::sandbox::default_cache_dir())?;
-            python::run(
+            let run = if notebook::is_notebook(program) {
+                notebook::run
+            } else {
+                python::run
+            };
+            run(
                 sandbox,
                 &installed,
                 kind == RunnerKind::Python,

@@ -133,6 +133,25 @@ pub fn prelude(
     env: &[(String, String)],
     reseed: Option<u64>,
 ) -> String {
+    format!(
+        "{support}def _takehome_main():\n{setup}    _takehome.run_script({entry_path})\n_takehome_status = _takehome_main()\n",
+        support = load_support(),
+        setup = setup(entry, workdir, args, env, reseed),
+        entry_path = py_str(&format!("{GUEST_WORK}/{entry}")),
+    )
+}
+
+/// The body lines (indented four spaces) every Python run starts with, after
+/// [`load_support`]: `sys.argv`, the environment, the working folder, `sys.path`, the seeds
+/// and the diagnostics hooks, through the support module. `os`, `sys` and `_takehome` are
+/// imported.
+pub(crate) fn setup(
+    entry: &str,
+    workdir: Option<&str>,
+    args: &[String],
+    env: &[(String, String)],
+    reseed: Option<u64>,
+) -> String {
     let argv: Vec<String> = std::iter::once(py_str(entry))
         .chain(args.iter().map(|a| py_str(a)))
         .collect();
@@ -145,20 +164,13 @@ pub fn prelude(
         None => "None".into(),
     };
     format!(
-        r#"{support}def _takehome_main():
-    import _takehome
-    _takehome.prepare([{argv}], {{{env}}}, {folder}, seed={seed}, paths=[{site}, {notebook}], script_dir={script_dir})
-    _takehome.run_script({entry_path})
-_takehome_status = _takehome_main()
-"#,
-        support = load_support(),
+        "    import os, sys, _takehome\n    _takehome.prepare([{argv}], {{{env}}}, {folder}, seed={seed}, paths=[{site}, {notebook}], script_dir={script_dir})\n",
         argv = argv.join(", "),
         env = env.join(", "),
         folder = py_str(&entry_folder(entry, workdir)),
         script_dir = py_str(&entry_folder(entry, None)),
         site = py_str(GUEST_SITE),
         notebook = py_str(GUEST_NOTEBOOK),
-        entry_path = py_str(&format!("{GUEST_WORK}/{entry}")),
     )
 }
 
@@ -188,6 +200,43 @@ pub fn run(
     script: &Path,
     invocation: &Invocation,
 ) -> anyhow::Result<RunRecord> {
+    let tmp = tempfile::tempdir()?;
+    run_source(
+        sandbox,
+        installed,
+        use_snapshot,
+        folder,
+        script,
+        invocation,
+        tmp.path(),
+        &|entry, env, reseed| {
+            prelude(
+                entry,
+                invocation.workdir.as_deref(),
+                &invocation.args,
+                env,
+                reseed,
+            )
+        },
+    )
+}
+
+/// What a run executes: the Python source made from the entry (relative to the folder),
+/// the whole environment and the seed to reseed with (`None` on the plain interpreter).
+pub(crate) type Source<'a> = &'a dyn Fn(&str, &[(String, String)], Option<u64>) -> String;
+
+/// Runs the Python `source` under the fixed layout, with `tmp` as the guest's `/tmp`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_source(
+    sandbox: &Sandbox,
+    installed: &Installed,
+    use_snapshot: bool,
+    folder: &Path,
+    script: &Path,
+    invocation: &Invocation,
+    tmp: &Path,
+    source: Source<'_>,
+) -> anyhow::Result<RunRecord> {
     let entry = entry_in(folder, script)?;
     if use_snapshot && let Some(extra) = invocation.mounts.first() {
         bail!(
@@ -196,7 +245,6 @@ pub fn run(
             extra.guest
         );
     }
-    let tmp = tempfile::tempdir()?;
     let empty = tempfile::tempdir()?;
     let copy = WorkCopy::make(folder, invocation.data.as_deref())?;
     let layout = Layout {
@@ -204,7 +252,7 @@ pub fn run(
             .site
             .clone()
             .unwrap_or_else(|| empty.path().to_path_buf()),
-        tmp: tmp.path().to_path_buf(),
+        tmp: tmp.to_path_buf(),
         work: copy.work.clone(),
         data: copy.data.clone(),
         data_writable: copy.data_writable,
@@ -214,13 +262,7 @@ pub fn run(
     let mut env = base_env(invocation.seed);
     env.extend(invocation.env.iter().cloned());
     let (module_path, sha256, entry_kind, runner) = if use_snapshot {
-        let source = prelude(
-            &entry,
-            invocation.workdir.as_deref(),
-            &invocation.args,
-            &env,
-            Some(invocation.seed),
-        );
+        let source = source(&entry, &env, Some(invocation.seed));
         let runner = RunnerInfo {
             name: "python".into(),
             version: Some(installed.record.version.clone()),
@@ -251,17 +293,7 @@ pub fn run(
     let args = if use_snapshot {
         vec![ARGV0.to_string()]
     } else {
-        vec![
-            ARGV0.to_string(),
-            "-c".into(),
-            prelude(
-                &entry,
-                invocation.workdir.as_deref(),
-                &invocation.args,
-                &env,
-                None,
-            ),
-        ]
+        vec![ARGV0.to_string(), "-c".into(), source(&entry, &env, None)]
     };
     if !sandbox.is_compiled(&sha256) {
         // Only the snapshot is compiled at install; python-plain compiles on first use.
@@ -286,7 +318,7 @@ pub fn run(
     };
     let mut record = sandbox.run(&module, &spec);
     let mut found = diagnostics::Diagnostics::default();
-    if let Some(report) = open_regular(&tmp.path().join(GUEST_REPORT.trim_start_matches("/tmp/"))) {
+    if let Some(report) = open_regular(&tmp.join(GUEST_REPORT.trim_start_matches("/tmp/"))) {
         let mut text = String::new();
         let _ = std::io::Read::read_to_string(
             &mut std::io::Read::take(report, diagnostics::MAX_REPORT_BYTES),

@@ -29,8 +29,9 @@ pub use engine::{LoadedModule, Refusal, default_cache_dir, write_atomically};
 pub use host::VIRTUAL_EPOCH_SECS;
 pub use limits::{Bytes, Limits};
 pub use record::{
-    ClockMode, Diagnostic, DiagnosticKind, OutputFile, RunRecord, RunnerInfo, StreamRecord,
-    Verdict, Versions,
+    CellError, CellOutput, CellRecord, CellStatus, ClockMode, Diagnostic, DiagnosticKind,
+    NotebookRecord, OutputFile, RunRecord, RunnerInfo, SavedOutput, StreamRecord, Verdict,
+    Versions,
 };
 pub use workcopy::{Baseline, CopyLimits, copy_tree};
 
@@ -599,5 +600,6 @@ fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
         limits: spec.limits.clone(),
         runner: spec.runner.clone(),
         versions: Versions::current(),
+        notebook: None,
     }
 }

@@ -232,6 +232,74 @@ pub struct RunRecord {
     pub limits: Limits,
     pub runner: RunnerInfo,
     pub versions: Versions,
+    /// For a notebook: what each code cell did. `None` for scripts and modules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notebook: Option<NotebookRecord>,
+}
+
+/// What a notebook run did, cell by cell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotebookRecord {
+    /// The notebook, relative to the folder it ran in.
+    pub path: String,
+    /// One entry per code cell, in order.
+    pub cells: Vec<CellRecord>,
+    /// The saved execution counts are not increasing: the saved outputs come from no single
+    /// top-to-bottom run.
+    pub out_of_order: bool,
+    /// The executed notebook, relative to the output folder, when one was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executed: Option<String>,
+}
+
+/// One code cell of a notebook run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellRecord {
+    /// Position among all the notebook's cells, 0-based.
+    pub index: usize,
+    pub status: CellStatus,
+    pub execution_count: Option<u64>,
+    /// Fuel the cell used, as the virtual clock counts it (one nanosecond per unit, plus
+    /// virtual sleeps and a microsecond per clock read); 0 when it did not run or the run
+    /// used the real clock.
+    pub fuel_used: u64,
+    pub outputs: Vec<CellOutput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<CellError>,
+    pub saved_output: SavedOutput,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    Ok,
+    Error,
+    /// Not reached: a limit stopped the run before it.
+    Skipped,
+}
+
+/// One output of a cell: its nbformat `output_type` and the MIME types it carries (empty
+/// for streams and errors).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellOutput {
+    pub output_type: String,
+    pub mime: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellError {
+    pub ename: String,
+    pub evalue: String,
+}
+
+/// How the outputs saved in the notebook compare with the re-executed ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SavedOutput {
+    Same,
+    Differs,
+    /// The file saved no outputs for the cell.
+    None,
 }
 
 impl RunRecord {
@@ -307,6 +375,22 @@ pub fn summary(record: &RunRecord) -> String {
         record.runner.name,
         &record.module_sha256[..12.min(record.module_sha256.len())]
     );
+    if let Some(notebook) = &record.notebook {
+        let _ = writeln!(out, "{:<8} {}", "notebook", notebook.path);
+        for cell in &notebook.cells {
+            let status = match cell.status {
+                CellStatus::Ok => "ok",
+                CellStatus::Error => "error",
+                CellStatus::Skipped => "skipped",
+            };
+            let error = cell
+                .error
+                .as_ref()
+                .map(|e| format!(" {}: {}", e.ename, e.evalue.lines().next().unwrap_or("")))
+                .unwrap_or_default();
+            let _ = writeln!(out, "{:<8} {:<4} {status}{error}", "cell", cell.index);
+        }
+    }
     out
 }
 

@@ -88,6 +88,8 @@ struct SmokeView {
     message: String,
     stderr: String,
     missing_outputs: Vec<String>,
+    /// For a notebook: the cells that failed, each with its first error line.
+    failed_cells: Vec<String>,
 }
 
 async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> Result<SmokeView> {
@@ -100,6 +102,7 @@ async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> 
         message: String::new(),
         stderr: String::new(),
         missing_outputs: Vec::new(),
+        failed_cells: Vec::new(),
     };
     // The upload's evaluation: reruns of it are the reviewers' business.
     let Some(job) = store
@@ -135,6 +138,20 @@ async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> 
         .take(STDERR_LINES)
         .collect::<Vec<_>>()
         .join("\n");
+    if let Some(notebook) = &record.notebook {
+        view.failed_cells = notebook
+            .cells
+            .iter()
+            .filter_map(|cell| {
+                let error = cell.error.as_ref()?;
+                let first = error.evalue.lines().next().unwrap_or("");
+                Some(format!(
+                    "{} cell {}: {}: {first}",
+                    notebook.path, cell.index, error.ename
+                ))
+            })
+            .collect();
+    }
     view.missing_outputs = assignment
         .deliverables
         .outputs
