@@ -344,3 +344,44 @@ fn a_scoring_program_outside_scoring_or_missing_is_reported_at_its_line() {
         );
     }
 }
+
+#[test]
+fn what_could_not_run_is_explained_in_the_packet() {
+    let (dir, pseudonym) = workspace_with_script(
+        "import pandas as pd\n\
+         try:\n    open('C:/Users/someone/data/train.csv')\nexcept OSError:\n    pass\n\
+         import torch\n",
+        "",
+    );
+    let root = dir.path();
+    let out = takehome(root, &["evaluate", &pseudonym, "--json"]);
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(results[0]["evaluation"]["record"]["verdict"], "exit");
+    let packets = root.join("packets-out");
+    ok(
+        root,
+        &["packet", &pseudonym, "--out", packets.to_str().unwrap()],
+    );
+    let packet: Value = serde_json::from_str(
+        &std::fs::read_to_string(packets.join(format!("{pseudonym}-1.json"))).unwrap(),
+    )
+    .unwrap();
+    let lines: Vec<&str> = packet["run"]["diagnostics"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no diagnostics in {:#}", packet["run"]))
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("torch") && l.contains("compiled code")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.contains("train.csv")), "{lines:?}");
+    let html = std::fs::read_to_string(packets.join(format!("{pseudonym}-1.html"))).unwrap();
+    assert!(
+        html.contains("What could not run"),
+        "no diagnostics section"
+    );
+}

@@ -127,6 +127,9 @@ pub struct RunSummary {
     pub stdout_truncated: bool,
     pub stderr: String,
     pub stderr_truncated: bool,
+    /// Why parts of the program could not run: one readable line each, with its count.
+    #[serde(default)]
+    pub diagnostics: Vec<String>,
     pub score: ScoreOutcome,
     /// The score value as shown, or `None` if there is none.
     pub score_text: Option<String>,
@@ -359,6 +362,14 @@ fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Res
         stdout_truncated: record.stdout.truncated,
         stderr: record.stderr.text.clone(),
         stderr_truncated: record.stderr.truncated,
+        diagnostics: record
+            .diagnostics
+            .iter()
+            .map(|d| match d.count {
+                1 => d.message.clone(),
+                n => format!("{} ({n}×)", d.message),
+            })
+            .collect(),
         score_text: e.score.value.map(number),
         score: e.score.clone(),
         claims: e.claims.iter().map(claim_view).collect(),

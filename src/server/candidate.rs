@@ -90,6 +90,8 @@ struct SmokeView {
     missing_outputs: Vec<String>,
     /// For a notebook: the cells that failed, each with its first error line.
     failed_cells: Vec<String>,
+    /// Why parts of the code could not run (missing modules, files, network), one line each.
+    diagnostics: Vec<String>,
 }
 
 async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> Result<SmokeView> {
@@ -103,6 +105,7 @@ async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> 
         stderr: String::new(),
         missing_outputs: Vec::new(),
         failed_cells: Vec::new(),
+        diagnostics: Vec::new(),
     };
     // The upload's evaluation: reruns of it are the reviewers' business.
     let Some(job) = store
@@ -138,6 +141,11 @@ async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> 
         .take(STDERR_LINES)
         .collect::<Vec<_>>()
         .join("\n");
+    view.diagnostics = record
+        .diagnostics
+        .iter()
+        .map(|d| d.message.clone())
+        .collect();
     if let Some(notebook) = &record.notebook {
         view.failed_cells = notebook
             .cells
