@@ -637,10 +637,9 @@ fn a_nested_notebook_runs_from_its_own_folder_and_writes_beside_itself() {
             "notebooks/analysis.ipynb",
             &notebook(&[
                 code(
-                    // `../data` spelled out: the guest's C library resolves `..` inside the
-                    // /work mount, never into the separate /work/data mount (see the README).
+                    // The assignment's data is its own mount at /work/data: `..` must reach it.
                     "import os, pandas as pd\nprint(os.getcwd())\n\
-                     test = pd.read_csv(os.path.normpath(os.path.join(os.getcwd(), '../data/test.csv')))",
+                     test = pd.read_csv('../data/test.csv')",
                 ),
                 code("open('notes.txt', 'w').write('beside the notebook')"),
                 code(
