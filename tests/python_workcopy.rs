@@ -11,14 +11,14 @@ use std::process::Command;
 use support::{check_record, snapshot_tree, tempdir, write_files};
 use takehome::sandbox::{DiagnosticKind, RunRecord, Verdict};
 
-/// `takehome run SCRIPT --json FLAGS` with the user's runner cache, parsed and checked.
+/// `takehome run SCRIPT --json FLAGS` with the user's runner cache (`TAKEHOME_CACHE` as
+/// inherited, as in CI), parsed and checked.
 fn run(script: &Path, flags: &[&str]) -> RunRecord {
     let output = Command::new(env!("CARGO_BIN_EXE_takehome"))
         .arg("run")
         .arg(script)
         .arg("--json")
         .args(flags)
-        .env_remove("TAKEHOME_CACHE")
         .output()
         .unwrap();
     assert!(
