@@ -2,6 +2,8 @@
 //! scientific stack in the real sandbox. Needs `takehome runner install python` first
 //! (`.ci/run` does it); without it every test here fails saying so.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -34,19 +36,7 @@ impl Project {
 }
 
 fn run_json(script: &Path, flags: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_takehome"))
-        .arg("run")
-        .arg(script)
-        .arg("--json")
-        .args(flags)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "takehome run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    support::run_python_json(script, flags)
 }
 
 fn verdict(record: &Value) -> &str {

@@ -11,22 +11,10 @@ use std::process::Command;
 use support::{check_record, snapshot_tree, tempdir, write_files};
 use takehome::sandbox::{DiagnosticKind, RunRecord, Verdict};
 
-/// `takehome run SCRIPT --json FLAGS` with the user's runner cache (`TAKEHOME_CACHE` as
-/// inherited, as in CI), parsed and checked.
+/// `takehome run SCRIPT --json FLAGS` with the inherited runner cache, parsed and checked.
 fn run(script: &Path, flags: &[&str]) -> RunRecord {
-    let output = Command::new(env!("CARGO_BIN_EXE_takehome"))
-        .arg("run")
-        .arg(script)
-        .arg("--json")
-        .args(flags)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "takehome run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let record: RunRecord = serde_json::from_slice(&output.stdout).unwrap();
+    let record: RunRecord =
+        serde_json::from_value(support::run_python_json(script, flags)).unwrap();
     check_record(&record);
     record
 }

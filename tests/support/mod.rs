@@ -84,6 +84,25 @@ where
     command.output().expect("cannot start the takehome binary")
 }
 
+/// `takehome run SCRIPT --json FLAGS...` for a Python program, with the runner cache the
+/// suite inherits (`TAKEHOME_CACHE` as set, as in CI, else the user's), as raw JSON. Fails
+/// the test when the command itself fails.
+pub fn run_python_json(script: &Path, flags: &[&str]) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_takehome"))
+        .arg("run")
+        .arg(script)
+        .arg("--json")
+        .args(flags)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "takehome run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// `takehome run MODULE --json FLAGS...` and its parsed record (flags may end in `-- ARGS`).
 pub fn run(module: &Path, flags: &[&str]) -> RunRecord {
     run_env(module, flags, &[])
