@@ -6,6 +6,7 @@
 //! runs between machines.
 
 pub mod assignment;
+pub mod base;
 pub mod bench;
 pub mod cli;
 pub mod cohort;

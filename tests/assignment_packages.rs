@@ -304,7 +304,7 @@ fn tamper_pin(root: &Path, wheel: &str) {
 fn the_listed_runner_packages_are_exactly_those_the_installed_runner_holds() {
     use std::collections::BTreeSet;
     use takehome::assignment::normalize_package;
-    let installed = takehome::runner::Installed::find(&takehome::sandbox::default_cache_dir())
+    let installed = takehome::runner::Installed::find(&takehome::base::cache_dir())
         .unwrap_or_else(|e| panic!("{e}"));
     let zip = installed.stdlib_dir().join("python315.zip");
     let archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();

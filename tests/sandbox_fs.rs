@@ -178,7 +178,7 @@ fn symlink_escape_is_not_followed() {
     expected.sort();
     assert_eq!(listed, expected);
     for output in &record.outputs {
-        if output.kind == "symlink" {
+        if output.kind == takehome::sandbox::OutputKind::Symlink {
             assert_eq!((output.bytes, &output.sha256), (0, &None), "{output:?}");
         }
     }

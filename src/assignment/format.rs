@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sandbox::limits::{Bytes, Limits, duration_text};
+use crate::base::limits::{Bytes, Limits, duration_text};
 use crate::score::Metric;
 
 /// One assignment, as its `assignment.toml` describes it.

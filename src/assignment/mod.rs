@@ -3,6 +3,7 @@
 //! Plain data and checks; the only I/O is reading the folder. Metric names come from
 //! [`crate::score::Metric`]; runner limits are an overlay on the runner's defaults.
 
+mod add;
 mod check;
 mod format;
 mod hash;
@@ -13,6 +14,7 @@ mod read;
 mod report;
 mod walk;
 
+pub use add::{Added, PinPackages, WHEELS_UNDER, add, pinned_wheels};
 pub use check::{ASSIGNMENT_TOML, check};
 pub use format::{Assignment, Criterion, Deliverables, Level, LimitsOverlay, RunnerSpec, Scoring};
 pub use hash::{content_files, content_hash};

@@ -11,8 +11,8 @@ use super::format::{
 use super::packages::Pin;
 use super::problem::{Doc, position};
 use super::walk::{At, Table, Value, relative_path};
+use crate::base::limits::{Bytes, parse_duration};
 use crate::runner::RunnerKind;
-use crate::sandbox::limits::{Bytes, parse_duration};
 use crate::score::Metric;
 
 /// What the folder checks need from `[scoring]`, as far as it could be read.

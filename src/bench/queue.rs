@@ -71,14 +71,14 @@ async fn claim_and_record(url: Option<&str>, runs: usize) -> anyhow::Result<Dura
         })
         .collect();
     let batch = format!("bench-{}", hex::encode(rand::random::<[u8; 4]>()));
-    store.enqueue(&batch, &jobs, crate::issue::now_ms()).await?;
+    store.enqueue(&batch, &jobs, crate::base::now_ms()).await?;
     let start = Instant::now();
     while let Some(job) = store
-        .claim("bench", Some(&batch), 30_000, 3, crate::issue::now_ms())
+        .claim("bench", Some(&batch), 30_000, 3, crate::base::now_ms())
         .await?
     {
         store
-            .finish(&job, "bench", "{}", crate::issue::now_ms())
+            .finish(&job, "bench", "{}", crate::base::now_ms())
             .await?
             .context("the bench lost its own lease")?;
     }

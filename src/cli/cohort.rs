@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::{WorkspaceOptions, usage};
+use crate::base::now_ms;
 use crate::cohort::{self, Cohort};
-use crate::issue::{identity, now_ms};
+use crate::issue::identity;
 use crate::store::cohort::LeadRow;
 
 /// Add and list hiring leads, who see the cohort view (similarity, agreement, leniency)
@@ -99,9 +100,9 @@ pub async fn lead(args: LeadArgs, options: &WorkspaceOptions) -> anyhow::Result<
 pub struct CohortArgs {
     /// The assignment id.
     assignment: String,
-    /// text or json.
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-    format: String,
+    /// How to print the view.
+    #[arg(long, value_enum, default_value_t = CohortFormat::Text)]
+    format: CohortFormat,
     /// Also compare every submission with the known public solutions in this folder (each
     /// sub-folder, and each .py or .ipynb file directly in it, is one solution).
     #[arg(long, value_name = "DIR")]
@@ -109,6 +110,14 @@ pub struct CohortArgs {
     /// Pairs listed in the text form.
     #[arg(long, default_value_t = 10, value_name = "N")]
     top: usize,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum CohortFormat {
+    /// A table for people.
+    Text,
+    /// The whole view as JSON.
+    Json,
 }
 
 pub async fn cohort(args: CohortArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
@@ -129,10 +138,9 @@ pub async fn cohort(args: CohortArgs, options: &WorkspaceOptions) -> anyhow::Res
         None => Vec::new(),
     };
     let view = cohort::cohort(&workspace, &args.assignment, public).await?;
-    if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&view)?);
-    } else {
-        print!("{}", text(&view, args.top));
+    match args.format {
+        CohortFormat::Json => println!("{}", serde_json::to_string_pretty(&view)?),
+        CohortFormat::Text => print!("{}", text(&view, args.top)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,7 @@ use super::{WorkspaceOptions, usage};
 use crate::issue::identity;
 use crate::queue::{self, JobOptions};
 use crate::review;
-use crate::sandbox::{Sandbox, default_cache_dir};
+use crate::sandbox::Sandbox;
 use crate::store::Workspace;
 
 /// Show takehome doing its job, end to end, in a fresh demo workspace.
@@ -116,7 +116,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
         )));
     }
     let candidates = examples(&chosen)?;
-    let sandbox = Sandbox::new(Some(default_cache_dir()))?;
+    let sandbox = Sandbox::new(Some(crate::base::cache_dir()))?;
     step("checking the Python runner");
     super::runner::ensure_python_off_runtime(&sandbox, true).await?;
 
@@ -140,7 +140,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
     let mut submissions = Vec::new();
     for (who, example) in &candidates {
         let (name, email) = identity::parse_candidate(who).map_err(anyhow::Error::msg)?;
-        let now = crate::issue::now_ms();
+        let now = crate::base::now_ms();
         let due = now + parsed.time_allowed.as_millis() as i64;
         let issued = crate::issue::issue(
             &workspace.store,
@@ -211,7 +211,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
             .collect();
         workspace
             .store
-            .assign_reviews(&pairs, crate::issue::now_ms())
+            .assign_reviews(&pairs, crate::base::now_ms())
             .await?;
         links.push((name, token));
     }
@@ -222,7 +222,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
             id: "L-demo".into(),
             name: "Lee Lead".into(),
             token_hash: crate::issue::identity::token_hash(&lead_token),
-            added_at: crate::issue::now_ms(),
+            added_at: crate::base::now_ms(),
         })
         .await?;
 
@@ -237,7 +237,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
         let (verdict, score, claims) = match result {
             Ok(e) => (
                 e.record.verdict.as_str().to_string(),
-                e.score.value.map_or("not scored".into(), |v| {
+                e.score.score().map_or("not scored".into(), |v| {
                     format!("{} {v:.3}", e.score.metric)
                 }),
                 e.claims

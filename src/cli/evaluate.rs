@@ -8,9 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Arc;
 
 use super::WorkspaceOptions;
-use crate::evaluate::Evaluation;
+use crate::evaluate::{Evaluation, Scored};
 use crate::queue::{self, JobOptions, Outcome, Until, WorkerConfig};
-use crate::sandbox::{Sandbox, default_cache_dir};
+use crate::sandbox::Sandbox;
 use crate::store::SubmissionRow;
 use crate::store::queue::JobRow;
 
@@ -48,7 +48,7 @@ pub struct EvaluateArgs {
 pub async fn execute(args: EvaluateArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
     let workspace = options.open().await?;
     let targets = args.selection.resolve(&workspace).await?;
-    let sandbox = Sandbox::new(Some(default_cache_dir()))?;
+    let sandbox = Sandbox::new(Some(crate::base::cache_dir()))?;
     if !args.no_wait {
         super::runner::ensure_python_off_runtime(&sandbox, args.install_runners).await?;
     }
@@ -180,10 +180,9 @@ fn print_results(
         match result {
             Err(e) => println!("{:<12} error: {e:#}", submission.id),
             Ok(e) => {
-                let score = match (&e.score.value, &e.score.error) {
-                    (Some(v), _) => format!("{} {v:.4}", e.score.metric),
-                    (None, Some(_)) => "not scored".to_string(),
-                    _ => "-".to_string(),
+                let score = match &e.score.result {
+                    Scored::Value(v) => format!("{} {v:.4}", e.score.metric),
+                    Scored::Failed(_) => "not scored".to_string(),
                 };
                 let claims: Vec<String> = e
                     .claims
@@ -205,7 +204,7 @@ fn print_results(
                     score,
                     claims.join("; ")
                 );
-                if let Some(error) = &e.score.error {
+                if let Scored::Failed(error) = &e.score.result {
                     println!("{:<12} scoring: {error}", "");
                 }
                 for detail in &e.score.details {

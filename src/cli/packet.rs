@@ -67,7 +67,7 @@ pub(super) async fn write(
             submission_id: packet.submission_id.clone(),
             file: format!("{stem}.html"),
             verdict: run.map(|r| r.verdict.clone()),
-            score: run.and_then(|r| r.score.value),
+            score: run.and_then(|r| r.score.score()),
             score_text: run.and_then(|r| r.score_text.clone()),
             claims: run
                 .map(|r| {

@@ -7,7 +7,7 @@ use clap::Args;
 use super::{WorkspaceOptions, usage};
 use crate::evaluate::rerun::{self, NotEvaluated};
 use crate::queue;
-use crate::sandbox::{Sandbox, default_cache_dir};
+use crate::sandbox::Sandbox;
 
 /// Run evaluated submissions again and compare with the stored run: verdict, fuel,
 /// stdout/stderr and every output file by hash. Runs are bit-identical by default, so any
@@ -39,7 +39,7 @@ pub async fn execute(args: RerunArgs, options: &WorkspaceOptions) -> anyhow::Res
             });
         }
     }
-    let sandbox = Sandbox::new(Some(default_cache_dir()))?;
+    let sandbox = Sandbox::new(Some(crate::base::cache_dir()))?;
     super::runner::ensure_python_off_runtime(&sandbox, false).await?;
     let (batch, jobs) =
         queue::enqueue_reruns(&workspace.store, &targets, queue::PRIORITY_BATCH).await?;

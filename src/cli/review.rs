@@ -8,12 +8,13 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 
 use super::{WorkspaceOptions, usage};
-use crate::issue::{identity, now_ms};
+use crate::base::limits::Bytes;
+use crate::base::now_ms;
+use crate::issue::identity;
 use crate::queue::{self, Outcome, Until, WorkerConfig};
 use crate::review;
 use crate::review::overview::{self, ExportFormat};
-use crate::sandbox::limits::Bytes;
-use crate::sandbox::{Sandbox, default_cache_dir};
+use crate::sandbox::Sandbox;
 use crate::store::Workspace;
 use crate::store::queue::JobRow;
 use crate::store::reviews::ReviewerRow;
@@ -47,7 +48,7 @@ pub async fn serve(args: ServeArgs, options: &WorkspaceOptions) -> anyhow::Resul
     let worker = if args.no_worker {
         None
     } else {
-        let sandbox = Sandbox::new(Some(default_cache_dir()))?;
+        let sandbox = Sandbox::new(Some(crate::base::cache_dir()))?;
         super::runner::ensure_python_off_runtime(&sandbox, args.install_runners).await?;
         let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(|job, outcome| {
             if let Outcome::Failed(reason) = outcome {
@@ -255,7 +256,7 @@ pub async fn export(args: ExportArgs, options: &WorkspaceOptions) -> anyhow::Res
     }
     match args.out {
         Some(path) => {
-            crate::sandbox::write_atomically(&path, || Ok(text.as_bytes().to_vec()))?;
+            crate::base::write_atomically(&path, || Ok(text.as_bytes().to_vec()))?;
             eprintln!("wrote {} rows to {}", rows.len(), path.display());
         }
         None => print!("{text}"),

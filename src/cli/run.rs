@@ -7,10 +7,10 @@ use std::time::Duration;
 use clap::Args;
 
 use super::usage;
+use crate::base::limits::parse_duration;
 use crate::runner::python::{GUEST_DATA, GUEST_WORK};
 use crate::runner::{self, Invocation, RunnerKind};
-use crate::sandbox::limits::parse_duration;
-use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox, default_cache_dir};
+use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox};
 
 /// Run one program in the sandbox and report what it did.
 ///
@@ -305,7 +305,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
         limits: args.limits(kind.default_limits()),
     };
-    let sandbox = Sandbox::new(Some(default_cache_dir()))?;
+    let sandbox = Sandbox::new(Some(crate::base::cache_dir()))?;
     if python {
         super::runner::ensure_python(&sandbox, args.install_runners)?;
     }

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::usage;
 use crate::runner::def;
 use crate::runner::{Installed, Progress, RunnerKind, install::install_python};
-use crate::sandbox::{Sandbox, default_cache_dir};
+use crate::sandbox::Sandbox;
 
 /// Install and list runners: the execution environments programs run in.
 #[derive(Args, Debug)]
@@ -46,10 +46,10 @@ pub fn execute(args: RunnerArgs) -> anyhow::Result<ExitCode> {
             {
                 return Err(usage(format!("--wheel {}: no such file", wheel.display())));
             }
-            let sandbox = Sandbox::new(Some(default_cache_dir()))?;
+            let sandbox = Sandbox::new(Some(crate::base::cache_dir()))?;
             let installed = install_python(
                 &sandbox,
-                &default_cache_dir(),
+                &crate::base::cache_dir(),
                 wheel.as_deref(),
                 &Progress::new(false),
             )?;
@@ -61,7 +61,7 @@ pub fn execute(args: RunnerArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         RunnerCommand::List => {
-            let cache = default_cache_dir();
+            let cache = crate::base::cache_dir();
             let installed = Installed::find(&cache);
             for kind in RunnerKind::all() {
                 let state = match (kind, &installed) {
@@ -120,7 +120,7 @@ pub async fn ensure_python_off_runtime(
 
 /// Makes sure the Python runner is there, installing it only when the user asked.
 pub fn ensure_python(sandbox: &Sandbox, install: bool) -> anyhow::Result<Installed> {
-    let cache = default_cache_dir();
+    let cache = crate::base::cache_dir();
     match Installed::find(&cache) {
         Ok(found) => Ok(found),
         Err(missing) if !install => Err(usage(missing.to_string())),

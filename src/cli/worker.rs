@@ -7,9 +7,9 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{WorkspaceOptions, usage};
-use crate::issue::{format_time, now_ms};
+use crate::base::{format_time, now_ms};
 use crate::queue::{self, Outcome, Until, WorkerConfig};
-use crate::sandbox::{Sandbox, default_cache_dir};
+use crate::sandbox::Sandbox;
 use crate::store::queue::{JobRow, JobState};
 
 /// Claim queued evaluations and run them, several at once, until stopped. Any number of
@@ -47,7 +47,7 @@ pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Res
         return Err(usage("--max-attempts must be at least 1"));
     }
     let workspace = options.open().await?;
-    let sandbox = Sandbox::new(Some(default_cache_dir()))?;
+    let sandbox = Sandbox::new(Some(crate::base::cache_dir()))?;
     super::runner::ensure_python_off_runtime(&sandbox, args.install_runners).await?;
     let slots = args.jobs.unwrap_or_else(queue::default_slots);
     let until = if args.drain {

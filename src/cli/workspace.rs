@@ -8,8 +8,7 @@ use clap::{Args, Subcommand};
 use super::{WorkspaceOptions, usage};
 use crate::assignment;
 use crate::issue::{self, identity};
-use crate::store::{AssignmentRow, FileRef, Workspace};
-use crate::submission::archive::Caps;
+use crate::store::{AssignmentRow, Workspace};
 use crate::submission::intake::{self, Outcome};
 
 /// Create a workspace: takehome.toml, a SQLite database and a blob store.
@@ -113,79 +112,18 @@ pub async fn assignment(
     }
 }
 
-/// Keeps every file of a checked assignment folder as a blob and records the version.
+/// Adds a checked assignment folder, pinning its packages, and prints each pinned wheel.
 pub(super) async fn add_assignment(
     workspace: &Workspace,
     dir: &Path,
     parsed: &assignment::Assignment,
 ) -> anyhow::Result<(AssignmentRow, bool)> {
-    let hash = assignment::content_hash(dir)?;
-    if let Some(existing) = workspace.store.assignment(&hash).await? {
-        return Ok((existing, false));
+    let added = assignment::add(workspace, dir, parsed, crate::runner::site::pin).await?;
+    for file in &added.pinned {
+        let wheel = file.path.trim_start_matches(assignment::WHEELS_UNDER);
+        println!("pinned {wheel} (sha256 {})", file.sha256);
     }
-    let mut files = Vec::new();
-    for (path, abs) in assignment::content_files(dir)? {
-        let sha256 = workspace.blobs.put_file(&abs)?;
-        let bytes = std::fs::metadata(&abs)?.len();
-        files.push(FileRef {
-            path,
-            bytes,
-            sha256,
-        });
-    }
-    files.extend(pin_packages(workspace, parsed).await?);
-    let row = AssignmentRow {
-        content_hash: hash,
-        id: parsed.id.clone(),
-        revision: 0,
-        version: parsed.version.clone(),
-        title: parsed.title.clone(),
-        manifest: serde_json::to_string(parsed)?,
-        files: serde_json::to_string(&files)?,
-        added_at: issue::now_ms(),
-    };
-    workspace.store.add_assignment(row).await
-}
-
-/// Pins the assignment's extra packages to wheels (`runner::site::pin`), checked against the
-/// wheels every stored assignment version pinned.
-async fn pin_packages(
-    workspace: &Workspace,
-    parsed: &assignment::Assignment,
-) -> anyhow::Result<Vec<FileRef>> {
-    let pins: Vec<assignment::Pin> = parsed
-        .runner
-        .packages
-        .iter()
-        .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!(e)))
-        .collect::<anyhow::Result<_>>()?;
-    if pins.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut known = Vec::new();
-    for row in workspace.store.assignments().await? {
-        known.extend(crate::runner::site::pinned_wheels(&row)?);
-    }
-    let blobs = workspace.blobs.clone();
-    let pinned =
-        tokio::task::spawn_blocking(move || crate::runner::site::pin(&pins, &known, &blobs))
-            .await??;
-    for file in &pinned {
-        println!(
-            "pinned {} (sha256 {})",
-            file.path
-                .trim_start_matches(crate::runner::site::WHEELS_UNDER),
-            file.sha256
-        );
-    }
-    Ok(pinned
-        .into_iter()
-        .map(|f| FileRef {
-            path: f.path,
-            bytes: f.bytes,
-            sha256: f.sha256,
-        })
-        .collect())
+    Ok((added.row, added.added))
 }
 
 /// Runs the checker, printing problems; `Err` carries the exit status for a failed check.
@@ -225,7 +163,7 @@ pub async fn issue(args: IssueArgs, options: &WorkspaceOptions) -> anyhow::Resul
     let workspace = options.open().await?;
     let row = find_assignment(&workspace, &args.assignment).await?;
     let parsed = row.decode_manifest()?;
-    let now = issue::now_ms();
+    let now = crate::base::now_ms();
     let due = match &args.due {
         Some(text) => issue::parse_due(text, now).map_err(usage)?,
         None => now + parsed.time_allowed.as_millis() as i64,
@@ -246,12 +184,12 @@ pub async fn issue(args: IssueArgs, options: &WorkspaceOptions) -> anyhow::Resul
             .join("bundles")
             .join(format!("{}.zip", issued.candidate.pseudonym))
     });
-    crate::sandbox::write_atomically(&path, || Ok(issued.bundle.clone()))?;
+    crate::base::write_atomically(&path, || Ok(issued.bundle.clone()))?;
     println!(
         "issued {} v{} to {name} as {}",
         row.id, row.version, issued.candidate.pseudonym
     );
-    println!("due      {}", issue::format_time(due));
+    println!("due      {}", crate::base::format_time(due));
     println!("bundle   {}", path.display());
     println!(
         "link     {}/c/{}  (shown once: send it to the candidate; `takehome serve` serves it)",
@@ -334,7 +272,7 @@ pub async fn candidates(
             "status": progress.status,
             "late": progress.late,
             "versions": progress.versions,
-            "due": issue::format_time(candidate.due_at),
+            "due": crate::base::format_time(candidate.due_at),
         }));
     }
     if args.json {
@@ -405,7 +343,7 @@ pub async fn submit(args: SubmitArgs, options: &WorkspaceOptions) -> anyhow::Res
             if row.late {
                 println!(
                     "late: received after the deadline {}",
-                    issue::format_time(candidate.due_at)
+                    crate::base::format_time(candidate.due_at)
                 );
             }
             if let Some(same) = &row.same_as {
@@ -442,15 +380,8 @@ async fn intake_at(
     parsed: &assignment::Assignment,
     source: &Path,
 ) -> anyhow::Result<Outcome> {
-    let scratch = workspace.root.join("tmp");
-    std::fs::create_dir_all(&scratch)?;
-    let intake = intake::Intake {
-        store: &workspace.store,
-        blobs: &workspace.blobs,
-        scratch: &scratch,
-        caps: Caps::default(),
-    };
-    intake::submit(&intake, candidate, parsed, source, issue::now_ms()).await
+    let intake = intake::Intake::for_workspace(workspace)?;
+    intake::submit(&intake, candidate, parsed, source, crate::base::now_ms()).await
 }
 
 /// Takes in a submission that must be accepted (a shipped example); its version row.

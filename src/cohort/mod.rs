@@ -16,10 +16,9 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::assignment::Assignment;
-use crate::issue::bundle::StoredFile;
+use crate::base::FileRef;
 use crate::review::Scores;
 use crate::store::Workspace;
-use crate::submission::archive::UnpackedFile;
 use agreement::{Estimate, Metric};
 use leniency::{Leniency, Rating};
 use similarity::{Document, Origin, Similarity, SourceFile};
@@ -87,8 +86,7 @@ pub async fn documents(
     let mut starter = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for version in &versions {
-        let files: Vec<StoredFile> = serde_json::from_str(&version.files)
-            .with_context(|| format!("stored files of {assignment_id}"))?;
+        let files: Vec<FileRef> = version.decode_files()?;
         for f in files.iter().filter(|f| f.path.starts_with("starter/")) {
             if seen.insert(f.sha256.clone())
                 && let Some(file) = SourceFile::read(&f.path, &workspace.blobs.get(&f.sha256)?)
@@ -106,8 +104,7 @@ pub async fn documents(
         let Some(newest) = store.submissions(Some(&candidate.pseudonym)).await?.pop() else {
             continue;
         };
-        let files: Vec<UnpackedFile> = serde_json::from_str(&newest.files)
-            .with_context(|| format!("stored files of {}", newest.id))?;
+        let files: Vec<FileRef> = newest.decode_files()?;
         let mut code = Vec::new();
         for f in files.iter().filter(|f| tokens::is_code(&f.path)) {
             if f.bytes as usize <= tokens::MAX_SOURCE_BYTES
@@ -228,7 +225,7 @@ async fn reviews(
         .await?
         .into_iter()
         .filter(|a| a.id == assignment_id)
-        .map(|a| Ok((a.content_hash.clone(), serde_json::from_str(&a.manifest)?)))
+        .map(|a| Ok((a.content_hash.clone(), a.decode_manifest()?)))
         .collect::<anyhow::Result<_>>()?;
     let newest = store
         .assignment(assignment_id)

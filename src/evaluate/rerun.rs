@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Evaluation, KeptOutput, Options};
+use super::{Evaluation, Options};
+use crate::base::FileRef;
 use crate::sandbox::Sandbox;
 use crate::store::{AssignmentRow, Blobs, RunPurpose, Store, SubmissionRow};
 
@@ -67,7 +68,7 @@ pub async fn rerun_now(
             &submission.id,
             RunPurpose::Rerun,
             &serde_json::to_string(&after)?,
-            crate::issue::now_ms(),
+            crate::base::now_ms(),
         )
         .await?;
     after
@@ -149,7 +150,7 @@ pub fn compare(
         .map(|o| o.path.as_str())
         .collect();
     for path in paths {
-        let find = |list: &'_ [KeptOutput]| list.iter().find(|o| o.path == path).cloned();
+        let find = |list: &'_ [FileRef]| list.iter().find(|o| o.path == path).cloned();
         match (find(&before.outputs), find(&after.outputs)) {
             (Some(x), Some(y)) if x.sha256 == y.sha256 => {}
             (Some(x), Some(y)) => differences.push(Difference {
@@ -173,7 +174,7 @@ pub fn compare(
     }
 }
 
-fn file_diff(blobs: &Blobs, path: &str, x: &KeptOutput, y: &KeptOutput) -> String {
+fn file_diff(blobs: &Blobs, path: &str, x: &FileRef, y: &FileRef) -> String {
     let (Ok(old), Ok(new)) = (blobs.get(&x.sha256), blobs.get(&y.sha256)) else {
         return format!("sha256 {} → {}", &x.sha256[..12], &y.sha256[..12]);
     };

@@ -6,16 +6,9 @@ use std::io::Write;
 use zip::write::SimpleFileOptions;
 
 use crate::assignment::{Assignment, Pin};
+use crate::base::FileRef;
 use crate::runner::RunnerKind;
 use crate::store::{AssignmentRow, Blobs};
-
-/// A file kept for an assignment version.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct StoredFile {
-    pub path: String,
-    pub bytes: u64,
-    pub sha256: String,
-}
 
 /// Whether a stored assignment file goes to candidates.
 fn is_public(path: &str) -> bool {
@@ -29,7 +22,7 @@ pub fn build(
     pseudonym: &str,
     due_ms: i64,
 ) -> anyhow::Result<Vec<u8>> {
-    let files: Vec<StoredFile> = serde_json::from_str(&row.files)?;
+    let files: Vec<FileRef> = row.decode_files()?;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // Fixed timestamps: the same assignment gives the same bundle bytes.
     let options = SimpleFileOptions::default()
@@ -192,7 +185,7 @@ pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> S
          code started in the sandbox, with its verdict and the first lines of its stderr. You may hand in\n\
          again until the deadline; the newest version is graded.\n",
         title = assignment.title,
-        due = super::format_time(due_ms),
+        due = crate::base::format_time(due_ms),
         entry = d.entry,
         report = d.report,
         wall = humantime::format_duration(limits.wall),

@@ -3,9 +3,9 @@
 pub mod bundle;
 pub mod identity;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::store::closed::closed_set;
+use crate::base::closed::closed_set;
 use crate::store::{AssignmentRow, Blobs, CandidateRow, RunPurpose, Store};
 
 closed_set! {
@@ -83,20 +83,10 @@ pub fn parse_due(text: &str, now_ms: i64) -> Result<i64, String> {
     ))
 }
 
-pub fn now_ms() -> i64 {
-    millis(SystemTime::now())
-}
-
 fn millis(when: SystemTime) -> i64 {
     when.duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis() as i64
-}
-
-/// Formats milliseconds since the epoch as an RFC 3339 UTC time, to the second.
-pub fn format_time(ms: i64) -> String {
-    let when = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_seconds(when).to_string()
 }
 
 /// Issues `assignment` to a candidate: a fresh pseudonym and token, a deadline, a bundle.
@@ -143,7 +133,7 @@ mod tests {
 
     #[test]
     fn candidate_statuses_round_trip_through_their_strings() {
-        crate::store::closed::assert_round_trip(Status::ALL, Status::as_str);
+        crate::base::closed::assert_round_trip(Status::ALL, Status::as_str);
     }
 
     #[test]

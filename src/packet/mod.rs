@@ -14,11 +14,11 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::assignment::{Assignment, Criterion, SubmissionManifest};
+use crate::base::FileRef;
 use crate::evaluate::claims::ClaimCheck;
 use crate::evaluate::rerun::Difference;
 use crate::evaluate::{Evaluation, ScoreOutcome};
-use crate::store::{SubmissionRow, Workspace};
-use crate::submission::archive::UnpackedFile;
+use crate::store::{RunPurpose, SubmissionRow, Workspace};
 use crate::submission::intake::Validation;
 
 /// Text files shown in full with line numbers, by extension.
@@ -47,7 +47,7 @@ pub struct Packet {
     /// Notebooks, shown as notebooks (with the rerun's outputs where they differ).
     pub notebooks: Vec<notebook::NotebookView>,
     /// Submission files not shown as code.
-    pub other_files: Vec<FileEntry>,
+    pub other_files: Vec<FileRef>,
     /// The newest evaluation; `None`: not evaluated yet.
     pub run: Option<RunSummary>,
     /// The newest rerun; `None`: not rerun yet.
@@ -102,13 +102,6 @@ pub struct CodeFile {
     pub path: String,
     pub bytes: u64,
     pub lines: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct FileEntry {
-    pub path: String,
-    pub bytes: u64,
-    pub sha256: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -191,24 +184,22 @@ pub async fn collect_with_redactions(
         .assignment_of(&submission.pseudonym)
         .await
         .context("the submission's assignment")?;
-    let assignment: Assignment =
-        serde_json::from_str(&assignment_row.manifest).context("stored assignment")?;
-    let files: Vec<UnpackedFile> = serde_json::from_str(&submission.files)?;
-    let manifest: Option<SubmissionManifest> = serde_json::from_str(&submission.manifest).ok();
+    let assignment: Assignment = assignment_row.decode_manifest()?;
+    let files: Vec<FileRef> = submission.decode_files()?;
+    let manifest: Option<SubmissionManifest> = submission.decode_manifest().ok();
     let report_paths = manifest
         .as_ref()
         .map(|m| m.report.clone())
         .unwrap_or_else(|| vec![assignment.deliverables.report.clone()]);
-    let validation: Validation = serde_json::from_str(&submission.validation).unwrap_or_default();
+    let validation: Validation = submission.decode_validation()?;
 
-    let evaluation: Option<(String, Evaluation)> =
-        match store.runs(&submission.id, "evaluate").await?.pop() {
-            Some(row) => Some((
-                row.id.clone(),
-                serde_json::from_str(&row.evaluation).context("stored evaluation")?,
-            )),
-            None => None,
-        };
+    let evaluation: Option<(String, Evaluation)> = match store
+        .latest_run(&submission.id, RunPurpose::Evaluate)
+        .await?
+    {
+        Some(row) => Some((row.id.clone(), row.decode_evaluation()?)),
+        None => None,
+    };
     let mut code = Vec::new();
     let mut notebooks = Vec::new();
     let mut other_files = Vec::new();
@@ -258,7 +249,7 @@ pub async fn collect_with_redactions(
                 bytes: file.bytes,
                 lines: text.lines().map(str::to_string).collect(),
             }),
-            None => other_files.push(FileEntry {
+            None => other_files.push(FileRef {
                 path: file.path.clone(),
                 bytes: file.bytes,
                 sha256: file.sha256.clone(),
@@ -272,10 +263,9 @@ pub async fn collect_with_redactions(
         Some((id, evaluation)) => Some(summarize(workspace, id, evaluation)?),
         None => None,
     };
-    let reproducibility = match store.runs(&submission.id, "rerun").await?.pop() {
+    let reproducibility = match store.latest_run(&submission.id, RunPurpose::Rerun).await? {
         Some(row) => {
-            let evaluation: Evaluation =
-                serde_json::from_str(&row.evaluation).context("stored rerun")?;
+            let evaluation: Evaluation = row.decode_evaluation()?;
             evaluation.comparison.map(|c| Reproducibility {
                 run_id: row.id.clone(),
                 reproducible: c.reproducible,
@@ -370,7 +360,7 @@ fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Res
                 n => format!("{} ({n}×)", d.message),
             })
             .collect(),
-        score_text: e.score.value.map(number),
+        score_text: e.score.score().map(number),
         score: e.score.clone(),
         claims: e.claims.iter().map(claim_view).collect(),
         report_claims: e.report_claims.iter().map(claim_view).collect(),

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::redact::{Place, Redaction, Redactor};
 use super::{Packet, Report, Section, markdown};
 use crate::assignment::{Assignment, sections_in};
+use crate::base::FileRef;
 use crate::report::{Format, ReportText};
 use crate::store::{Blobs, Workspace};
-use crate::submission::archive::UnpackedFile;
 
 /// Text files read to learn who the candidate is, by extension (and git configuration).
 const LEARN_EXTENSIONS: &[&str] = &[
@@ -69,7 +69,7 @@ pub struct PageView {
 /// Reads the report files named in `report_paths` and builds its part of the packet.
 pub fn build(
     blobs: &Blobs,
-    files: &[UnpackedFile],
+    files: &[FileRef],
     report_paths: &[String],
     assignment: &Assignment,
 ) -> (Report, ReportText) {
@@ -165,7 +165,7 @@ fn escape(text: &str) -> String {
 pub async fn deidentify(
     workspace: &Workspace,
     packet: Packet,
-    files: &[UnpackedFile],
+    files: &[FileRef],
     report: &ReportText,
 ) -> anyhow::Result<(Packet, Vec<Redaction>)> {
     let candidate = workspace.store.candidate(&packet.pseudonym).await?;

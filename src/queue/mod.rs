@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::base::now_ms;
 use crate::evaluate::{self, Evaluation, rerun};
-use crate::issue::now_ms;
 use crate::sandbox::{ClockMode, Sandbox};
 use crate::store::queue::{JobRow, NewJob};
 use crate::store::{Blobs, RunPurpose, Store, SubmissionRow};

@@ -11,9 +11,9 @@ pub mod pdf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::base::FileRef;
 use crate::evaluate::claims_text::{Location, TextPiece, markdown_pieces};
 use crate::store::Blobs;
-use crate::submission::archive::UnpackedFile;
 
 /// PDFs read beside the named report, at most.
 pub const MAX_EXTRA_PDFS: usize = 4;
@@ -116,8 +116,8 @@ fn looks_like_heading(line: &str) -> bool {
 /// is the report), in that order, and the PDFs beside them from the stored `files`. With
 /// `images`, PDF pages are also rendered (for packets). Never fails: a file that cannot be
 /// read carries its error.
-pub fn read(blobs: &Blobs, files: &[UnpackedFile], report: &[String], images: bool) -> ReportText {
-    let mut chosen: Vec<&UnpackedFile> = report
+pub fn read(blobs: &Blobs, files: &[FileRef], report: &[String], images: bool) -> ReportText {
+    let mut chosen: Vec<&FileRef> = report
         .iter()
         .filter_map(|path| files.iter().find(|f| &f.path == path))
         .collect();

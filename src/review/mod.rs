@@ -78,7 +78,7 @@ pub fn new_reviewer(name: &str) -> (ReviewerRow, String) {
         id: format!("R-{}", hex::encode(rand::random::<[u8; 4]>())),
         name: name.to_string(),
         token_hash: crate::issue::identity::token_hash(&token),
-        added_at: crate::issue::now_ms(),
+        added_at: crate::base::now_ms(),
     };
     (row, token)
 }

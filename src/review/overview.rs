@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::{Recommendation, ReviewState, Scores, Visibility, disagreements};
 use crate::assignment::Assignment;
+use crate::base::closed::closed_set;
 use crate::evaluate::Evaluation;
 use crate::sandbox::Verdict;
-use crate::store::closed::closed_set;
 use crate::store::{RunPurpose, Workspace};
 
 closed_set! {
@@ -116,7 +116,7 @@ pub async fn rows(
             late: newest.as_ref().is_some_and(|s| s.late),
             verdict: evaluation.as_ref().map(|e| e.record.verdict),
             metric: evaluation.as_ref().map(|e| e.score.metric.clone()),
-            score: evaluation.as_ref().and_then(|e| e.score.value),
+            score: evaluation.as_ref().and_then(|e| e.score.score()),
             claims: evaluation
                 .as_ref()
                 .map(|e| {
@@ -221,7 +221,7 @@ mod tests {
 
     #[test]
     fn export_formats_round_trip_through_their_strings() {
-        crate::store::closed::assert_round_trip(ExportFormat::ALL, ExportFormat::as_str);
+        crate::base::closed::assert_round_trip(ExportFormat::ALL, ExportFormat::as_str);
         use clap::ValueEnum;
         for format in ExportFormat::ALL {
             let flag = format.to_possible_value().unwrap();

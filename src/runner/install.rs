@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 
 use super::def::{self, Artifact, RunnerDef};
 use super::progress::Progress;
-use crate::sandbox::{Sandbox, write_atomically};
+use crate::base::write_atomically;
+use crate::sandbox::Sandbox;
 
 const MARKER: &str = "installed.json";
 

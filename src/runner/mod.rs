@@ -118,7 +118,7 @@ pub fn run(
     match kind {
         RunnerKind::Wasi => run_wasi(sandbox, program, invocation),
         RunnerKind::Python | RunnerKind::PythonPlain => {
-            let installed = Installed::find(&crate::sandbox::default_cache_dir())?;
+            let installed = Installed::find(&crate::base::cache_dir())?;
             let run = if notebook::is_notebook(program) {
                 notebook::run
             } else {

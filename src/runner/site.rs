@@ -14,11 +14,10 @@ use sha2::{Digest, Sha256};
 use super::install::sha256_file;
 use super::wheels;
 use crate::assignment::{Pin, normalize_package};
-use crate::issue::bundle::StoredFile;
+use crate::base::FileRef;
 use crate::store::{AssignmentRow, Blobs};
 
-/// Where an assignment version's file list keeps its wheels: `packages/<wheel file>`.
-pub const WHEELS_UNDER: &str = "packages/";
+pub use crate::assignment::{WHEELS_UNDER, pinned_wheels};
 
 /// The `(normalised name, version)` a wheel's file name states (`kneed-0.8.5-py3-none-any.whl`).
 fn wheel_identity(file: &str) -> Option<(String, String)> {
@@ -32,7 +31,7 @@ fn wheel_identity(file: &str) -> Option<(String, String)> {
 /// it, checks it against the workspace's earlier pin of the same `name==version` (`known`:
 /// the wheel files of every stored assignment version), and keeps it as a blob. Returns the
 /// files to record with the assignment version.
-pub fn pin(pins: &[Pin], known: &[StoredFile], blobs: &Blobs) -> anyhow::Result<Vec<StoredFile>> {
+pub fn pin(pins: &[Pin], known: &[FileRef], blobs: &Blobs) -> anyhow::Result<Vec<FileRef>> {
     let scratch = tempfile::tempdir()?;
     let mut pinned = Vec::new();
     for (i, pin) in pins.iter().enumerate() {
@@ -71,7 +70,7 @@ pub fn pin(pins: &[Pin], known: &[StoredFile], blobs: &Blobs) -> anyhow::Result<
         }
         let stored = blobs.put_file(wheel)?;
         anyhow::ensure!(stored == sha256, "{file} changed while it was stored");
-        pinned.push(StoredFile {
+        pinned.push(FileRef {
             path: format!("{WHEELS_UNDER}{file}"),
             bytes: std::fs::metadata(wheel)?.len(),
             sha256,
@@ -80,21 +79,11 @@ pub fn pin(pins: &[Pin], known: &[StoredFile], blobs: &Blobs) -> anyhow::Result<
     Ok(pinned)
 }
 
-/// The pinned wheels recorded with an assignment version.
-pub fn pinned_wheels(row: &AssignmentRow) -> anyhow::Result<Vec<StoredFile>> {
-    let files: Vec<StoredFile> =
-        serde_json::from_str(&row.files).context("the stored assignment's files")?;
-    Ok(files
-        .into_iter()
-        .filter(|f| f.path.starts_with(WHEELS_UNDER))
-        .collect())
-}
-
 /// The host folder for `Invocation.site` of a run of this assignment version: its extra
 /// packages unpacked, or `None` when it has none. Made once per set of wheels in the cache
 /// (`$TAKEHOME_CACHE/sites/DIGEST`), after checking every wheel's blob against its pin.
 pub fn site_for(blobs: &Blobs, row: &AssignmentRow) -> anyhow::Result<Option<PathBuf>> {
-    site_in(&crate::sandbox::default_cache_dir(), blobs, row)
+    site_in(&crate::base::cache_dir(), blobs, row)
 }
 
 fn site_in(cache: &Path, blobs: &Blobs, row: &AssignmentRow) -> anyhow::Result<Option<PathBuf>> {
@@ -155,7 +144,7 @@ mod tests {
 
     fn row_with(blobs: &Blobs, wheel: &[u8], pinned_sha: Option<&str>) -> AssignmentRow {
         let sha256 = blobs.put(wheel).unwrap();
-        let files = vec![StoredFile {
+        let files = vec![FileRef {
             path: format!("{WHEELS_UNDER}ok-1.0-py3-none-any.whl"),
             bytes: wheel.len() as u64,
             sha256: pinned_sha.unwrap_or(&sha256).to_string(),

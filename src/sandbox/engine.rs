@@ -2,16 +2,16 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use wasmtime::{Config, Engine, Module};
 
-use super::limits::Limits;
 use super::record::Verdict;
+use crate::base::Limits;
 
 /// How often the engine's epoch advances; the granularity of the wall-clock limit.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -183,7 +183,7 @@ impl Compiler {
             return;
         };
         // The cache is an optimisation: failing to write it must not fail the run.
-        let _ = write_atomically(&path, || {
+        let _ = crate::base::write_atomically(&path, || {
             module.serialize().map_err(|e| anyhow::anyhow!("{e}"))
         });
     }
@@ -220,22 +220,6 @@ impl Compiler {
     }
 }
 
-/// Writes a file by rename, so a reader never sees half of it.
-pub fn write_atomically(
-    path: &Path,
-    contents: impl FnOnce() -> anyhow::Result<Vec<u8>>,
-) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| anyhow::anyhow!("{} has no parent", path.display()))?;
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(&contents()?)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)?;
-    Ok(())
-}
-
 pub fn one_line(e: &wasmtime::Error) -> String {
     format!("{e:#}").replace('\n', " ")
 }
@@ -255,16 +239,6 @@ fn start_ticker(engine: &Engine) {
                 }
             }
         });
-}
-
-/// The per-user cache folder: `$TAKEHOME_CACHE`, else the platform cache folder.
-pub fn default_cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TAKEHOME_CACHE") {
-        return PathBuf::from(dir);
-    }
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("takehome")
 }
 
 pub(crate) fn shared(cache_dir: Option<PathBuf>, fuel: bool) -> anyhow::Result<Arc<Compiler>> {

@@ -5,7 +5,7 @@ mod capture;
 pub mod diagnostics;
 mod engine;
 mod host;
-pub mod limits;
+
 pub mod outputs;
 mod pathcalls;
 pub mod paths;
@@ -25,13 +25,14 @@ use rand_chacha::rand_core::SeedableRng;
 use wasmtime::{Linker, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
-pub use engine::{LoadedModule, Refusal, default_cache_dir, write_atomically};
+pub use crate::base::limits;
+pub use crate::base::{Bytes, Limits};
+pub use engine::{LoadedModule, Refusal};
 pub use host::VIRTUAL_EPOCH_SECS;
-pub use limits::{Bytes, Limits};
 pub use record::{
     CellError, CellOutput, CellRecord, CellStatus, ClockMode, Diagnostic, DiagnosticKind,
-    NotebookRecord, OutputFile, RunRecord, RunnerInfo, SavedOutput, StreamRecord, Verdict,
-    Versions,
+    NotebookRecord, OutputFile, OutputKind, RunRecord, RunnerInfo, SavedOutput, StreamRecord,
+    Verdict, Versions,
 };
 pub use workcopy::{Baseline, CopyLimits, copy_tree};
 

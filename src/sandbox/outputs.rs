@@ -13,7 +13,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::record::OutputFile;
+use super::record::{OutputFile, OutputKind};
 use super::workcopy::Baseline;
 
 /// Lists every entry below `root` that is not as `baseline` has it, in sorted path order,
@@ -58,7 +58,7 @@ pub fn collect(
                     path: rel,
                     bytes: 0,
                     sha256: None,
-                    kind: "symlink".into(),
+                    kind: OutputKind::Symlink,
                 });
             } else if meta.is_file() {
                 let sha256 = if meta.len() <= max_read {
@@ -76,14 +76,14 @@ pub fn collect(
                     path: rel,
                     bytes: meta.len(),
                     sha256,
-                    kind: "file".into(),
+                    kind: OutputKind::File,
                 });
             } else {
                 found.push(OutputFile {
                     path: rel,
                     bytes: 0,
                     sha256: None,
-                    kind: "other".into(),
+                    kind: OutputKind::Other,
                 });
             }
         }
@@ -102,7 +102,7 @@ pub fn copy_out(
 ) -> anyhow::Result<()> {
     for file in outputs
         .iter()
-        .filter(|f| f.kind == "file" && f.sha256.is_some())
+        .filter(|f| f.kind == OutputKind::File && f.sha256.is_some())
     {
         let Some(source) = open_regular(&root.join(&file.path)) else {
             continue;

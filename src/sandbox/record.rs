@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::limits::Limits;
+use crate::base::Limits;
 
 /// How a run ended. The strings are part of the interface (`verdict` in the JSON record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -108,8 +108,16 @@ pub struct OutputFile {
     pub bytes: u64,
     /// sha256 of the content; `None` when the entry was not read (a link, or larger than the quota).
     pub sha256: Option<String>,
-    /// `file`, `symlink` or `other`.
-    pub kind: String,
+    pub kind: OutputKind,
+}
+
+crate::base::closed::closed_set! {
+    /// What kind of entry a run left.
+    pub enum OutputKind("an output kind") {
+        File = "file",
+        Symlink = "symlink",
+        Other = "other",
+    }
 }
 
 /// What a diagnostic is about. The strings are part of the interface (`kind` in the record).

@@ -14,18 +14,15 @@ use tokio::io::AsyncWriteExt;
 
 use super::{App, Failure, Result, auth};
 use crate::assignment::Assignment;
-use crate::evaluate::Evaluation;
-use crate::issue::{format_time, now_ms};
+use crate::base::{format_time, now_ms};
+use crate::evaluate::SmokeRun;
 use crate::packet::render::to_value;
 use crate::queue::{self, JobOptions};
-use crate::sandbox::Verdict;
 use crate::store::RunPurpose;
 use crate::store::queue::JobState;
-use crate::submission::archive::Caps;
 use crate::submission::intake::{self, Outcome, Validation};
 
 /// Lines of stderr a candidate sees of their smoke run.
-const STDERR_LINES: usize = 20;
 
 pub async fn portal(State(app): State<Arc<App>>, Path(token): Path<String>) -> Result<Response> {
     let candidate = auth::candidate(&app, &token).await?;
@@ -66,7 +63,7 @@ pub async fn portal(State(app): State<Arc<App>>, Path(token): Path<String>) -> R
             time_left => time_left(candidate.due_at - now),
             base => format!("/c/{token}"),
             bundle_name => bundle_name(&row.id, &candidate.pseudonym),
-            max_upload => crate::sandbox::limits::Bytes(app.max_upload).to_string(),
+            max_upload => crate::base::limits::Bytes(app.max_upload).to_string(),
             csrf => auth::csrf_token(&app, &token),
             submissions => submissions,
             brief => brief,
@@ -76,98 +73,38 @@ pub async fn portal(State(app): State<Arc<App>>, Path(token): Path<String>) -> R
     Ok(page.into_response())
 }
 
-/// What a candidate may see of the run of one upload.
+/// What a candidate may see of the run of one upload: its queue state, and once it ran, the
+/// smoke run (`evaluate::SmokeRun`).
 #[derive(Serialize)]
 struct SmokeView {
     /// The queue state as shown: a job state, or `not queued`.
     state: String,
     #[serde(skip)]
     queued: Option<JobState>,
-    started: String,
-    verdict: String,
-    message: String,
-    stderr: String,
-    missing_outputs: Vec<String>,
-    /// For a notebook: the cells that failed, each with its first error line.
-    failed_cells: Vec<String>,
-    /// Why parts of the code could not run (missing modules, files, network), one line each.
-    diagnostics: Vec<String>,
+    #[serde(flatten)]
+    run: SmokeRun,
 }
 
 async fn smoke_view(app: &App, submission_id: &str, assignment: &Assignment) -> Result<SmokeView> {
     let store = &app.workspace.store;
-    let mut view = SmokeView {
-        state: "not queued".into(),
-        queued: None,
-        started: String::new(),
-        verdict: String::new(),
-        message: String::new(),
-        stderr: String::new(),
-        missing_outputs: Vec::new(),
-        failed_cells: Vec::new(),
-        diagnostics: Vec::new(),
-    };
     // The upload's evaluation: reruns of it are the reviewers' business.
     let Some(job) = store
         .latest_job(submission_id, RunPurpose::Evaluate)
         .await?
     else {
-        return Ok(view);
+        let (state, queued, run) = ("not queued".into(), None, SmokeRun::default());
+        return Ok(SmokeView { state, queued, run });
     };
-    view.state = job.state.as_str().into();
-    view.queued = Some(job.state);
-    let Some(run) = (match &job.run_id {
+    let run = match &job.run_id {
         Some(id) => store.run(id).await?,
         None => None,
-    }) else {
-        return Ok(view);
     };
-    let evaluation: Evaluation = run.decode_evaluation()?;
-    let record = &evaluation.record;
-    view.started = if matches!(
-        record.verdict,
-        Verdict::InvalidModule | Verdict::LinkError | Verdict::CompileLimit
-    ) {
-        "did not start".into()
-    } else {
-        "started".into()
+    let run = match run {
+        Some(run) => SmokeRun::of(&run.decode_evaluation()?, assignment),
+        None => SmokeRun::default(),
     };
-    view.verdict = record.verdict.as_str().to_string();
-    view.message = record.message.clone();
-    view.stderr = record
-        .stderr
-        .text
-        .lines()
-        .take(STDERR_LINES)
-        .collect::<Vec<_>>()
-        .join("\n");
-    view.diagnostics = record
-        .diagnostics
-        .iter()
-        .map(|d| d.message.clone())
-        .collect();
-    if let Some(notebook) = &record.notebook {
-        view.failed_cells = notebook
-            .cells
-            .iter()
-            .filter_map(|cell| {
-                let error = cell.error.as_ref()?;
-                let first = error.evalue.lines().next().unwrap_or("");
-                Some(format!(
-                    "{} cell {}: {}: {first}",
-                    notebook.path, cell.index, error.ename
-                ))
-            })
-            .collect();
-    }
-    view.missing_outputs = assignment
-        .deliverables
-        .outputs
-        .iter()
-        .filter(|want| !evaluation.outputs.iter().any(|o| &o.path == *want))
-        .cloned()
-        .collect();
-    Ok(view)
+    let (state, queued) = (job.state.as_str().into(), Some(job.state));
+    Ok(SmokeView { state, queued, run })
 }
 
 fn time_left(ms: i64) -> String {
@@ -229,8 +166,7 @@ pub async fn upload(
     if declared.is_some_and(|n| n > app.max_upload + super::DRAIN_BYTES) {
         return Err(Failure::TooLarge(app.max_upload));
     }
-    let scratch = app.workspace.root.join("tmp");
-    std::fs::create_dir_all(&scratch).map_err(anyhow::Error::from)?;
+    let intake = intake::Intake::for_workspace(&app.workspace)?;
     let too_large = |e: MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Failure::TooLarge(app.max_upload)
@@ -262,8 +198,8 @@ pub async fn upload(
                 if !form_checked {
                     return Err(Failure::Forbidden);
                 }
-                let file =
-                    tempfile::NamedTempFile::new_in(&scratch).map_err(anyhow::Error::from)?;
+                let file = tempfile::NamedTempFile::new_in(&intake.scratch)
+                    .map_err(anyhow::Error::from)?;
                 let mut out =
                     tokio::fs::File::from_std(file.reopen().map_err(anyhow::Error::from)?);
                 let mut written = 0u64;
@@ -297,12 +233,6 @@ pub async fn upload(
         .assignment_of(&candidate.pseudonym)
         .await?;
     let assignment = row.decode_manifest()?;
-    let intake = intake::Intake {
-        store: &app.workspace.store,
-        blobs: &app.workspace.blobs,
-        scratch: &scratch,
-        caps: Caps::default(),
-    };
     let outcome = intake::submit(&intake, &candidate, &assignment, upload.path(), now_ms()).await?;
     drop(upload);
     let base = format!("/c/{token}");

@@ -138,7 +138,7 @@ impl IntoResponse for Failure {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
                     "The upload is larger than the limit of {}; nothing was stored.",
-                    crate::sandbox::limits::Bytes(cap)
+                    crate::base::limits::Bytes(cap)
                 ),
             ),
             Failure::Internal(error) => {

@@ -11,7 +11,7 @@ use minijinja::context;
 
 use super::{App, Failure, Result, auth};
 use crate::assignment::Assignment;
-use crate::issue::{format_time, now_ms};
+use crate::base::{format_time, now_ms};
 use crate::packet::render::to_value;
 use crate::review::overview::{self, ExportFormat};
 use crate::review::{

@@ -6,23 +6,13 @@
 
 use anyhow::Context;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use super::queue::JobRow;
 use super::reviews::ReviewRow;
 use super::{AssignmentRow, RunRow, SubmissionRow};
 use crate::assignment::{Assignment, SubmissionManifest};
 
-/// A file kept as a blob: its path, size and content hash. The `files` columns of
-/// assignments and submissions are lists of these.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileRef {
-    /// '/'-separated, relative to the folder it came from.
-    pub path: String,
-    pub bytes: u64,
-    /// Lowercase hex SHA-256 of the content: the blob's name.
-    pub sha256: String,
-}
+pub use crate::base::FileRef;
 
 /// Decodes column `column` of the row described by `what`.
 pub(crate) fn decode<T: DeserializeOwned>(

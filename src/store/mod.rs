@@ -549,13 +549,6 @@ impl Store {
         Ok(self.runs_of(submission_id, purpose).await?.pop())
     }
 
-    /// [`Store::runs_of`] with the purpose as its string (`evaluate`, `rerun`), refused if
-    /// it is neither. Kept for callers not yet moved to the enum (`packet`).
-    pub async fn runs(&self, submission_id: &str, purpose: &str) -> anyhow::Result<Vec<RunRow>> {
-        let purpose: RunPurpose = purpose.parse().map_err(anyhow::Error::msg)?;
-        self.runs_of(submission_id, purpose).await
-    }
-
     pub async fn close(&self) {
         self.pool.close().await;
     }

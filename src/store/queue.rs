@@ -319,8 +319,8 @@ fn job_from(row: &sqlx::any::AnyRow) -> anyhow::Result<JobRow> {
 #[cfg(test)]
 mod tests {
     use super::JobState;
+    use crate::base::closed::assert_round_trip;
     use crate::store::RunPurpose;
-    use crate::store::closed::assert_round_trip;
 
     #[test]
     fn job_states_round_trip_through_their_strings() {

@@ -324,7 +324,7 @@ fn review_from(row: &sqlx::any::AnyRow) -> anyhow::Result<ReviewRow> {
 #[cfg(test)]
 mod tests {
     use super::{Recommendation, ReviewState};
-    use crate::store::closed::assert_round_trip;
+    use crate::base::closed::assert_round_trip;
 
     #[test]
     fn review_states_round_trip_through_their_strings() {

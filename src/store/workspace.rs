@@ -60,7 +60,7 @@ impl Workspace {
         let text = "# takehome workspace settings.\n\
                     # database_url = \"postgres://user@host/db\"   # default: the SQLite file takehome.db here\n\
                     # public_url = \"https://grading.example.org\"   # default: http://127.0.0.1:8080\n";
-        crate::sandbox::write_atomically(&settings_path, || Ok(text.as_bytes().to_vec()))?;
+        crate::base::write_atomically(&settings_path, || Ok(text.as_bytes().to_vec()))?;
         Self::open(dir, None).await
     }
 
@@ -86,10 +86,7 @@ impl Workspace {
             bail!("without a workspace folder the database must be PostgreSQL, not {url}");
         }
         let key = hex::encode(sha2::Sha256::digest(url.as_bytes()));
-        let root = dirs::cache_dir()
-            .unwrap_or_else(std::env::temp_dir)
-            .join("takehome/databases")
-            .join(&key[..16]);
+        let root = crate::base::cache_dir().join("databases").join(&key[..16]);
         std::fs::create_dir_all(&root)
             .with_context(|| format!("cannot create {}", root.display()))?;
         Self::connect(&root, Settings::default(), url).await

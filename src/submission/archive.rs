@@ -14,10 +14,10 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
+use crate::base::FileRef;
 use sink::{Packed, Sink};
 
 /// Limits on what one upload may unpack to.
@@ -46,23 +46,13 @@ impl Default for Caps {
     }
 }
 
-/// One regular file of an unpacked submission.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnpackedFile {
-    /// Relative to the fresh folder, '/'-separated, UTF-8.
-    pub path: String,
-    pub bytes: u64,
-    /// Lowercase hex SHA-256 of the content.
-    pub sha256: String,
-}
-
 /// A successfully unpacked upload. Dropping it removes the folder.
 #[derive(Debug)]
 pub struct Unpacked {
     /// The fresh folder, created inside the `parent` given to [`unpack`].
     pub dir: TempDir,
     /// Every regular file, sorted by path. Folders are created but not listed.
-    pub files: Vec<UnpackedFile>,
+    pub files: Vec<FileRef>,
 }
 
 /// Why an upload was refused. Messages name the offending entry and the rule it broke.
@@ -165,8 +155,8 @@ pub fn unpack(source: &Path, parent: &Path, caps: &Caps) -> Result<Unpacked, Int
 
 /// One hash over the sorted (path, sha256) list: identical files give the identical hash,
 /// whatever their order, the empty folders beside them, or the format they came in.
-pub fn sha256_tree(files: &[UnpackedFile]) -> String {
-    let mut sorted: Vec<&UnpackedFile> = files.iter().collect();
+pub fn sha256_tree(files: &[FileRef]) -> String {
+    let mut sorted: Vec<&FileRef> = files.iter().collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     let mut hasher = Sha256::new();
     for file in sorted {
@@ -239,8 +229,8 @@ fn fill(
 mod tests {
     use super::*;
 
-    fn file(path: &str, sha: &str) -> UnpackedFile {
-        UnpackedFile {
+    fn file(path: &str, sha: &str) -> FileRef {
+        FileRef {
             path: path.into(),
             bytes: 1,
             sha256: sha.into(),

@@ -2,16 +2,19 @@
 //! ([`super::infer`]), validate against the assignment, keep every file as a blob, and record
 //! the version. A rejected upload leaves nothing behind.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 use serde::{Deserialize, Serialize};
 
-use super::archive::{self, Caps, UnpackedFile};
+use super::archive::{self, Caps};
 use super::infer;
 use crate::assignment::{self, Assignment, SubmissionManifest};
+use crate::base::FileRef;
 use crate::report::{Format, MAX_TEXT_BYTES, ReportFile, ReportText, notebook_cells};
 use crate::runner::RunnerKind;
-use crate::store::{Blobs, CandidateRow, Store, SubmissionRow};
+use crate::store::{Blobs, CandidateRow, Store, SubmissionRow, Workspace};
 
 /// What intake found. Errors reject the upload; warnings are kept with the version and shown
 /// to the candidate and to reviewers.
@@ -51,7 +54,7 @@ pub struct Inspected {
     /// The submission's top folder, relative to `dir` (`""` or `"name/"`).
     pub root: String,
     /// The files, with paths relative to the submission root.
-    pub files: Vec<UnpackedFile>,
+    pub files: Vec<FileRef>,
     pub manifest: Option<SubmissionManifest>,
 }
 
@@ -60,8 +63,23 @@ pub struct Inspected {
 pub struct Intake<'a> {
     pub store: &'a Store,
     pub blobs: &'a Blobs,
-    pub scratch: &'a Path,
+    pub scratch: PathBuf,
     pub caps: Caps,
+}
+
+impl<'a> Intake<'a> {
+    /// A workspace's intake: its store and blobs, scratch under its `tmp/`, default caps.
+    pub fn for_workspace(workspace: &'a Workspace) -> anyhow::Result<Intake<'a>> {
+        let scratch = workspace.root.join("tmp");
+        std::fs::create_dir_all(&scratch)
+            .with_context(|| format!("cannot create {}", scratch.display()))?;
+        Ok(Intake {
+            store: &workspace.store,
+            blobs: &workspace.blobs,
+            scratch,
+            caps: Caps::default(),
+        })
+    }
 }
 
 /// Unpacks `source` into a fresh folder under `scratch` and checks it.
@@ -80,11 +98,11 @@ pub fn inspect(
         }
     };
     let root = submission_root(&unpacked.files);
-    let files: Vec<UnpackedFile> = unpacked
+    let files: Vec<FileRef> = unpacked
         .files
         .iter()
         .filter_map(|f| {
-            f.path.strip_prefix(&root).map(|rel| UnpackedFile {
+            f.path.strip_prefix(&root).map(|rel| FileRef {
                 path: rel.to_string(),
                 ..f.clone()
             })
@@ -143,7 +161,7 @@ const INNER_FOLDERS: [&str; 8] = [
 /// An archive usually wraps everything in one folder; the submission root is then that
 /// folder: when it holds `submission.toml`, or is not named like a folder of the
 /// submission's own (`src/`, `notebooks/`, ...). Otherwise the root is the top.
-fn submission_root(files: &[UnpackedFile]) -> String {
+fn submission_root(files: &[FileRef]) -> String {
     if files.iter().any(|f| f.path == assignment::SUBMISSION_TOML) {
         return String::new();
     }
@@ -168,7 +186,7 @@ fn submission_root(files: &[UnpackedFile]) -> String {
 fn check_manifest(
     manifest: &SubmissionManifest,
     assignment: &Assignment,
-    files: &[UnpackedFile],
+    files: &[FileRef],
     root: &Path,
     validation: &mut Validation,
 ) {
@@ -237,7 +255,7 @@ fn check_manifest(
 /// cells. A PDF is read (in a child process) when the review packet is made, not here.
 fn read_report(
     manifest: &SubmissionManifest,
-    files: &[UnpackedFile],
+    files: &[FileRef],
     root: &Path,
     validation: &mut Validation,
 ) -> ReportText {
@@ -337,7 +355,7 @@ pub async fn submit(
     now: i64,
 ) -> anyhow::Result<Outcome> {
     let (store, blobs) = (intake.store, intake.blobs);
-    let (inspected, validation) = inspect(source, intake.scratch, &intake.caps, assignment);
+    let (inspected, validation) = inspect(source, &intake.scratch, &intake.caps, assignment);
     let Some(Inspected {
         dir,
         root,

@@ -9,7 +9,8 @@ use std::rc::Rc;
 use sha2::{Digest, Sha256};
 
 use super::names::Names;
-use super::{Caps, IntakeError, UnpackedFile};
+use super::{Caps, IntakeError};
+use crate::base::FileRef;
 
 /// Ratios are judged only past this many bytes, so small repetitive files pass.
 const RATIO_GRACE: u64 = 1 << 20;
@@ -65,7 +66,7 @@ pub(super) struct Sink<'a> {
     caps: &'a Caps,
     packed: Option<Packed>,
     names: Names,
-    files: Vec<UnpackedFile>,
+    files: Vec<FileRef>,
     entries: u64,
     total: u64,
 }
@@ -129,7 +130,7 @@ impl<'a> Sink<'a> {
                 source,
             })?;
         let (bytes, sha256) = self.copy(path, body, &mut out)?;
-        self.files.push(UnpackedFile {
+        self.files.push(FileRef {
             path: path.to_string(),
             bytes,
             sha256,
@@ -138,7 +139,7 @@ impl<'a> Sink<'a> {
     }
 
     /// The files written, sorted by path.
-    pub(super) fn finish(mut self) -> Vec<UnpackedFile> {
+    pub(super) fn finish(mut self) -> Vec<FileRef> {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.files
     }
