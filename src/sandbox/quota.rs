@@ -167,14 +167,8 @@ impl Quota {
         Ok(())
     }
 
-    /// Whether `growth` more bytes fit by the running estimate, without measuring.
-    pub fn has_room_for(&self, growth: u64) -> bool {
-        self.estimated_bytes.saturating_add(growth) <= self.byte_limit
-    }
-
-    /// Measures now: after a write whose growth the estimate cannot know (one at a far
-    /// position, which may have made a sparse file of any size).
-    pub fn recheck(&mut self) -> Result<(), QuotaExceeded> {
+    /// Measures now, when the estimate has passed the limit.
+    fn recheck(&mut self) -> Result<(), QuotaExceeded> {
         let real = self.measure_fully()?;
         self.estimated_bytes = real.bytes;
         if real.bytes > self.byte_limit {
