@@ -12,30 +12,93 @@ use std::time::Duration;
 use support::*;
 use takehome::sandbox::{Limits, Sandbox, Verdict};
 
-/// A module quick to parse and validate but very slow to compile: many large functions of
-/// dependent arithmetic. A nonce makes it unique, so no cache can hold it.
-fn compile_bomb(functions: usize, ops: usize) -> String {
+fn uleb(mut n: u64, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn sleb(mut n: i64, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        let done = (n == 0 && byte & 0x40 == 0) || (n == -1 && byte & 0x40 != 0);
+        out.push(if done { byte } else { byte | 0x80 });
+        if done {
+            return;
+        }
+    }
+}
+
+fn section(id: u8, body: &[u8], out: &mut Vec<u8>) {
+    out.push(id);
+    uleb(body.len() as u64, out);
+    out.extend_from_slice(body);
+}
+
+/// A valid module, quick to validate but very slow to compile: `functions` functions of
+/// `ops` steps of dependent i64 arithmetic each (about 13 bytes a step), encoded directly
+/// (as text it would be too big to parse quickly). A nonce in the first function makes it
+/// unique, so no cache can hold it.
+fn compile_bomb(functions: u32, ops: u32) -> Vec<u8> {
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_nanos() as u32;
-    let mut wat = String::from("(module (memory (export \"memory\") 1)\n");
-    for f in 0..functions {
-        wat.push_str(&format!(
-            "(func $f{f} (param $a i64) (result i64) (local $b i64) (local $c i64) (local $d i64)\n"
-        ));
+        .as_nanos() as i64;
+    let body = |salt: i64| {
+        let mut code = vec![1, 3, 0x7e]; // three i64 locals after the i64 parameter
         for i in 0..ops {
-            let (dst, x, y) = [("$b", "$a", "$c"), ("$c", "$b", "$d"), ("$d", "$c", "$a")][i % 3];
-            let op = ["i64.add", "i64.mul", "i64.xor", "i64.rotl"][i % 4];
-            wat.push_str(&format!(
-                "(local.set {dst} ({op} (local.get {x}) (i64.add (local.get {y}) (i64.const {}))))\n",
-                i as u32 ^ nonce
-            ));
+            let (dst, x, y) = [(1, 0, 2), (2, 1, 3), (3, 2, 0)][i as usize % 3];
+            code.extend_from_slice(&[0x20, x, 0x20, y, 0x42]); // local.get x, y; i64.const
+            sleb(i as i64 ^ salt, &mut code);
+            let op = [0x7c, 0x7e, 0x85, 0x89][i as usize % 4]; // add, mul, xor, rotl
+            code.extend_from_slice(&[0x7c, op, 0x21, dst]); // i64.add; op; local.set dst
         }
-        wat.push_str("(i64.add (local.get $b) (i64.add (local.get $c) (local.get $d))))\n");
+        code.extend_from_slice(&[0x20, 1, 0x20, 2, 0x20, 3, 0x7c, 0x7c, 0x0b]);
+        code
+    };
+    let mut module = b"\0asm\x01\0\0\0".to_vec();
+    // Types: (i64) -> i64 and () -> ().
+    section(1, &[2, 0x60, 1, 0x7e, 1, 0x7e, 0x60, 0, 0], &mut module);
+    let mut funcs = Vec::new();
+    uleb(functions as u64 + 1, &mut funcs);
+    funcs.extend(std::iter::repeat_n(0u8, functions as usize));
+    funcs.push(1);
+    section(3, &funcs, &mut module);
+    section(5, &[1, 0, 1], &mut module);
+    let mut exports = vec![2, 6];
+    exports.extend_from_slice(b"memory");
+    exports.extend_from_slice(&[2, 0, 6]);
+    exports.extend_from_slice(b"_start");
+    exports.push(0);
+    uleb(functions as u64, &mut exports);
+    section(7, &exports, &mut module);
+    let mut code = Vec::new();
+    uleb(functions as u64 + 1, &mut code);
+    let same = body(0);
+    for f in 0..functions {
+        let unique;
+        let body = match f {
+            0 => {
+                unique = body(nonce);
+                &unique
+            }
+            _ => &same,
+        };
+        uleb(body.len() as u64, &mut code);
+        code.extend_from_slice(body);
     }
-    wat.push_str("(func (export \"_start\") (drop (call $f0 (i64.const 1)))))\n");
-    wat
+    let start = [0, 0x42, 1, 0x10, 0, 0x1a, 0x0b]; // i64.const 1; call 0; drop
+    uleb(start.len() as u64, &mut code);
+    code.extend_from_slice(&start);
+    section(10, &code, &mut module);
+    module
 }
 
 /// Processes whose parent is this one, with their command lines.
@@ -90,9 +153,10 @@ fn cached_files(cache: &Path) -> Vec<String> {
 fn a_compile_bomb_costs_one_killed_child_and_leaves_nothing_running() {
     let cache = tempdir();
     let sandbox = Sandbox::new(Some(cache.path().to_path_buf())).unwrap();
-    let bomb = compile_bomb(400, 2000);
+    // About 52 MB, under the 64 MiB module limit; a minute of CPU to compile here.
+    let bomb = compile_bomb(2000, 2000);
     let limits = Limits {
-        compile: Duration::from_secs(3),
+        compile: Duration::from_secs(2),
         ..Limits::default()
     };
     // Watch this process's children while the module compiles.
@@ -111,7 +175,7 @@ fn a_compile_bomb_costs_one_killed_child_and_leaves_nothing_running() {
             }
         })
     };
-    let refusal = match sandbox.load(bomb.as_bytes(), &limits) {
+    let refusal = match sandbox.load(&bomb, &limits) {
         Ok(_) => panic!("the compile bomb compiled within {:?}", limits.compile),
         Err(refusal) => refusal,
     };
@@ -123,7 +187,7 @@ fn a_compile_bomb_costs_one_killed_child_and_leaves_nothing_running() {
         "{}",
         refusal.message
     );
-    assert!(refusal.message.contains("3s"), "{}", refusal.message);
+    assert!(refusal.message.contains("2s"), "{}", refusal.message);
     // It compiled in exactly one child, which is gone (killed and reaped) now.
     assert_eq!(compilers_seen.load(Ordering::SeqCst), 1);
     assert_eq!(children(), []);
@@ -137,12 +201,13 @@ fn a_compile_bomb_costs_one_killed_child_and_leaves_nothing_running() {
         used * 4 < ticks_per_second,
         "{used} ticks of CPU in a second after the refusal"
     );
-    // No compiled form and no scratch folder was left in the cache.
-    let left: Vec<String> = cached_files(cache.path())
-        .into_iter()
-        .filter(|name| name.ends_with(".cwasm") || name.starts_with(".compile-"))
-        .filter(|name| !name.is_empty())
-        .collect();
-    // The sandbox's own shim is compiled in-process and cached; it is the only artifact.
-    assert!(left.len() <= 1, "{left:?}");
+    // No scratch folder was left in the cache, and no compiled form but the sandbox's own
+    // shim (compiled in process, as the harness's own code).
+    let left = cached_files(cache.path());
+    assert!(
+        !left.iter().any(|name| name.starts_with(".compile-")),
+        "{left:?}"
+    );
+    let compiled = left.iter().filter(|name| name.ends_with(".cwasm")).count();
+    assert_eq!(compiled, 1, "{left:?}");
 }
