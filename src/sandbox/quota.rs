@@ -1,9 +1,10 @@
 //! The disk quota of a run's writable folders.
 //!
-//! The guest's writes are counted cheaply as they happen (an over-estimate: overwrites and
-//! seeks count as growth). Only when the estimate passes the limit is the real usage measured,
-//! by walking the folders without following links. So ordinary runs never walk, and a guest
-//! can never hold more than the quota for longer than one host call.
+//! Each write is charged, before the host makes it, with how much it grows its file (see
+//! `shadow::writes`); shrinking is not credited, so the running estimate can only be high.
+//! Only when it passes the limit is the real usage measured, by walking the folders without
+//! following links. So ordinary runs never walk, and no write takes the folders past the
+//! quota: a write that would is refused before it happens.
 //!
 //! A working copy's own files, as copied in, are not counted: only what the run created or
 //! changed is (see [`Baseline`]). So the host never holds more than the copy plus the quota.
