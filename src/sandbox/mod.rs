@@ -26,7 +26,7 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 pub use crate::base::limits;
 pub use crate::base::{Bytes, Limits};
-pub use compile::{worker_exe as compile_worker_exe, worker_main as compile_worker_main};
+pub use compile::worker_main as compile_worker_main;
 pub use engine::{LoadedModule, Refusal};
 pub use host::VIRTUAL_EPOCH_SECS;
 pub use record::{
