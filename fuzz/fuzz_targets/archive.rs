@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(unpacked) = unpack(&upload, scratch.path(), &caps) {
         for file in &unpacked.files {
             assert!(!file.path.contains(".."), "{}", file.path);
-            assert!(unpacked.dir.path().join(&file.path).is_file(), "{}", file.path);
+            assert!(
+                unpacked.dir.path().join(&file.path).is_file(),
+                "{}",
+                file.path
+            );
         }
     }
 });

@@ -8,10 +8,18 @@ fuzz_target!(|data: &[u8]| {
     let Some(at) = data.iter().position(|&b| b == 0xFF) else {
         return;
     };
-    let (Ok(old), Ok(new)) = (std::str::from_utf8(&data[..at]), std::str::from_utf8(&data[at + 1..])) else {
+    let (Ok(old), Ok(new)) = (
+        std::str::from_utf8(&data[..at]),
+        std::str::from_utf8(&data[at + 1..]),
+    ) else {
         return;
     };
-    for path in ["out/predictions.csv", "out/metrics.json", "analysis.ipynb", "log.txt"] {
+    for path in [
+        "out/predictions.csv",
+        "out/metrics.json",
+        "analysis.ipynb",
+        "log.txt",
+    ] {
         let _ = takehome::evaluate::rerun::content_diff(path, old, new);
     }
 });

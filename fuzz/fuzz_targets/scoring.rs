@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
         Some(at) => (&rest[..at], &rest[at + 1..]),
         None => (rest, &b""[..]),
     };
-    let (Ok(truth), Ok(predictions)) = (std::str::from_utf8(truth), std::str::from_utf8(predictions)) else {
+    let (Ok(truth), Ok(predictions)) =
+        (std::str::from_utf8(truth), std::str::from_utf8(predictions))
+    else {
         return;
     };
     let metric = Metric::ALL[pick as usize % Metric::ALL.len()];

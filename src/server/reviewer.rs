@@ -183,8 +183,9 @@ pub async fn save(
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
     let field = |name: &str| form_field(&fields, name);
-    auth::check_form(&app, &token, &headers, field("csrf"))?;
+    // Who first: a reviewer not assigned gets the same 404 with or without a valid form.
     let submission = assigned(&app, &me, &pseudonym).await?;
+    auth::check_form(&app, &token, &headers, field("csrf"))?;
     let assignment = rubric_of(&app, &pseudonym).await?;
     let entry = review::Entry {
         reviewer_id: me.id.clone(),
@@ -274,8 +275,9 @@ pub async fn comment(
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
     let field = |name: &str| form_field(&fields, name);
-    auth::check_form(&app, &token, &headers, field("csrf"))?;
+    // Who first: a reviewer not assigned gets the same 404 with or without a valid form.
     let submission = assigned(&app, &me, &pseudonym).await?;
+    auth::check_form(&app, &token, &headers, field("csrf"))?;
     let packet = crate::packet::collect(&app.workspace, &submission).await?;
     let code: Vec<(&str, usize)> = packet
         .code
