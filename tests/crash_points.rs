@@ -349,8 +349,9 @@ fn series(backend: Backend, step: Step, points: usize, seed: u64) -> String {
     }
     let outcomes: Vec<String> = outcomes.iter().map(|(k, n)| format!("{n} {k}")).collect();
     format!(
-        "{backend:?} {step:?}: {points} point(s): {}",
-        outcomes.join(", ")
+        "{backend:?} {step:?}: {points} point(s): {}; {} temporary entries left in the workspace",
+        outcomes.join(", "),
+        temporaries(root)
     )
 }
 
@@ -387,6 +388,15 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Entries left in the workspace's scratch folders (`tmp/`, `blobs/tmp/`): not part of its
+/// state, but what a killed command leaves behind.
+fn temporaries(root: &Path) -> usize {
+    ["tmp", "blobs/tmp"]
+        .iter()
+        .map(|d| std::fs::read_dir(root.join(d)).map_or(0, |e| e.count()))
+        .sum()
 }
 
 /// What the checks found: counts for the series to compare.

@@ -357,3 +357,25 @@ fn a_conflicted_reviewer_never_sees_the_reviews_of_that_candidate() {
         .unwrap();
     assert_eq!(row["withheld"], false, "{row:#}");
 }
+
+/// The server keeps collected packets, but a new run of the submission shows at once.
+#[test]
+fn a_kept_packet_follows_a_new_run() {
+    let world = world();
+    let a = &world.fixture.candidates[0].0;
+    let rita = world.token(Role::ReviewerDrafting, "/r/");
+    let frame = format!("/r/{rita}/packet/{a}");
+    let before = world.request("GET", &frame, &Body::Empty).text();
+    assert!(
+        !before.contains("<th>Fuel used</th>"),
+        "run shown before any run"
+    );
+    assert_eq!(world.request("GET", &frame, &Body::Empty).text(), before);
+    cli_ok(world.fixture.root(), &["evaluate", a, "--jobs", "1"]);
+    let after = world.request("GET", &frame, &Body::Empty).text();
+    assert!(
+        after.contains("<th>Fuel used</th>"),
+        "the new run is not shown"
+    );
+    assert!(after.contains("roc_auc"), "the new score is not shown");
+}

@@ -5,6 +5,7 @@
 mod auth;
 mod candidate;
 mod lead;
+mod packets;
 mod pages;
 mod reviewer;
 mod routes;
@@ -27,6 +28,7 @@ pub struct App {
     pub max_upload: u64,
     csrf_key: String,
     pages: pages::Pages,
+    packets: packets::Packets,
 }
 
 impl App {
@@ -40,6 +42,7 @@ impl App {
             max_upload,
             csrf_key,
             pages: pages::Pages::new(),
+            packets: packets::Packets::default(),
         }))
     }
 }
