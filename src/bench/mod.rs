@@ -4,10 +4,12 @@
 mod python;
 mod queue;
 mod sandbox;
+mod web;
 
 pub use python::python;
 pub use queue::queue;
 pub use sandbox::sandbox;
+pub use web::{WebLoad, web};
 
 use std::time::Duration;
 

