@@ -14,7 +14,9 @@ use super::usage;
 /// cache once. Figures are medians of --iterations runs. `queue` measures claim + record per
 /// run and evaluations per minute with one and two workers, on SQLite and, with
 /// --postgres, on PostgreSQL, evaluating the churn example (--churn). `all` is sandbox and
-/// python.
+/// python. `notebook` runs one notebook (pandas, scikit-learn, a matplotlib figure) with
+/// `takehome run` and with native nbclient from --native-python, whole processes, side by
+/// side.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// What to measure.
@@ -33,6 +35,10 @@ pub struct BenchArgs {
     /// from a clone of takehome.
     #[arg(long, value_name = "DIR", default_value = "assignments/churn")]
     churn: PathBuf,
+    /// The native Python the notebook bench compares with: one that imports nbclient,
+    /// nbformat, ipykernel, pandas, scikit-learn and matplotlib (e.g. a venv's bin/python).
+    #[arg(long, value_name = "PATH")]
+    native_python: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +46,7 @@ enum Suite {
     Sandbox,
     Python,
     Queue,
+    Notebook,
     All,
 }
 
@@ -50,6 +57,23 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if matches!(args.suite, Suite::Python | Suite::All) {
         crate::bench::python(iterations)?;
+    }
+    if args.suite == Suite::Notebook {
+        let missing = || {
+            usage(format!(
+                "the notebook bench compares with native Jupyter: pass --native-python PATH, a Python that imports nbclient, ipykernel, pandas, scikit-learn and matplotlib; for example:\n  {}\n  takehome bench notebook --native-python /tmp/nbvenv/bin/python",
+                crate::bench::NATIVE_HELP
+            ))
+        };
+        let native = args.native_python.as_deref().ok_or_else(missing)?;
+        crate::bench::check_native(native).map_err(|e| {
+            usage(format!(
+                "--native-python {}: {e:#}; make one with:\n  {}",
+                native.display(),
+                crate::bench::NATIVE_HELP
+            ))
+        })?;
+        crate::bench::notebook(iterations, native)?;
     }
     if args.suite == Suite::Queue {
         let example = args.churn.join("examples/strong/submission.toml");
