@@ -21,12 +21,15 @@ fn the_demo_runs_everything_and_serves_the_reviewer_application() {
         .spawn()
         .unwrap();
     let mut printed = Vec::new();
-    let mut link = None;
+    let mut links = Vec::new();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(at) = line.find("http://") {
-            link = Some(line[at..].trim().to_string());
+            let url = line[at..].split_whitespace().next().unwrap().to_string();
+            links.push((line.clone(), url));
+        }
+        if line.starts_with("Ctrl-C") {
             break;
         }
         printed.push(line);
@@ -34,7 +37,27 @@ fn the_demo_runs_everything_and_serves_the_reviewer_application() {
     // Keep reading what the demo prints after the link, so it never writes to a closed pipe.
     std::thread::spawn(move || for _ in lines {});
     let text = printed.join("\n");
-    let link = link.unwrap_or_else(|| panic!("no reviewer link in:\n{text}"));
+    // The first link is the reviewer's (what CI opens); the lead's is printed beside them.
+    let link = links
+        .first()
+        .filter(|(_, url)| url.contains("/r/"))
+        .map(|(_, url)| url.clone())
+        .unwrap_or_else(|| panic!("no reviewer link first in:\n{text}"));
+    let lead = links
+        .iter()
+        .find(|(_, url)| url.contains("/l/"))
+        .map(|(_, url)| url.clone())
+        .unwrap_or_else(|| panic!("no lead link in:\n{text}"));
+    let example_reviewers: Vec<&String> = links
+        .iter()
+        .filter(|(line, _)| line.contains("example reviews made by the demo"))
+        .map(|(_, url)| url)
+        .collect();
+    assert_eq!(example_reviewers.len(), 2, "{text}");
+    assert!(
+        text.contains("recording example reviews made by the demo"),
+        "{text}"
+    );
     let row = |example: &str| {
         text.lines()
             .find(|l| l.contains(example) && l.starts_with("C-"))
@@ -63,6 +86,55 @@ fn the_demo_runs_everything_and_serves_the_reviewer_application() {
         "{}",
         page.text()
     );
+    // A reviewer whose reviews the demo submitted still sees the three candidates.
+    let page = get(example_reviewers[0]);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.text().matches("class=\"review-link\"").count(), 3);
+    // The lead's page shows similarity, agreement (alpha per criterion with its interval)
+    // and leniency for the demo cohort.
+    let page = get(&format!("{lead}/cohort/churn"));
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    assert!(html.contains("6 submitted review(s)"), "{html}");
+    assert!(!html.contains("id=\"no-reviews\""), "{html}");
+    let table = |id: &str| {
+        let at = html
+            .find(&format!("<table id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no table {id} in {html}"));
+        html[at..at + html[at..].find("</table>").unwrap()].to_string()
+    };
+    let agreement = table("agreement-table");
+    let numbers = |row: &str| {
+        row.split("<td>")
+            .skip(1)
+            .filter(|cell| {
+                cell.split('<')
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .parse::<f64>()
+                    .is_ok()
+            })
+            .count()
+    };
+    // Every criterion row has an alpha, and an interval "a to b".
+    let rows: Vec<&str> = agreement.split("<tr").skip(2).collect();
+    assert!(rows.len() >= 5, "{agreement}");
+    for row in &rows {
+        assert!(!row.contains("undefined"), "alpha undefined: {row}");
+        assert!(row.contains(" to "), "no interval: {row}");
+        assert!(numbers(row) >= 1, "{row}");
+    }
+    let leniency = table("leniency-table");
+    for reviewer in ["Sam Reviewer", "Tess Reviewer"] {
+        let row = leniency
+            .split("<tr>")
+            .find(|r| r.contains(reviewer))
+            .unwrap_or_else(|| panic!("{reviewer} missing from {leniency}"));
+        assert!(numbers(row) >= 2, "no leniency for {reviewer}: {row}");
+    }
+    let pairs = table("pairs");
+    assert_eq!(pairs.matches("class=\"pair-link\"").count(), 3, "{pairs}");
     let _ = child.kill();
     let _ = child.wait();
 }

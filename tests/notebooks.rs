@@ -682,3 +682,205 @@ fn a_nested_notebook_runs_from_its_own_folder_and_writes_beside_itself() {
         "{kept:?}"
     );
 }
+
+#[test]
+fn entries_run_in_order_in_one_working_copy_through_evaluate_and_the_packet() {
+    let dir = project(&[
+        (
+            "notebooks/01_eda.ipynb",
+            &notebook(&[
+                markdown("# EDA\n\nWrites the cleaned test set for the model."),
+                code(
+                    "import pandas as pd\ntest = pd.read_csv('../data/test.csv')\n\
+                     eda_only = 'a variable of the first notebook'\n\
+                     test[['customer_id']].to_csv('clean.csv', index=False)\nprint('eda', len(test))",
+                ),
+            ]),
+        ),
+        (
+            "steps/check.py",
+            "import pandas as pd\nrows = len(pd.read_csv('../notebooks/clean.csv'))\n\
+             open('checked.txt', 'w').write(str(rows))\nprint('checked', rows)\n",
+        ),
+        (
+            "notebooks/02_model.ipynb",
+            &notebook(&[
+                markdown("# Model"),
+                code(
+                    "import os, pandas as pd\nclean = pd.read_csv('clean.csv')\n\
+                     checked = int(open('../steps/checked.txt').read())\n\
+                     assert checked == len(clean), (checked, len(clean))\n\
+                     print('fresh namespace', 'eda_only' not in globals(), os.getcwd())",
+                ),
+                code(
+                    "pd.DataFrame({'customer_id': clean['customer_id'], 'churn_probability': 0.5})\\\n    .to_csv('../out/predictions.csv', index=False)\nlen(clean)",
+                ),
+            ]),
+        ),
+        (
+            "submission.toml",
+            "runner = \"python\"\n\
+             entry = [\"notebooks/01_eda.ipynb\", \"steps/check.py\", \"notebooks/02_model.ipynb\"]\n\
+             report = [\"notebooks/01_eda.ipynb\", \"notebooks/02_model.ipynb\"]\n",
+        ),
+    ]);
+    let (workspace, pseudonym) = submitted(dir.path());
+    let root = workspace.path();
+    support::cli_ok(root, &["evaluate", &pseudonym]);
+    support::cli_ok(root, &["rerun", &pseudonym]);
+    let out = root.join("review");
+    support::cli_ok(
+        root,
+        &["packet", &pseudonym, "--out", out.to_str().unwrap()],
+    );
+    let packet: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join(format!("{pseudonym}-1.json"))).unwrap(),
+    )
+    .unwrap();
+    let run = &packet["run"];
+    assert_eq!(run["verdict"], "ok", "{run:#}");
+    let stdout = run["stdout"].as_str().unwrap();
+    let (eda, check, model) = (
+        stdout.find("eda ").unwrap(),
+        stdout.find("checked ").unwrap(),
+        stdout.find("fresh namespace True /work/notebooks").unwrap(),
+    );
+    assert!(eda < check && check < model, "{stdout}");
+    assert!(run["score_text"].is_string(), "not scored: {run:#}");
+    assert_eq!(
+        packet["reproducibility"]["reproducible"], true,
+        "{:#}",
+        packet["reproducibility"]
+    );
+    let kept: Vec<&str> = run["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    for path in [
+        "executed/notebooks/01_eda.ipynb",
+        "executed/notebooks/02_model.ipynb",
+        "notebooks/clean.csv",
+        "steps/checked.txt",
+        "out/predictions.csv",
+    ] {
+        assert!(kept.contains(&path), "{path} is not an output: {kept:?}");
+    }
+    // Both notebooks are shown as notebooks, each with its rerun's outputs.
+    let notebooks = packet["notebooks"].as_array().unwrap();
+    let paths: Vec<&str> = notebooks
+        .iter()
+        .map(|n| n["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["notebooks/01_eda.ipynb", "notebooks/02_model.ipynb"]
+    );
+    for notebook in notebooks {
+        assert_eq!(notebook["rerun"], true, "{notebook:#}");
+        let code = notebook["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "code")
+            .collect::<Vec<_>>();
+        assert!(
+            code.iter()
+                .all(|c| c["status"] == "ok" && c["rerun_outputs"].is_array()),
+            "{notebook:#}"
+        );
+    }
+}
+
+/// `takehome run FIRST --then ...`: the combined record.
+fn run_entries(first: &Path, then: &[&Path], flags: &[&str]) -> RunRecord {
+    let mut all: Vec<&str> = Vec::new();
+    for path in then {
+        all.extend(["--then", path.to_str().unwrap()]);
+    }
+    all.extend_from_slice(flags);
+    run(first, &all)
+}
+
+#[test]
+fn one_record_covers_every_entry_and_a_limit_stops_the_whole_sequence() {
+    let dir = project(&[
+        (
+            "a.ipynb",
+            &notebook(&[code("x = 1\nopen('a.txt', 'w').write('a')"), code("1 / 0")]),
+        ),
+        ("b.py", "print(open('a.txt').read())\nraise SystemExit(3)\n"),
+        ("c.ipynb", &notebook(&[code("'x' in globals()")])),
+        (
+            "spin.ipynb",
+            &notebook(&[
+                code("print('spinning')"),
+                code("while True:\n    pass"),
+                code("print('never')"),
+            ]),
+        ),
+    ]);
+    let path = |name: &str| dir.path().join(name);
+    // Every entry runs; the verdict names the first that failed; each has its own line.
+    let record = run_entries(&path("a.ipynb"), &[&path("b.py"), &path("c.ipynb")], &[]);
+    expect_verdict(&record, Verdict::Exit);
+    assert_eq!(record.exit_code, Some(1));
+    assert!(
+        record
+            .message
+            .starts_with("entry 1 of 3 (a.ipynb): cell 1 (In [2]) raised ZeroDivisionError"),
+        "{}",
+        record.message
+    );
+    let statuses: Vec<(&str, CellStatus, Option<i32>)> = record
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.status, e.exit_code))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("a.ipynb", CellStatus::Error, Some(1)),
+            ("b.py", CellStatus::Error, Some(3)),
+            ("c.ipynb", CellStatus::Ok, Some(0)),
+        ]
+    );
+    assert!(
+        record.stdout.text.starts_with("a\n"),
+        "{}",
+        record.stdout.text
+    );
+    // The third notebook starts from a fresh namespace: `x` of the first is gone.
+    let third = record.entries[2].notebook.as_ref().unwrap();
+    assert_eq!(third.cells[0].status, CellStatus::Ok);
+    assert_eq!(record.notebook.as_ref().unwrap().path, "a.ipynb");
+    assert_eq!(record.notebooks().len(), 2);
+
+    // A limit in the middle entry stops the sequence: the entries after it are skipped.
+    let record = run_entries(
+        &path("a.ipynb"),
+        &[&path("spin.ipynb"), &path("c.ipynb")],
+        &["--fuel", "20000000000"],
+    );
+    expect_verdict(&record, Verdict::FuelLimit);
+    assert!(
+        record.message.contains("entry 2 of 3 (spin.ipynb)"),
+        "{}",
+        record.message
+    );
+    let statuses: Vec<CellStatus> = record.entries.iter().map(|e| e.status).collect();
+    assert_eq!(
+        statuses,
+        [CellStatus::Error, CellStatus::Error, CellStatus::Skipped]
+    );
+    let spin = record.entries[1].notebook.as_ref().unwrap();
+    let cells: Vec<CellStatus> = spin.cells.iter().map(|c| c.status).collect();
+    assert_eq!(
+        cells,
+        [CellStatus::Ok, CellStatus::Error, CellStatus::Skipped]
+    );
+    assert_eq!(spin.cells[1].error.as_ref().unwrap().ename, "fuel_limit");
+    let last = record.entries[2].notebook.as_ref().unwrap();
+    assert!(last.cells.iter().all(|c| c.status == CellStatus::Skipped));
+}

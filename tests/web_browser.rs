@@ -193,3 +193,106 @@ fn script_in_a_report_does_not_run_in_the_browser() {
     browser.leave_frame();
     assert_eq!(browser.alert_text(), None);
 }
+
+/// A notebook cell as nbformat 4 JSON, with nothing saved.
+fn code_cell(source: &str) -> serde_json::Value {
+    serde_json::json!({"cell_type": "code", "metadata": {}, "source": source,
+                       "execution_count": null, "outputs": []})
+}
+
+#[test]
+fn a_notebook_packet_shows_cells_with_outputs_and_its_hostile_output_stays_inert() {
+    let fixture = Fixture::new(1, &["Ann"]);
+    let scratch = tempdir();
+    let folder = scratch.path().join("nb");
+    // Every output comes from the rerun in the sandbox: nothing is saved in the file.
+    let notebook = serde_json::json!({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# Churn, in a notebook"},
+            code_cell("import pandas as pd\npd.DataFrame({'tenure': [1, 24], 'churned': ['yes', 'no']})"),
+            code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1, 2], [0, 1, 4])\nplt.title('growth')"),
+            code_cell(
+                "from IPython.display import HTML, Javascript, display\n\
+                 display(Javascript(\"document.title='PWNED'; window.pwned = 1\"))\n\
+                 HTML(\"<p id='hostile'>hostile</p><script>document.title='PWNED'; window.pwned = 2</script>\"\n\
+                 \x20    \"<img src=x onerror=\\\"document.title='PWNED'; window.pwned = 3\\\">\"\n\
+                 \x20    \"<a href=\\\"javascript:window.pwned = 4\\\">click</a>\"\n\
+                 \x20    \"<iframe srcdoc=\\\"<script>parent.window.pwned = 5</script>\\\"></iframe>\")",
+            ),
+        ],
+    });
+    support::write_files(
+        &folder,
+        &[
+            ("analysis.ipynb", &notebook.to_string()),
+            (
+                "submission.toml",
+                "runner = \"python\"\nentry = \"analysis.ipynb\"\nreport = \"analysis.ipynb\"\n",
+            ),
+        ],
+    );
+    fixture.submit(0, &folder);
+    let pseudonym = &fixture.candidates[0].0;
+    cli_ok(fixture.root(), &["evaluate", pseudonym]);
+    cli_ok(fixture.root(), &["assign", "churn", "--reviewers", "1"]);
+    let server = Server::start(fixture.root(), &["--no-worker"]);
+    let token = &fixture.reviewers[0].1;
+    let browser = Browser::start();
+    browser.goto(&server.url(&format!("/r/{token}/review/{pseudonym}")));
+    browser.enter_frame("iframe.packet");
+    // Let anything that could run, run.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(browser.execute("return typeof window.pwned"), "undefined");
+    assert_ne!(browser.execute("return document.title"), "PWNED");
+    assert_eq!(
+        browser.execute("return document.querySelectorAll('script, iframe').length"),
+        0
+    );
+    assert_eq!(
+        browser.execute(
+            "return [...document.querySelectorAll('a')].filter(a => a.href.startsWith('javascript')).length"
+        ),
+        0
+    );
+    // The notebook is there as cells with their outputs: the frame as a table, the figure
+    // as an image that decoded, the hostile HTML as inert markup.
+    let notebook = browser.text("section.notebook");
+    assert!(notebook.contains("Churn, in a notebook"), "{notebook}");
+    assert_eq!(
+        browser
+            .execute("return document.querySelectorAll('section.notebook div.cell.code').length"),
+        3
+    );
+    assert_eq!(
+        browser.execute("return document.querySelectorAll('section.notebook div.output.html table td').length > 0"),
+        true
+    );
+    assert!(
+        browser
+            .text("section.notebook div.output.html table")
+            .contains("churned"),
+        "the DataFrame is not a table"
+    );
+    assert_eq!(
+        browser.execute(
+            "const img = document.querySelector('section.notebook img.output'); \
+             return img !== null && img.complete && img.naturalWidth > 100"
+        ),
+        true,
+        "the figure is not shown"
+    );
+    assert!(
+        notebook.contains("hostile"),
+        "the hostile cell shows nothing: {notebook}"
+    );
+    // The JavaScript output shows as its plain-text form, never as script.
+    assert!(
+        notebook.contains("<IPython.core.display.Javascript object>"),
+        "{notebook}"
+    );
+    browser.leave_frame();
+    assert_eq!(browser.execute("return typeof window.pwned"), "undefined");
+    assert_ne!(browser.execute("return document.title"), "PWNED");
+    assert_eq!(browser.alert_text(), None);
+}

@@ -22,7 +22,7 @@ pub struct SubmissionManifest {
     /// Must be the assignment's `runner.name` (the caller compares them).
     pub runner: RunnerKind,
     /// Entry point, relative to the submission folder: one script or module, or several
-    /// notebooks run in the order given. Never empty. Written `entry = "main.py"` or
+    /// scripts and notebooks run in the order given, in one working copy. Never empty. Written `entry = "main.py"` or
     /// `entry = ["notebooks/01_eda.ipynb", "notebooks/02_model.ipynb"]`.
     #[serde(with = "one_or_many")]
     pub entry: Vec<String>,
@@ -43,8 +43,7 @@ impl SubmissionManifest {
         self.claims.get(metric.name()).copied()
     }
 
-    /// The file the runner starts: the first entry (the only one, except for notebooks run
-    /// in sequence).
+    /// The first entry (the only one, unless several run in order in one working copy).
     pub fn program(&self) -> Option<&str> {
         self.entry.first().map(String::as_str)
     }

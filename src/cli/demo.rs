@@ -19,7 +19,8 @@ use crate::store::Workspace;
 /// Issues an example assignment (churn unless --assignment says otherwise) to one candidate
 /// per example submission (for churn: strong, over-claiming, misbehaving), runs them all in
 /// the sandbox, scores them, checks their claims, reruns them to prove they reproduce, writes
-/// the blind review packets, adds two reviewers, and serves the reviewer application. Installs the Python
+/// the blind review packets, adds three reviewers (two of whom submit example reviews made
+/// by the demo) and a hiring lead, and serves the reviewer application. Installs the Python
 /// runner first if it is missing.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -39,6 +40,12 @@ pub struct DemoArgs {
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// The demo's reviewers: the first is left for the user; the others submit example reviews.
+const REVIEWERS: [&str; 3] = ["Rita Reviewer", "Sam Reviewer", "Tess Reviewer"];
+const EXAMPLE_REVIEWERS: [&str; 2] = [REVIEWERS[1], REVIEWERS[2]];
+/// Printed beside the links of reviewers whose reviews the demo made.
+const EXAMPLE_NOTE: &str = "(submitted example reviews made by the demo)";
 
 /// Who hands in the examples, in order.
 const CANDIDATES: [&str; 6] = [
@@ -199,9 +206,10 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
     let packets = workspace.root.join("packets");
     super::packet::write(&workspace, &targets, &packets, true).await?;
 
-    step("adding two reviewers and assigning each submission to both");
+    step("adding three reviewers and assigning each submission to all three");
     let mut links = Vec::new();
-    for name in ["Rita Reviewer", "Sam Reviewer"] {
+    let mut ids = Vec::new();
+    for name in REVIEWERS {
         let (reviewer, token) = review::new_reviewer(name);
         workspace.store.add_reviewer(&reviewer).await?;
         let id = reviewer.id;
@@ -214,6 +222,46 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
             .assign_reviews(&pairs, crate::base::now_ms())
             .await?;
         links.push((name, token));
+        ids.push(id);
+    }
+    step(&format!(
+        "recording example reviews made by the demo: {} submit a review of every candidate \
+         (levels made up from each run's outcome, a little apart), so that the lead's page has \
+         agreement and leniency to show; {}'s reviews are left to you",
+        EXAMPLE_REVIEWERS.join(" and "),
+        REVIEWERS[0]
+    ));
+    for (number, ((pseudonym, _, submitted), (_, result))) in
+        submissions.iter().zip(&results).enumerate()
+    {
+        let base = match result {
+            Ok(e) => review::examples::base_level(
+                e.record.verdict == crate::sandbox::Verdict::Ok,
+                !e.claims.is_empty() && e.claims.iter().all(|c| c.status.as_str() == "verified"),
+            ),
+            Err(_) => 1,
+        };
+        for (reviewer, id) in ids.iter().skip(1).enumerate() {
+            let entry = review::Entry {
+                reviewer_id: id.clone(),
+                pseudonym: pseudonym.clone(),
+                submission_id: submitted.id.clone(),
+                scores: review::examples::scores(&parsed.rubric, base, reviewer, number),
+                submit: true,
+            };
+            let saved = review::save(
+                &workspace.store,
+                &parsed.rubric,
+                entry,
+                crate::base::now_ms(),
+            )
+            .await
+            .map_err(anyhow::Error::from)?;
+            anyhow::ensure!(
+                saved == review::Saved::Submitted,
+                "the demo's example review of {pseudonym} was not submitted: {saved:?}"
+            );
+        }
     }
     let lead_token = crate::issue::identity::token();
     workspace
@@ -265,7 +313,11 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
             workspace.root.display()
         );
         for (name, token) in &links {
-            println!("  {name:<14} {}/r/{token}", workspace.public_url());
+            println!(
+                "  {name:<14} {}/r/{token}{}",
+                workspace.public_url(),
+                note_for(name)
+            );
         }
         println!(
             "the hiring lead's cohort view (similarity, agreement, leniency):\n  {:<14} {}/l/{lead_token}",
@@ -291,7 +343,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
     let base = format!("http://{}", listener.local_addr()?);
     println!("\nthe reviewer application is up; open a reviewer's link:");
     for (name, token) in &links {
-        println!("  {name:<14} {base}/r/{token}");
+        println!("  {name:<14} {base}/r/{token}{}", note_for(name));
     }
     println!(
         "the hiring lead's cohort view (similarity, agreement, leniency):\n  {:<14} {base}/l/{lead_token}",
@@ -303,6 +355,14 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn note_for(reviewer: &str) -> String {
+    if EXAMPLE_REVIEWERS.contains(&reviewer) {
+        format!("  {EXAMPLE_NOTE}")
+    } else {
+        String::new()
+    }
 }
 
 fn step(what: &str) {

@@ -31,12 +31,19 @@ use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox};
 /// output and the same fuel count.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  takehome run hello.wasm\n  takehome run prog.wat --fuel 1000000 --wall 2s --json\n  takehome run prog.wasm --mount /data=./data --out ./out -- --epochs 3\n  takehome run notebooks/train.py --root . --mount data=../public-data --out ./results"
+    after_help = "Examples:\n  takehome run hello.wasm\n  takehome run prog.wat --fuel 1000000 --wall 2s --json\n  takehome run prog.wasm --mount /data=./data --out ./out -- --epochs 3\n  takehome run notebooks/train.py --root . --mount data=../public-data --out ./results\n  takehome run notebooks/01_eda.ipynb --then notebooks/02_model.ipynb --out ./results"
 )]
 pub struct RunArgs {
     /// The program: a `.wasm` module, `.wat` text, a `.py` script or an `.ipynb` notebook.
     #[arg(value_name = "PROGRAM")]
     pub module: PathBuf,
+
+    /// A Python script or notebook to run after PROGRAM (repeatable), in order, in the same
+    /// working copy, so each sees the files the ones before it wrote, as several `entry`
+    /// points of a submission run. One record covers them all (its `entries`); a limit stops
+    /// the whole sequence. Each must be inside the project folder (--root).
+    #[arg(long, value_name = "PROGRAM")]
+    pub then: Vec<PathBuf>,
 
     /// The runner: wasi, python (the scientific snapshot) or python-plain (no snapshot)
     /// [default: by the program's extension].
@@ -289,6 +296,26 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
             .map(Path::to_path_buf)
             .unwrap_or_default(),
     };
+    let mut programs = vec![args.module.clone()];
+    for next in &args.then {
+        if !python {
+            return Err(usage(
+                "--then applies to Python scripts and notebooks; the wasi runner runs one module"
+                    .to_string(),
+            ));
+        }
+        let inside = next
+            .canonicalize()
+            .map_err(|e| usage(format!("--then {}: {e}", next.display())))?;
+        if !inside.is_file() || !inside.starts_with(&folder) {
+            return Err(usage(format!(
+                "--then {}: not a file inside the project folder {} (pass --root DIR to hold them all)",
+                next.display(),
+                folder.display()
+            )));
+        }
+        programs.push(next.clone());
+    }
     let invocation = Invocation {
         args: args.args.clone(),
         env,
@@ -309,7 +336,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     if python {
         super::runner::ensure_python(&sandbox, args.install_runners)?;
     }
-    let record = runner::run(&sandbox, kind, &folder, &args.module, &invocation)?;
+    let record = runner::run_entries(&sandbox, kind, &folder, &programs, &invocation)?;
     report(&record, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

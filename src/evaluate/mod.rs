@@ -8,9 +8,9 @@ pub mod rerun;
 pub mod scoring;
 pub mod smoke;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 use crate::assignment::{Assignment, SubmissionManifest};
@@ -134,10 +134,13 @@ pub fn evaluate(
         clock: options.clock,
         limits,
     };
-    let program = manifest
-        .program()
-        .context("the stored manifest names no entry")?;
-    let record = runner::run(sandbox, kind, &folder, &folder.join(program), &invocation)?;
+    anyhow::ensure!(
+        !manifest.entry.is_empty(),
+        "the stored manifest names no entry"
+    );
+    // Several entries run in order in one working copy.
+    let programs: Vec<PathBuf> = manifest.entry.iter().map(|e| folder.join(e)).collect();
+    let record = runner::run_entries(sandbox, kind, &folder, &programs, &invocation)?;
 
     let mut outputs = Vec::new();
     for file in record

@@ -135,13 +135,13 @@ pub fn compare(
             });
         }
     }
-    if let (Some(x), Some(y)) = (&a.notebook, &b.notebook)
-        && let Some(detail) = crate::runner::notebook::first_diverging_cell(x, y)
-    {
-        differences.push(Difference {
-            what: format!("notebook {}", x.path),
-            detail,
-        });
+    for (x, y) in a.notebooks().into_iter().zip(b.notebooks()) {
+        if let Some(detail) = crate::runner::notebook::first_diverging_cell(x, y) {
+            differences.push(Difference {
+                what: format!("notebook {}", x.path),
+                detail,
+            });
+        }
     }
     let paths: std::collections::BTreeSet<&str> = before
         .outputs

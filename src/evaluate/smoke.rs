@@ -33,8 +33,8 @@ impl SmokeRun {
             Verdict::InvalidModule | Verdict::LinkError | Verdict::CompileLimit
         );
         let failed_cells = record
-            .notebook
-            .iter()
+            .notebooks()
+            .into_iter()
             .flat_map(|notebook| {
                 notebook.cells.iter().filter_map(|cell| {
                     let error = cell.error.as_ref()?;

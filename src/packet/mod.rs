@@ -209,10 +209,12 @@ pub async fn collect_with_redactions(
             && file.bytes <= crate::runner::notebook::MAX_NOTEBOOK_BYTES
         {
             let bytes = workspace.blobs.get(&file.sha256)?;
-            let record = evaluation
-                .as_ref()
-                .and_then(|(_, e)| e.record.notebook.as_ref())
-                .filter(|n| n.path == file.path);
+            let record = evaluation.as_ref().and_then(|(_, e)| {
+                e.record
+                    .notebooks()
+                    .into_iter()
+                    .find(|n| n.path == file.path)
+            });
             // The executed notebook is kept among the outputs, at its path from the top.
             let executed = record
                 .and_then(|n| n.executed.as_ref())

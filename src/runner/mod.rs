@@ -2,6 +2,7 @@
 //! program is started on each. Calls `sandbox`; never touches wasmtime itself.
 
 pub mod def;
+mod entries;
 pub mod install;
 pub mod notebook;
 mod progress;
@@ -133,6 +134,36 @@ pub fn run(
                 kind == RunnerKind::Python,
                 folder,
                 program,
+                invocation,
+            )
+        }
+    }
+}
+
+/// Runs `programs` on `kind` in order, in one working copy (Python), with one record; one
+/// program runs as [`run`] runs it.
+pub fn run_entries(
+    sandbox: &Sandbox,
+    kind: RunnerKind,
+    folder: &Path,
+    programs: &[PathBuf],
+    invocation: &Invocation,
+) -> anyhow::Result<RunRecord> {
+    match programs {
+        [] => anyhow::bail!("no entry point to run"),
+        [one] => run(sandbox, kind, folder, one, invocation),
+        _ if kind == RunnerKind::Wasi => anyhow::bail!(
+            "the wasi runner runs one module; {} entries were given",
+            programs.len()
+        ),
+        _ => {
+            let installed = Installed::find(&crate::base::cache_dir())?;
+            entries::run(
+                sandbox,
+                &installed,
+                kind == RunnerKind::Python,
+                folder,
+                programs,
                 invocation,
             )
         }

@@ -23,7 +23,7 @@ use crate::sandbox::{
 };
 
 /// The driver run inside the interpreter.
-const DRIVER: &str = include_str!("notebook_driver.py");
+pub(crate) const DRIVER: &str = include_str!("notebook_driver.py");
 /// Larger notebooks are refused before they are read.
 pub const MAX_NOTEBOOK_BYTES: u64 = 100 << 20;
 /// Where the driver writes one JSON line per cell (under the run's `/tmp`).
@@ -255,7 +255,7 @@ pub fn to_json(notebook: &Notebook) -> String {
 
 /// One line the driver wrote after a cell.
 #[derive(Debug, Deserialize)]
-struct CellResult {
+pub(crate) struct CellResult {
     index: usize,
     execution_count: Option<u64>,
     status: String,
@@ -268,7 +268,7 @@ struct CellResult {
 }
 
 /// The cells the driver reported, and whether it reached the end.
-fn read_results(path: &Path, cap: u64) -> (Vec<CellResult>, bool) {
+pub(crate) fn read_results(path: &Path, cap: u64) -> (Vec<CellResult>, bool) {
     let Some(file) = crate::sandbox::outputs::open_regular(path) else {
         return (Vec::new(), false);
     };
@@ -311,6 +311,17 @@ fn source(
     )
 }
 
+/// The code cells as the driver takes them: `[{"index": 3, "source": "..."}]`.
+pub(crate) fn code_cells(notebook: &Notebook) -> Vec<Value> {
+    notebook
+        .cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, Cell::Code { .. }))
+        .map(|(index, c)| serde_json::json!({"index": index, "source": c.source()}))
+        .collect()
+}
+
 /// Runs the notebook `path` (inside `folder`) cell by cell.
 pub fn run(
     sandbox: &Sandbox,
@@ -321,14 +332,7 @@ pub fn run(
     invocation: &Invocation,
 ) -> anyhow::Result<RunRecord> {
     let notebook = read(path)?;
-    let code: Vec<Value> = notebook
-        .cells
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(c, Cell::Code { .. }))
-        .map(|(index, c)| serde_json::json!({"index": index, "source": c.source()}))
-        .collect();
-    let cells_json = serde_json::to_string(&code)?;
+    let cells_json = serde_json::to_string(&code_cells(&notebook))?;
     let tmp = tempfile::tempdir()?;
     let mut record = python::run_source(
         sandbox,
@@ -351,48 +355,81 @@ pub fn run(
     )?;
     let (results, done) = read_results(&tmp.path().join(RESULTS), invocation.limits.out_bytes.0);
     let entry = record.runner.entry.clone().unwrap_or_default();
-    let (executed, notebook_record) = merge(&notebook, &entry, results, &record);
-    settle_verdict(&mut record, &notebook, &notebook_record, done);
+    let (executed, notebook_record) = merge(
+        &notebook,
+        &entry,
+        results,
+        stopped_by(&record).as_ref(),
+        record.clock == ClockMode::Virtual,
+    );
+    if record.verdict == Verdict::Ok
+        && let Some(message) = failure(&notebook, &notebook_record, done)
+    {
+        record.verdict = Verdict::Exit;
+        record.exit_code = Some(1);
+        record.message = message;
+    }
     let mut notebook_record = notebook_record;
     if let Some(out) = &invocation.out {
         let relative = format!("{EXECUTED_DIR}/{entry}");
-        keep_executed(out, &relative, &to_json(&executed))?;
+        keep_executed(out, &[(relative.clone(), to_json(&executed))])?;
         notebook_record.executed = Some(relative);
-        record.outputs = crate::sandbox::outputs::collect(
-            out,
-            invocation.limits.out_bytes.0.max(MAX_NOTEBOOK_BYTES),
-            invocation.limits.out_files + 2,
-            // Everything in `out` is an output: it holds only the run's outputs and this notebook.
-            &crate::sandbox::Baseline::default(),
-        );
+        record.outputs = collect_kept(out, invocation);
     }
     record.notebook = Some(notebook_record);
     Ok(record)
 }
 
-/// Writes the executed notebook to `out/relative`. `out/executed` belongs to takehome: whatever
-/// the guest left there (a file, a folder, a link pointing anywhere) is removed first, so
-/// the host never writes through a link the guest made.
-fn keep_executed(out: &Path, relative: &str, json: &str) -> anyhow::Result<()> {
+/// What stopped a run that did not end well (a limit, an exit of the interpreter), as the
+/// error of the cell it stopped.
+pub(crate) fn stopped_by(record: &RunRecord) -> Option<CellError> {
+    (record.verdict != Verdict::Ok).then(|| CellError {
+        ename: record.verdict.to_string(),
+        evalue: record.message.clone(),
+    })
+}
+
+/// The outputs in `out` once the executed notebooks are in it: everything there is an
+/// output, as it holds only the run's outputs and these notebooks.
+pub(crate) fn collect_kept(out: &Path, invocation: &Invocation) -> Vec<crate::sandbox::OutputFile> {
+    crate::sandbox::outputs::collect(
+        out,
+        invocation.limits.out_bytes.0.max(MAX_NOTEBOOK_BYTES),
+        invocation.limits.out_files + 2,
+        &crate::sandbox::Baseline::default(),
+    )
+}
+
+/// Writes each executed notebook `(relative path, JSON)` under `out`. `out/executed` belongs
+/// to takehome: whatever the guest left there (a file, a folder, a link pointing anywhere) is
+/// removed first, so the host never writes through a link the guest made.
+pub(crate) fn keep_executed(out: &Path, notebooks: &[(String, String)]) -> anyhow::Result<()> {
     let mine = out.join(EXECUTED_DIR);
     match std::fs::symlink_metadata(&mine) {
         Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&mine)?,
         Ok(_) => std::fs::remove_file(&mine)?,
         Err(_) => {}
     }
-    let target = out.join(relative);
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)?;
+    for (relative, json) in notebooks {
+        let target = out.join(relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&target, json)
+            .with_context(|| format!("cannot write {}", target.display()))?;
     }
-    std::fs::write(&target, json).with_context(|| format!("cannot write {}", target.display()))
+    Ok(())
 }
 
 /// The executed notebook and the cell records, from the notebook and the driver's results.
-fn merge(
+/// `stopped`: what stopped the run in the first cell without a result (the cells after it
+/// are skipped); `None` when nothing did, or the run stopped before this notebook.
+pub(crate) fn merge(
     notebook: &Notebook,
     entry: &str,
     results: Vec<CellResult>,
-    record: &RunRecord,
+    stopped: Option<&CellError>,
+    virtual_clock: bool,
 ) -> (Notebook, NotebookRecord) {
     let mut by_index: BTreeMap<usize, CellResult> =
         results.into_iter().map(|r| (r.index, r)).collect();
@@ -423,11 +460,7 @@ fn merge(
                     status,
                     execution_count: result.execution_count,
                     // Real clocks say nothing about fuel.
-                    fuel_used: if record.clock == ClockMode::Virtual {
-                        result.fuel_used
-                    } else {
-                        0
-                    },
+                    fuel_used: if virtual_clock { result.fuel_used } else { 0 },
                     outputs: outputs.iter().map(Output::summary).collect(),
                     error: result.error.filter(|_| status == CellStatus::Error),
                     saved_output: compare_outputs(&saved, outputs),
@@ -436,12 +469,13 @@ fn merge(
             None => {
                 *execution_count = None;
                 // The first cell without a result is the one a limit (or an exit) stopped.
-                let stopped = !interrupted && record.verdict != Verdict::Ok;
+                let stop = stopped.filter(|_| !interrupted);
+                let stopped = stop.is_some();
                 interrupted = true;
-                if stopped {
+                if let Some(stop) = stop {
                     outputs.push(Output::Error {
-                        ename: record.verdict.to_string(),
-                        evalue: record.message.clone(),
+                        ename: stop.ename.clone(),
+                        evalue: stop.evalue.clone(),
                         traceback: Vec::new(),
                     });
                 }
@@ -455,10 +489,7 @@ fn merge(
                     execution_count: None,
                     fuel_used: 0,
                     outputs: outputs.iter().map(Output::summary).collect(),
-                    error: stopped.then(|| CellError {
-                        ename: record.verdict.to_string(),
-                        evalue: record.message.clone(),
-                    }),
+                    error: stop.cloned(),
                     saved_output: if saved.is_empty() {
                         SavedOutput::None
                     } else {
@@ -501,11 +532,10 @@ pub fn out_of_order(notebook: &Notebook) -> bool {
     counts.windows(2).any(|w| w[1] <= w[0])
 }
 
-/// `ok` only if no cell raised (cells tagged `raises-exception` excepted) and every cell ran.
-fn settle_verdict(record: &mut RunRecord, notebook: &Notebook, cells: &NotebookRecord, done: bool) {
-    if record.verdict != Verdict::Ok {
-        return;
-    }
+/// Why a notebook that ran to its end (no limit) did not run clean: the first cell that
+/// raised (cells tagged `raises-exception` excepted), or the cell the interpreter exited
+/// before; `None` when every cell ran and none raised.
+pub(crate) fn failure(notebook: &Notebook, cells: &NotebookRecord, done: bool) -> Option<String> {
     let failing = cells.cells.iter().find(|c| {
         c.status == CellStatus::Error
             && !notebook.cells[c.index]
@@ -514,30 +544,28 @@ fn settle_verdict(record: &mut RunRecord, notebook: &Notebook, cells: &NotebookR
                 .any(|t| t == RAISES_TAG)
     });
     if let Some(cell) = failing {
-        record.verdict = Verdict::Exit;
-        record.exit_code = Some(1);
         let error = cell
             .error
             .as_ref()
             .map(|e| format!("{}: {}", e.ename, e.evalue.lines().next().unwrap_or("")))
             .unwrap_or_default();
-        record.message = format!(
+        return Some(format!(
             "cell {} (In [{}]) raised {error}",
             cell.index,
             cell.execution_count.unwrap_or(0)
-        );
-    } else if !done {
-        let next = cells.cells.iter().find(|c| c.status == CellStatus::Skipped);
-        record.verdict = Verdict::Exit;
-        record.exit_code = Some(1);
-        record.message = match next {
-            Some(cell) => format!(
-                "the notebook stopped before cell {} ran (the interpreter exited)",
-                cell.index
-            ),
-            None => "the notebook driver did not finish".into(),
-        };
+        ));
     }
+    if done {
+        return None;
+    }
+    let next = cells.cells.iter().find(|c| c.status == CellStatus::Skipped);
+    Some(match next {
+        Some(cell) => format!(
+            "the notebook stopped before cell {} ran (the interpreter exited)",
+            cell.index
+        ),
+        None => "the notebook driver did not finish".into(),
+    })
 }
 
 /// The first code cell whose status, execution count, fuel or outputs differ between two

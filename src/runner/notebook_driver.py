@@ -2,7 +2,8 @@
 # InteractiveShell inside the sandboxed interpreter, the way a Jupyter kernel would but
 # without ZeroMQ. Embedded by src/runner/notebook.rs, which appends the call
 #     _takehome_notebook(CELLS_JSON, RESULTS_PATH)
-# after the run's prelude (argv, environment, working directory, seeds).
+# after the run's prelude (argv, environment, working directory, seeds). With several
+# entries, entries_driver.py calls it once per notebook, each with a fresh shell.
 #
 # After each cell one JSON line goes to RESULTS_PATH (opened, appended, closed), so the
 # host still knows what ran when a limit stops the run in the middle of a later cell:
@@ -220,6 +221,18 @@ def _takehome_notebook(cells_json, results_path):
     config.InteractiveShell.colors = "nocolor"
     config.InteractiveShell.autocall = 0
     config.InteractiveShell.xmode = "Context"
+    if InteractiveShell.initialized():
+        # A notebook ran before this one (several entries): start as a fresh kernel would,
+        # from an empty namespace, with no figure left open, and free the last one's objects.
+        previous = InteractiveShell.instance()
+        previous.reset(new_session=True)
+        type(previous).clear_instance()
+        InteractiveShell.clear_instance()
+        try:
+            import matplotlib.pyplot
+            matplotlib.pyplot.close("all")
+        except Exception:
+            pass
     shell = Shell.instance(config=config)
     shell.register_magics(SandboxMagics)
     for name in ("bash", "sh", "script", "perl", "ruby", "python2", "python3", "pypy"):

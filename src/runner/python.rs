@@ -175,7 +175,7 @@ pub(crate) fn setup(
 }
 
 /// Checks that `script` is inside `folder` and returns its path relative to it.
-fn entry_in(folder: &Path, script: &Path) -> anyhow::Result<String> {
+pub(crate) fn entry_in(folder: &Path, script: &Path) -> anyhow::Result<String> {
     let folder = folder
         .canonicalize()
         .with_context(|| format!("cannot open folder {}", folder.display()))?;

@@ -324,19 +324,47 @@ def prepare(argv, env, workdir, seed=None, paths=(), script_dir=None):
     for path in paths:
         if path not in sys.path:
             sys.path.append(path)
-    sys.path.insert(0, (script_dir or workdir).rstrip("/") or "/")
+    global _entry_dir
+    _entry_dir = (script_dir or workdir).rstrip("/") or "/"
+    sys.path.insert(0, _entry_dir)
     import importlib
     importlib.invalidate_caches()
-    if seed is not None:
-        import random
-        random.seed(seed)
-        if "numpy" in sys.modules:
-            sys.modules["numpy"].random.seed(seed % (1 << 32))
+    _reseed(seed)
     for install in (install_import_messages, install_file_notes, install_network_notes):
         try:
             install()
         except Exception as error:
             sys.stderr.write(f"takehome: could not install {install.__name__}: {error!r}\n")
+
+
+_entry_dir = None
+
+
+def _reseed(seed):
+    if seed is not None:
+        import random
+        random.seed(seed)
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed(seed % (1 << 32))
+
+
+def next_entry(argv, workdir, script_dir, seed=None):
+    """Starts the next of several entries as `python ENTRY` from `workdir` would: its argv,
+    its own folder first on sys.path in place of the last entry's, the same seeds, and none
+    of the modules the entries before it imported from the working copy."""
+    global _entry_dir
+    sys.argv = list(argv)
+    os.chdir(workdir)
+    if _entry_dir in sys.path:
+        sys.path.remove(_entry_dir)
+    _entry_dir = script_dir.rstrip("/") or "/"
+    sys.path.insert(0, _entry_dir)
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(WORK + "/"):
+            del sys.modules[name]
+    import importlib
+    importlib.invalidate_caches()
+    _reseed(seed)
 
 
 def print_error(error):

@@ -31,8 +31,8 @@ pub use engine::{LoadedModule, Refusal};
 pub use host::VIRTUAL_EPOCH_SECS;
 pub use record::{
     CellError, CellOutput, CellRecord, CellStatus, ClockMode, Diagnostic, DiagnosticKind,
-    NotebookRecord, OutputFile, OutputKind, RunRecord, RunnerInfo, SavedOutput, StreamRecord,
-    Verdict, Versions,
+    EntryKind, EntryRecord, NotebookRecord, OutputFile, OutputKind, RunRecord, RunnerInfo,
+    SavedOutput, StreamRecord, Verdict, Versions,
 };
 pub use workcopy::{Baseline, CopyLimits, copy_tree};
 
@@ -452,5 +452,6 @@ fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
         runner: spec.runner.clone(),
         versions: Versions::current(),
         notebook: None,
+        entries: Vec::new(),
     }
 }

@@ -240,9 +240,42 @@ pub struct RunRecord {
     pub limits: Limits,
     pub runner: RunnerInfo,
     pub versions: Versions,
-    /// For a notebook: what each code cell did. `None` for scripts and modules.
+    /// For a notebook: what each code cell did. `None` for scripts and modules. With several
+    /// entries, the first notebook's (each one's is in `entries`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notebook: Option<NotebookRecord>,
+    /// With several entry points run in order in one working copy: what each did, in order.
+    /// Empty for a single entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<EntryRecord>,
+}
+
+/// One of several entry points of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryRecord {
+    /// The entry, relative to the folder it ran in.
+    pub path: String,
+    pub kind: EntryKind,
+    /// `ok` (ran clean), `error` (raised, exited non-zero or was stopped by a limit) or
+    /// `skipped` (not reached).
+    pub status: CellStatus,
+    /// A script's exit code (a notebook with a failing cell counts as 1); `None` when a
+    /// limit stopped it or it was not reached.
+    pub exit_code: Option<i32>,
+    /// One readable line: what went wrong, or that it ran clean.
+    pub message: String,
+    /// Fuel the entry used, as the virtual clock counts it (see [`CellRecord::fuel_used`]).
+    pub fuel_used: u64,
+    /// For a notebook: what each code cell did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notebook: Option<NotebookRecord>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Script,
+    Notebook,
 }
 
 /// What a notebook run did, cell by cell.
@@ -311,6 +344,18 @@ pub enum SavedOutput {
 }
 
 impl RunRecord {
+    /// Every notebook the run executed, in order: each entry's, else the only one.
+    pub fn notebooks(&self) -> Vec<&NotebookRecord> {
+        if self.entries.is_empty() {
+            self.notebook.iter().collect()
+        } else {
+            self.entries
+                .iter()
+                .filter_map(|e| e.notebook.as_ref())
+                .collect()
+        }
+    }
+
     /// The parts that must be identical between two runs of the same inputs.
     /// Wall time is left out: it is the one thing a deterministic run cannot fix.
     pub fn reproducible_part(&self) -> serde_json::Value {
@@ -383,7 +428,19 @@ pub fn summary(record: &RunRecord) -> String {
         record.runner.name,
         &record.module_sha256[..12.min(record.module_sha256.len())]
     );
-    if let Some(notebook) = &record.notebook {
+    for entry in &record.entries {
+        let status = match entry.status {
+            CellStatus::Ok => "ok",
+            CellStatus::Error => "error",
+            CellStatus::Skipped => "skipped",
+        };
+        let _ = writeln!(
+            out,
+            "{:<8} {} {status}: {}",
+            "entry", entry.path, entry.message
+        );
+    }
+    for notebook in record.notebooks() {
         let _ = writeln!(out, "{:<8} {}", "notebook", notebook.path);
         for cell in &notebook.cells {
             let status = match cell.status {

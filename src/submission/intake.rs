@@ -336,9 +336,10 @@ fn entry_fits(manifest: &SubmissionManifest, assignment: &Assignment) -> Option<
             "the entry point {first} cannot run on the {kind} runner: it runs {wants}"
         ));
     }
-    if manifest.entry.len() > 1 && !manifest.entry.iter().all(|e| infer::is_notebook(e)) {
+    // Python entries (scripts and notebooks) may run one after another; a module runs alone.
+    if manifest.entry.len() > 1 && kind == RunnerKind::Wasi {
         return Some(format!(
-            "entry lists {} files ({}): only notebooks run one after another; name one script",
+            "entry lists {} files ({}): the wasi runner runs one module; name one",
             manifest.entry.len(),
             manifest.entry.join(", ")
         ));
