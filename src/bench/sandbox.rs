@@ -1,5 +1,6 @@
-//! Sandbox figures: instantiate + run of a trivial module, a compute-bound C program against
-//! its native build, and what fuel metering costs.
+//! Sandbox figures: instantiate + run of a trivial module, writes measured by the quota,
+//! compiling in the compile child, a compute-bound C program against its native build, and
+//! what fuel metering costs.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,10 +9,28 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use super::{Row, format_duration, median, percentile, print_table, time_median};
-use crate::sandbox::{RunSpec, Sandbox, Verdict};
+use crate::sandbox::{Mount, RunSpec, Sandbox, Verdict};
 
 const COMPUTE_C: &str = include_str!("compute.c");
 const TRIVIAL: &str = r#"(module (memory (export "memory") 1) (func (export "_start")))"#;
+
+/// Writes 16 MiB to `/out/f` in 4 KiB writes (preopen 3 is `/out`).
+const WRITES: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "f")
+  (func (export "_start") (local $i i32) (local $fd i32)
+    (i32.store (i32.const 16) (i32.const 1024))
+    (i32.store (i32.const 20) (i32.const 4096))
+    (drop (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 9)
+      (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 8)))
+    (local.set $fd (i32.load (i32.const 8)))
+    (loop $each
+      (drop (call $write (local.get $fd) (i32.const 16) (i32.const 1) (i32.const 32)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $each (i32.lt_u (local.get $i) (i32.const 4096))))))"#;
 
 pub fn sandbox(iterations: usize) -> anyhow::Result<()> {
     let cache = tempfile::tempdir()?;
@@ -41,6 +60,9 @@ pub fn sandbox(iterations: usize) -> anyhow::Result<()> {
         median: median(&mut times),
         note: format!("p95 {}, {} runs", format_duration(p95), times.len()),
     });
+
+    rows.push(quota_measured_writes(&metered, iterations)?);
+    rows.push(compile_in_child(&metered, iterations)?);
 
     let work = tempfile::tempdir()?;
     let (native, wasm) = build_compute(work.path())?;
@@ -91,6 +113,64 @@ pub fn sandbox(iterations: usize) -> anyhow::Result<()> {
     });
     print_table("Sandbox", &rows);
     Ok(())
+}
+
+/// 4096 writes of 4 KiB into a writable folder, each measured against the quota first.
+fn quota_measured_writes(sandbox: &Sandbox, iterations: usize) -> anyhow::Result<Row> {
+    let out = tempfile::tempdir()?;
+    let spec = RunSpec {
+        mounts: vec![Mount {
+            guest: "/out".into(),
+            host: out.path().to_path_buf(),
+            writable: true,
+        }],
+        out_dir: Some(out.path().to_path_buf()),
+        ..RunSpec::default()
+    };
+    let module = sandbox
+        .load(WRITES.as_bytes(), &spec.limits)
+        .map_err(|r| anyhow::anyhow!(r.message))?;
+    let median = time_median(iterations, || {
+        let record = sandbox.run(&module, &spec);
+        anyhow::ensure!(
+            record.verdict == Verdict::Ok
+                && record.outputs.first().map(|o| o.bytes) == Some(16 << 20),
+            "writes: {} {:?}",
+            record.message,
+            record.outputs
+        );
+        Ok(())
+    })?;
+    Ok(Row {
+        what:
+            "16 MiB written to /out in 4 KiB writes, each measured by the quota first (in process)"
+                .into(),
+        median,
+        note: format!("{} a write", format_duration(median / 4096)),
+    })
+}
+
+/// Compiling a small module not yet cached: starting the compile child, compiling, loading.
+fn compile_in_child(sandbox: &Sandbox, iterations: usize) -> anyhow::Result<Row> {
+    let mut nonce = 0u32;
+    let limits = RunSpec::default().limits;
+    let median = time_median(iterations, || {
+        nonce += 1;
+        // A constant unique to this process and iteration: never in the cache.
+        let text = format!(
+            "(module (memory (export \"memory\") 1) (func (export \"_start\") (drop (i64.const {}))))",
+            std::process::id() as u64 * 1_000_000 + u64::from(nonce)
+        );
+        sandbox
+            .load(text.as_bytes(), &limits)
+            .map_err(|r| anyhow::anyhow!(r.message))?;
+        Ok(())
+    })?;
+    Ok(Row {
+        what: "a trivial module not yet cached: compiled in the compile child, then loaded".into(),
+        median,
+        note: "process start, engine, compile, artifact load".into(),
+    })
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {
