@@ -11,7 +11,7 @@
 //! renders its pages with hayro. Whatever goes wrong becomes an error string, which callers
 //! show as "PDF could not be read: ...".
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -101,6 +101,14 @@ fn worker_exe() -> std::io::Result<std::path::PathBuf> {
     }
 }
 
+/// An unlinked temporary file holding `bytes`, positioned at its start.
+fn input_file(bytes: &[u8]) -> std::io::Result<std::fs::File> {
+    let mut file = tempfile::tempfile()?;
+    file.write_all(bytes)?;
+    file.seek(std::io::SeekFrom::Start(0))?;
+    Ok(file)
+}
+
 fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
     if bytes.len() as u64 > MAX_BYTES {
         return Err(format!("{} bytes, more than {MAX_BYTES}", bytes.len()));
@@ -111,21 +119,18 @@ fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
     if images {
         command.arg("--images");
     }
+    // The PDF goes in as a file, not a pipe: a child that stops reading early cannot break
+    // a pipe under us (SIGPIPE is left at its default, which would end this process).
+    let input = input_file(bytes).map_err(|e| format!("cannot hand the PDF to its reader: {e}"))?;
     command
         .env_clear()
-        .stdin(Stdio::piped())
+        .stdin(Stdio::from(input))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     limit(&mut command);
     let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start the PDF reader: {e}"))?;
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    let input = bytes.to_vec();
-    let writer = std::thread::spawn(move || {
-        // A child that stops reading early breaks the pipe; its answer says why.
-        let _ = stdin.write_all(&input);
-    });
     let stdout = child.stdout.take().expect("piped stdout");
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
@@ -154,7 +159,6 @@ fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
             Err(e) => break Err(format!("cannot wait for the PDF reader: {e}")),
         }
     };
-    let _ = writer.join();
     let out = reader.join().unwrap_or_default();
     let err = errors.join().unwrap_or_default();
     let status = status?;
