@@ -84,7 +84,7 @@ fn example_submissions_parse_and_claim_the_metric() {
             let submission = load_manifest(&dir)
                 .unwrap_or_else(|| panic!("{} has no submission.toml", dir.display()))
                 .unwrap_or_else(|problems| panic!("{}:\n{}", dir.display(), show(&problems)));
-            assert_eq!(submission.runner, "python");
+            assert_eq!(submission.runner, takehome::runner::RunnerKind::Python);
             assert!(submission.claim(metric).is_some(), "{id}/{name}");
         }
     }

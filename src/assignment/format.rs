@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::base::limits::{Bytes, Limits, duration_text};
+use crate::runner::RunnerKind;
 use crate::score::Metric;
 
 /// One assignment, as its `assignment.toml` describes it.
@@ -57,8 +58,7 @@ impl Level {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunnerSpec {
-    /// Runner name: `python`, `python-plain` or `wasi` (see `crate::runner::RunnerKind`).
-    pub name: String,
+    pub name: RunnerKind,
     /// `[runner.limits]`: only the limits the assignment sets; apply them to the runner's
     /// defaults with [`LimitsOverlay::apply`].
     #[serde(default)]

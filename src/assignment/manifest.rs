@@ -19,8 +19,8 @@ pub const SUBMISSION_TOML: &str = "submission.toml";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionManifest {
-    /// Runner name; must equal the assignment's `runner.name` (the caller compares them).
-    pub runner: String,
+    /// Must be the assignment's `runner.name` (the caller compares them).
+    pub runner: RunnerKind,
     /// Entry point, relative to the submission folder: one script or module, or several
     /// scripts and notebooks run in the order given, in one working copy. Never empty. Written `entry = "main.py"` or
     /// `entry = ["notebooks/01_eda.ipynb", "notebooks/02_model.ipynb"]`.
@@ -98,16 +98,9 @@ pub fn parse_manifest(file: &Path, text: &str) -> Result<SubmissionManifest, Vec
     let mut doc = Doc::new(file, text);
     let submission = walk::parse(&mut doc, text).and_then(|root| {
         let mut top = Table::root(&root);
-        let runner = top.required(&mut doc, "runner").and_then(|v| {
-            v.parse(&mut doc, |s| {
-                match RunnerKind::all().into_iter().any(|k| k.name() == s) {
-                    true => Ok(s.to_string()),
-                    false => Err(format!(
-                        "`{s}` is not a runner: use python, python-plain or wasi"
-                    )),
-                }
-            })
-        });
+        let runner = top
+            .required(&mut doc, "runner")
+            .and_then(|v| v.parse(&mut doc, |s| s.parse::<RunnerKind>()));
         let mut paths = |doc: &mut Doc, key| {
             let v = top.required(doc, key)?;
             let items = v.one_or_many(doc)?;
@@ -177,7 +170,7 @@ mod tests {
     fn reads_the_documented_example() {
         let s = parse("runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n\n[claims]\nroc_auc = 0.861\n")
             .unwrap();
-        assert_eq!(s.runner, "python");
+        assert_eq!(s.runner, RunnerKind::Python);
         assert_eq!(s.entry, ["main.py"]);
         assert_eq!(s.claim(Metric::RocAuc), Some(0.861));
         assert_eq!(s.claim(Metric::Rmse), None);

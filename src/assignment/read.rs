@@ -167,23 +167,15 @@ fn nonzero(text: &str, zero: bool) -> Result<(), String> {
 
 fn runner(doc: &mut Doc, value: &Value) -> Option<RunnerSpec> {
     let mut t = value.table(doc)?;
-    let name = t.required(doc, "name").and_then(|v| {
-        v.parse(doc, |s| {
-            match RunnerKind::all().into_iter().find(|k| k.name() == s) {
-                Some(kind) => Ok(kind.name().to_string()),
-                None => {
-                    let names: Vec<_> = RunnerKind::all().iter().map(|k| k.name()).collect();
-                    Err(format!("`{s}` is not a runner: use {}", names.join(", ")))
-                }
-            }
-        })
-    });
+    let name = t
+        .required(doc, "name")
+        .and_then(|v| v.parse(doc, |s| s.parse::<RunnerKind>()));
     let limits = match t.optional("limits") {
         Some(v) => limits(doc, &v),
         None => Some(LimitsOverlay::default()),
     };
     let packages = match t.optional("packages") {
-        Some(v) => packages(doc, &v, name.as_deref()),
+        Some(v) => packages(doc, &v, name),
         None => Some(Vec::new()),
     };
     t.finish(doc);
@@ -195,9 +187,9 @@ fn runner(doc: &mut Doc, value: &Value) -> Option<RunnerSpec> {
 }
 
 /// `runner.packages`: exact pins, each package once, on a Python runner.
-fn packages(doc: &mut Doc, value: &Value, runner: Option<&str>) -> Option<Vec<String>> {
+fn packages(doc: &mut Doc, value: &Value, runner: Option<RunnerKind>) -> Option<Vec<String>> {
     let items = value.strings(doc)?;
-    if runner == Some(RunnerKind::Wasi.name()) && !items.is_empty() {
+    if runner == Some(RunnerKind::Wasi) && !items.is_empty() {
         doc.at(
             &value.span(),
             "`runner.packages` are Python packages: the wasi runner cannot import them",

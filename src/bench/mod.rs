@@ -5,11 +5,13 @@ mod notebook;
 mod python;
 mod queue;
 mod sandbox;
+mod web;
 
 pub use notebook::{NATIVE_HELP, check_native, notebook};
 pub use python::python;
 pub use queue::queue;
 pub use sandbox::sandbox;
+pub use web::{WebLoad, web};
 
 use std::time::Duration;
 

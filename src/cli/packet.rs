@@ -66,7 +66,7 @@ pub(super) async fn write(
             pseudonym: packet.pseudonym.clone(),
             submission_id: packet.submission_id.clone(),
             file: format!("{stem}.html"),
-            verdict: run.map(|r| r.verdict.clone()),
+            verdict: run.map(|r| r.verdict.to_string()),
             score: run.and_then(|r| r.score.score()),
             score_text: run.and_then(|r| r.score_text.clone()),
             claims: run

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assignment::{Assignment, SubmissionManifest};
 use crate::base::FileRef;
-use crate::runner::{self, Invocation, RunnerKind};
+use crate::runner::{self, Invocation};
 use crate::sandbox::{ClockMode, Limits, RunRecord, Sandbox};
 use crate::store::{AssignmentRow, Blobs, SubmissionRow};
 use claims::ClaimCheck;
@@ -120,10 +120,7 @@ pub fn evaluate(
         .collect();
     materialize(blobs, &public, &data)?;
 
-    let kind: RunnerKind = manifest
-        .runner
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!(e))?;
+    let kind = manifest.runner;
     let limits = assignment.runner.limits.apply(&kind.default_limits());
     let invocation = Invocation {
         args: Vec::new(),

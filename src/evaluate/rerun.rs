@@ -187,6 +187,12 @@ fn file_diff(blobs: &Blobs, path: &str, x: &FileRef, y: &FileRef) -> String {
             &y.sha256[..12]
         );
     };
+    content_diff(path, &old, &new)
+}
+
+/// How two versions of the text output `path` differ: cell by cell for notebooks, CSV and
+/// JSON (numbers within the tolerance are equal), else as a unified diff.
+pub fn content_diff(path: &str, old: &str, new: &str) -> String {
     if path.ends_with(".ipynb")
         && let (Ok(a), Ok(b)) = (
             crate::runner::notebook::parse(old.as_bytes()),
@@ -198,14 +204,14 @@ fn file_diff(blobs: &Blobs, path: &str, x: &FileRef, y: &FileRef) -> String {
         });
     }
     if path.ends_with(".csv")
-        && let Some(account) = csv_diff(&old, &new)
+        && let Some(account) = csv_diff(old, new)
     {
         return account;
     }
     if path.ends_with(".json")
         && let (Ok(a), Ok(b)) = (
-            serde_json::from_str::<serde_json::Value>(&old),
-            serde_json::from_str(&new),
+            serde_json::from_str::<serde_json::Value>(old),
+            serde_json::from_str(new),
         )
     {
         let mut found = Vec::new();
@@ -217,7 +223,7 @@ fn file_diff(blobs: &Blobs, path: &str, x: &FileRef, y: &FileRef) -> String {
         }
         return found.into_iter().take(10).collect::<Vec<_>>().join("\n");
     }
-    text_diff(&old, &new)
+    text_diff(old, new)
 }
 
 /// A unified diff, at most 40 lines.

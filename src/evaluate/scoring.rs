@@ -125,7 +125,7 @@ const MAX_TEXT: usize = 200;
 
 /// A scoring program's last line of stdout: a number, or a JSON object
 /// `{"value": number, "details": [{"name", "count", "examples"}]}`.
-fn parse_program_result(last: &str) -> Result<(f64, Vec<ScoreDetail>), String> {
+pub fn parse_program_result(last: &str) -> Result<(f64, Vec<ScoreDetail>), String> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Result {

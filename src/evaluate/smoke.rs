@@ -15,7 +15,7 @@ const STDERR_LINES: usize = 20;
 pub struct SmokeRun {
     /// `started` or `did not start` (the module was refused before running).
     pub started: String,
-    pub verdict: String,
+    pub verdict: Option<Verdict>,
     pub message: String,
     pub stderr: String,
     pub missing_outputs: Vec<String>,
@@ -46,7 +46,7 @@ impl SmokeRun {
             .collect();
         SmokeRun {
             started: if refused { "did not start" } else { "started" }.into(),
-            verdict: record.verdict.as_str().to_string(),
+            verdict: Some(record.verdict),
             message: record.message.clone(),
             stderr: (record.stderr.text.lines().take(STDERR_LINES))
                 .collect::<Vec<_>>()

@@ -63,7 +63,7 @@ pub fn submission_template(assignment: &Assignment) -> String {
 /// and the assignment's extras (`[runner] packages`).
 /// Empty for the wasi runner, which imports nothing.
 pub fn importable(assignment: &Assignment) -> Vec<String> {
-    let kind: RunnerKind = assignment.runner.name.parse().unwrap_or(RunnerKind::Python);
+    let kind = assignment.runner.name;
     if kind == RunnerKind::Wasi {
         return Vec::new();
     }
@@ -95,7 +95,7 @@ pub fn importable(assignment: &Assignment) -> Vec<String> {
 
 pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> String {
     let d = &assignment.deliverables;
-    let kind: RunnerKind = assignment.runner.name.parse().unwrap_or(RunnerKind::Python);
+    let kind = assignment.runner.name;
     let limits = assignment.runner.limits.apply(&kind.default_limits());
     let sections: String = d.sections.iter().map(|s| format!("   - {s}\n")).collect();
     let outputs = d.outputs.join(", ");

@@ -18,6 +18,7 @@ use crate::base::FileRef;
 use crate::evaluate::claims::ClaimCheck;
 use crate::evaluate::rerun::Difference;
 use crate::evaluate::{Evaluation, ScoreOutcome};
+use crate::sandbox::Verdict;
 use crate::store::{RunPurpose, SubmissionRow, Workspace};
 use crate::submission::intake::Validation;
 
@@ -107,7 +108,7 @@ pub struct CodeFile {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunSummary {
     pub run_id: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub message: String,
     pub exit_code: Option<i32>,
     pub trap: Option<String>,
@@ -342,7 +343,7 @@ fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Res
     }
     Ok(RunSummary {
         run_id: run_id.to_string(),
-        verdict: record.verdict.as_str().to_string(),
+        verdict: record.verdict,
         message: record.message.clone(),
         exit_code: record.exit_code,
         trap: record.trap.clone(),

@@ -254,7 +254,9 @@ pub fn worker_main(images: bool) -> ExitCode {
     }
 }
 
-fn extract(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
+/// Reads a PDF in this process. Only the limited child (`worker_main`) and the fuzz target
+/// call it: everywhere else PDFs go through [`read`].
+pub fn extract(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
     if bytes.len() as u64 > MAX_BYTES {
         return Err(format!("more than {MAX_BYTES} bytes"));
     }

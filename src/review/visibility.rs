@@ -1,7 +1,8 @@
 //! The blind-review rule, written once: a reviewer assigned to a candidate sees the other
 //! reviewers' work on that candidate (levels, comments, recommendations, totals,
-//! disagreements, line comments) only once they have submitted their own review. The
-//! command line sees everything. Every reviewer page, the overview and the export ask here.
+//! disagreements, line comments) only once they have submitted their own review, and a
+//! reviewer never sees them for a candidate they have a conflict with. The command line sees
+//! everything. Every reviewer page, the overview and the export ask here.
 
 use std::collections::HashSet;
 
@@ -13,8 +14,8 @@ use crate::store::reviews::{ReviewRow, ReviewState};
 pub struct Visibility {
     /// The reviewer looking, or `None` for the command line.
     viewer: Option<String>,
-    /// Candidates whose other reviews the viewer may not see yet: assigned to the viewer,
-    /// and the viewer's own review of them not submitted.
+    /// Candidates whose other reviews the viewer may not see: assigned to the viewer with the
+    /// viewer's own review not submitted yet, or (for good) marked as a conflict of theirs.
     blind: HashSet<String>,
 }
 
@@ -28,10 +29,11 @@ impl Visibility {
     }
 
     /// What reviewer `reviewer_id` may see, given every (reviewer id, pseudonym) review
-    /// assignment and every review.
+    /// assignment and conflict, and every review.
     pub fn of_reviewer(
         reviewer_id: &str,
         assigned: &[(String, String)],
+        conflicts: &[(String, String)],
         reviews: &[ReviewRow],
     ) -> Visibility {
         let submitted: HashSet<&str> = reviews
@@ -42,6 +44,7 @@ impl Visibility {
         let blind = assigned
             .iter()
             .filter(|(r, p)| r == reviewer_id && !submitted.contains(p.as_str()))
+            .chain(conflicts.iter().filter(|(r, _)| r == reviewer_id))
             .map(|(_, p)| p.clone())
             .collect();
         Visibility {
@@ -55,6 +58,7 @@ impl Visibility {
         Ok(Visibility::of_reviewer(
             reviewer_id,
             &store.review_assignments().await?,
+            &store.conflicts().await?,
             &store.reviews().await?,
         ))
     }
@@ -114,16 +118,30 @@ mod tests {
             review("bo", "C-1", ReviewState::Submitted),
             review("ann", "C-1", ReviewState::Draft),
         ];
-        let ann = Visibility::of_reviewer("ann", &assigned, &reviews);
+        let ann = Visibility::of_reviewer("ann", &assigned, &[], &reviews);
         assert!(!ann.sees_others("C-1"));
         assert!(ann.submitted("C-1", &reviews).is_empty());
         assert!(ann.sees_comment("C-1", "ann") && !ann.sees_comment("C-1", "bo"));
 
         reviews[1].state = ReviewState::Submitted;
-        let ann = Visibility::of_reviewer("ann", &assigned, &reviews);
+        let ann = Visibility::of_reviewer("ann", &assigned, &[], &reviews);
         assert!(ann.sees_others("C-1"));
         assert_eq!(ann.submitted("C-1", &reviews).len(), 2);
         assert!(ann.sees_comment("C-1", "bo"));
+    }
+
+    #[test]
+    fn a_reviewer_never_sees_the_reviews_of_a_candidate_they_have_a_conflict_with() {
+        let assigned = assigned(&[("bo", "C-1"), ("cy", "C-2")]);
+        let conflicts = vec![("cy".to_string(), "C-1".to_string())];
+        let reviews = vec![
+            review("bo", "C-1", ReviewState::Submitted),
+            review("cy", "C-2", ReviewState::Submitted),
+        ];
+        let cy = Visibility::of_reviewer("cy", &assigned, &conflicts, &reviews);
+        assert!(!cy.sees_others("C-1"));
+        assert!(cy.submitted("C-1", &reviews).is_empty());
+        assert!(cy.sees_others("C-2"));
     }
 
     #[test]
@@ -133,7 +151,7 @@ mod tests {
             review("bo", "C-1", ReviewState::Submitted),
             review("cy", "C-1", ReviewState::Draft),
         ];
-        let ann = Visibility::of_reviewer("ann", &assigned, &reviews);
+        let ann = Visibility::of_reviewer("ann", &assigned, &[], &reviews);
         assert!(ann.sees_others("C-1"));
         assert_eq!(ann.submitted("C-1", &reviews).len(), 1, "drafts never show");
         let all = Visibility::everything();

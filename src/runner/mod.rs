@@ -74,7 +74,10 @@ impl std::str::FromStr for RunnerKind {
         RunnerKind::all()
             .into_iter()
             .find(|k| k.name() == s)
-            .ok_or_else(|| format!("`{s}` is not a runner: use wasi, python or python-plain"))
+            .ok_or_else(|| {
+                let names: Vec<_> = RunnerKind::all().iter().map(|k| k.name()).collect();
+                format!("`{s}` is not a runner: use {}", names.join(", "))
+            })
     }
 }
 

@@ -5,7 +5,7 @@ use std::hash::{Hash, Hasher};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::{Config, Engine, Module};
@@ -40,7 +40,7 @@ pub fn config(fuel: bool) -> Config {
 /// A compiled module and the hash of the bytes it came from.
 #[derive(Clone)]
 pub struct LoadedModule {
-    pub module: Module,
+    pub(super) module: Module,
     pub sha256: String,
 }
 
@@ -54,34 +54,36 @@ pub struct Refusal {
 /// The engine plus a process-wide and an on-disk cache of compiled modules.
 pub struct Compiler {
     pub engine: Engine,
+    /// Whether the engine meters fuel; the compiling child must use the same settings.
+    fuel: bool,
     cache_dir: Option<PathBuf>,
     loaded: Mutex<HashMap<String, Module>>,
 }
 
 impl Compiler {
-    pub fn new(engine: Engine, cache_dir: Option<PathBuf>) -> Self {
+    pub fn new(engine: Engine, fuel: bool, cache_dir: Option<PathBuf>) -> Self {
         start_ticker(&engine);
         Compiler {
             engine,
+            fuel,
             cache_dir,
             loaded: Mutex::new(HashMap::new()),
         }
     }
 
-    fn cache_path(&self, sha256: &str) -> Option<PathBuf> {
+    /// The folder of compiled modules for this engine's settings and this version.
+    fn cache_folder(&self) -> Option<PathBuf> {
         let mut hasher = std::hash::DefaultHasher::new();
         self.engine
             .precompile_compatibility_hash()
             .hash(&mut hasher);
         env!("CARGO_PKG_VERSION").hash(&mut hasher);
         let key = format!("{:016x}", hasher.finish());
-        Some(
-            self.cache_dir
-                .as_ref()?
-                .join("compiled")
-                .join(key)
-                .join(format!("{sha256}.cwasm")),
-        )
+        Some(self.cache_dir.as_ref()?.join("compiled").join(key))
+    }
+
+    fn cache_path(&self, sha256: &str) -> Option<PathBuf> {
+        Some(self.cache_folder()?.join(format!("{sha256}.cwasm")))
     }
 
     /// Loads a module from untrusted bytes (`.wasm`, or `.wat` text), within `limits`.
@@ -113,8 +115,10 @@ impl Compiler {
         }
         Module::validate(&self.engine, &binary)
             .map_err(|e| invalid(format!("module fails validation: {}", one_line(&e))))?;
-        let module = self.compile_within(binary.into_owned(), limits.compile)?;
-        self.remember(&sha256, &module);
+        let module = self.compile_in_child(&binary, &sha256, limits.compile)?;
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded.insert(sha256.clone(), module.clone());
+        }
         Ok(LoadedModule { module, sha256 })
     }
 
@@ -188,35 +192,29 @@ impl Compiler {
         });
     }
 
-    fn compile_within(&self, binary: Vec<u8>, limit: Duration) -> Result<Module, Refusal> {
-        let engine = self.engine.clone();
-        let (done, wait) = std::sync::mpsc::channel();
-        let started = Instant::now();
-        // A compile cannot be interrupted; past the limit it is abandoned and finishes unseen.
-        std::thread::Builder::new()
-            .name("compile".into())
-            .spawn(move || {
-                let _ = done.send(Module::new(&engine, &binary));
-            })
-            .map_err(|e| Refusal {
-                verdict: Verdict::Internal,
-                message: format!("cannot start compiler: {e}"),
-            })?;
-        match wait.recv_timeout(limit) {
-            Ok(Ok(module)) => Ok(module),
-            Ok(Err(e)) => Err(Refusal {
-                verdict: Verdict::InvalidModule,
-                message: format!("module failed to compile: {}", one_line(&e)),
-            }),
-            Err(_) => Err(Refusal {
-                verdict: Verdict::CompileLimit,
-                message: format!(
-                    "compiling took longer than the limit of {} (stopped waiting after {} ms)",
-                    humantime::format_duration(limit),
-                    started.elapsed().as_millis()
-                ),
-            }),
-        }
+    /// Compiles in a child process (see [`super::compile`]), keeps the artifact in the cache
+    /// when there is one, and loads it.
+    fn compile_in_child(
+        &self,
+        binary: &[u8],
+        sha256: &str,
+        limit: Duration,
+    ) -> Result<Module, Refusal> {
+        let scratch = self.cache_folder().unwrap_or_else(std::env::temp_dir);
+        let folder = super::compile::compile_in_child(binary, self.fuel, limit, &scratch)?;
+        let artifact = super::compile::artifact_path(folder.path());
+        // Into the cache by rename (the folder is inside it), so a reader never sees half of it.
+        let path = match self.cache_path(sha256) {
+            Some(cached) if std::fs::rename(&artifact, &cached).is_ok() => cached,
+            _ => artifact,
+        };
+        // SAFETY: the file was written by this harness's own compile worker, from this
+        // engine's settings, into a folder only it writes; wasmtime checks the artifact's
+        // version and settings before loading it.
+        unsafe { Module::deserialize_file(&self.engine, &path) }.map_err(|e| Refusal {
+            verdict: Verdict::Internal,
+            message: format!("cannot load the compiled module: {}", one_line(&e)),
+        })
     }
 }
 
@@ -243,5 +241,5 @@ fn start_ticker(engine: &Engine) {
 
 pub(crate) fn shared(cache_dir: Option<PathBuf>, fuel: bool) -> anyhow::Result<Arc<Compiler>> {
     let engine = Engine::new(&config(fuel)).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-    Ok(Arc::new(Compiler::new(engine, cache_dir)))
+    Ok(Arc::new(Compiler::new(engine, fuel, cache_dir)))
 }

@@ -4,13 +4,14 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use wasmtime::{ResourceLimiter, TypedFunc};
+use wasmtime::ResourceLimiter;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use super::diagnostics::Diagnostics;
 use super::paths::GuestPaths;
 use super::quota::Quota;
 use super::record::{ClockMode, Verdict};
+use super::shadow::Stock;
 
 /// The instant virtual clocks start at: 2024-01-01T00:00:00Z.
 pub const VIRTUAL_EPOCH_SECS: u64 = 1_704_067_200;
@@ -124,31 +125,6 @@ impl Clock {
     }
 }
 
-/// The stock WASI functions that our wrappers call before adjusting their results.
-#[derive(Clone)]
-pub struct Stock {
-    pub fd_readdir: TypedFunc<(i32, i32, i32, i64, i32), i32>,
-    pub fd_filestat_get: TypedFunc<(i32, i32), i32>,
-    pub path_filestat_get: TypedFunc<(i32, i32, i32, i32, i32), i32>,
-    pub fd_write: TypedFunc<(i32, i32, i32, i32), i32>,
-    pub fd_pwrite: TypedFunc<(i32, i32, i32, i64, i32), i32>,
-    pub fd_allocate: TypedFunc<(i32, i64, i64), i32>,
-    pub fd_filestat_set_size: TypedFunc<(i32, i64), i32>,
-    pub fd_seek: TypedFunc<(i32, i64, i32, i32), i32>,
-    #[allow(clippy::type_complexity)]
-    pub path_open: TypedFunc<(i32, i32, i32, i32, i32, i64, i64, i32, i32), i32>,
-    pub path_create_directory: TypedFunc<(i32, i32, i32), i32>,
-    pub path_symlink: TypedFunc<(i32, i32, i32, i32, i32), i32>,
-    #[allow(clippy::type_complexity)]
-    pub path_filestat_set_times: TypedFunc<(i32, i32, i32, i32, i64, i64, i32), i32>,
-    pub path_readlink: TypedFunc<(i32, i32, i32, i32, i32, i32), i32>,
-    pub path_remove_directory: TypedFunc<(i32, i32, i32), i32>,
-    pub path_unlink_file: TypedFunc<(i32, i32, i32), i32>,
-    pub path_rename: TypedFunc<(i32, i32, i32, i32, i32, i32), i32>,
-    pub fd_close: TypedFunc<i32, i32>,
-    pub fd_renumber: TypedFunc<(i32, i32), i32>,
-}
-
 /// Host inode numbers mapped to small ones in order of first sight, which is
 /// the same on every run of a deterministic guest.
 #[derive(Default)]
@@ -174,9 +150,6 @@ pub struct Host {
     /// not disk writes. `fd_close` and `fd_renumber` can put a file at 0, 1 or 2, so this
     /// follows them rather than trusting the numbers.
     pub stdio_fds: BTreeSet<i32>,
-    /// Descriptors last seeked so far that their next write may make a sparse file over
-    /// the quota (a read-only file seeked past the quota's size only ever fails to write).
-    pub far_seeks: BTreeSet<i32>,
     /// The guest paths of preopens and opened descriptors.
     pub paths: GuestPaths,
     /// What the run did that a reviewer should know.

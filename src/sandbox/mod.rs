@@ -2,12 +2,12 @@
 //! deterministically, and describes what happened in a [`RunRecord`].
 
 mod capture;
+mod compile;
 pub mod diagnostics;
 mod engine;
 mod host;
-
+mod outcome;
 pub mod outputs;
-mod pathcalls;
 pub mod paths;
 mod quota;
 pub mod record;
@@ -15,18 +15,18 @@ mod shadow;
 mod snapshot;
 pub mod workcopy;
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
-use wasmtime::{Linker, Store, Trap, UpdateDeadline};
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+use wasmtime::{Linker, Store, UpdateDeadline};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 pub use crate::base::limits;
 pub use crate::base::{Bytes, Limits};
+pub use compile::worker_main as compile_worker_main;
 pub use engine::{LoadedModule, Refusal};
 pub use host::VIRTUAL_EPOCH_SECS;
 pub use record::{
@@ -38,6 +38,7 @@ pub use workcopy::{Baseline, CopyLimits, copy_tree};
 
 use capture::{Capture, Overflow};
 use host::{Clock, Denial, FrozenMonotonicClock, FrozenWallClock, Host, Inodes, Limiter};
+use outcome::{End, call_entry, classify};
 
 pub const WASMTIME_VERSION: &str = env!("TAKEHOME_WASMTIME_VERSION");
 
@@ -140,10 +141,13 @@ impl Sandbox {
                 1
             })
             .map_err(wasm_err)?;
-        // Through the compile cache: compiling it afresh would cost every process a few ms.
+        // The harness's own text, compiled in process through the cache: compiling it afresh
+        // would cost every process a few ms.
+        let shim_binary = wat::parse_str(shadow::shim_wat())?;
+        let shim_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&shim_binary));
         let shim = compiler
-            .load_untrusted(shadow::shim_wat().as_bytes(), &Limits::default())
-            .map_err(|refusal| anyhow::anyhow!("the WASI shim: {}", refusal.message))?
+            .load_trusted(&shim_sha, || Ok(shim_binary))
+            .map_err(|e| anyhow::anyhow!("the WASI shim: {e:#}"))?
             .module;
         Ok(Sandbox {
             compiler,
@@ -172,7 +176,7 @@ impl Sandbox {
         self.compiler.is_cached(sha256)
     }
 
-    pub fn engine(&self) -> &wasmtime::Engine {
+    fn engine(&self) -> &wasmtime::Engine {
         &self.compiler.engine
     }
 
@@ -278,7 +282,7 @@ impl Sandbox {
         }
     }
 
-    pub(crate) fn store(
+    fn store(
         &self,
         spec: &RunSpec,
         stdout: &Capture,
@@ -351,7 +355,6 @@ impl Sandbox {
             inodes: Inodes::default(),
             fuel_limit: limits.fuel,
             stdio_fds: [0, 1, 2].into(),
-            far_seeks: BTreeSet::new(),
             paths: paths::GuestPaths::new(
                 spec.mounts.iter().map(|m| (m.guest.as_str(), m.writable)),
             ),
@@ -379,57 +382,7 @@ impl Sandbox {
     }
 }
 
-enum End {
-    Returned(i32),
-    Failed(wasmtime::Error),
-    Refused(Refusal),
-}
-
-fn call_entry(store: &mut Store<Host>, instance: wasmtime::Instance, entry: &Entry) -> End {
-    let has = |store: &mut Store<Host>, name: &str| instance.get_func(&mut *store, name).is_some();
-    let entry = match entry {
-        Entry::Command if !has(store, "_start") && has(store, "run") => &Entry::Run,
-        other => other,
-    };
-    let result = match entry {
-        Entry::Command => match instance.get_typed_func::<(), ()>(&mut *store, "_start") {
-            Ok(start) => start.call(&mut *store, ()).map(|()| 0),
-            Err(e) => {
-                return refusal_end(
-                    Verdict::InvalidModule,
-                    format!("the module has no usable `_start` export: {e}"),
-                );
-            }
-        },
-        Entry::Run => {
-            if let Ok(init) = instance.get_typed_func::<(), ()>(&mut *store, "_initialize")
-                && let Err(e) = init.call(&mut *store, ())
-            {
-                return End::Failed(e);
-            }
-            match instance.get_typed_func::<(), i32>(&mut *store, "run") {
-                Ok(run) => run.call(&mut *store, ()),
-                Err(e) => {
-                    return refusal_end(
-                        Verdict::InvalidModule,
-                        format!("the module has no usable `run` export: {e}"),
-                    );
-                }
-            }
-        }
-        Entry::Turn(source) => turn(store, instance, source),
-    };
-    match result {
-        Ok(code) => End::Returned(code),
-        Err(e) => End::Failed(e),
-    }
-}
-
-fn refusal_end(verdict: Verdict, message: String) -> End {
-    End::Refused(Refusal { verdict, message })
-}
-
-pub(crate) fn turn(
+fn turn(
     store: &mut Store<Host>,
     instance: wasmtime::Instance,
     source: &str,
@@ -445,94 +398,13 @@ pub(crate) fn turn(
     turn.call(&mut *store, (ptr, len))
 }
 
-fn classify(
-    end: End,
-    host: &Host,
-    stdout: &Capture,
-) -> (Verdict, Option<i32>, Option<String>, String) {
-    let error = match end {
-        End::Refused(refusal) => return (refusal.verdict, None, None, refusal.message),
-        End::Returned(0) => return (Verdict::Ok, Some(0), None, "exited with code 0".into()),
-        End::Returned(code) => {
-            return (
-                Verdict::Exit,
-                Some(code),
-                None,
-                format!("exited with code {code}"),
-            );
-        }
-        End::Failed(error) => error,
-    };
-    if let Some(denial) = &host.denial {
-        return (denial.verdict(), None, None, denial.message().to_string());
-    }
-    if let Some(message) = &host.limiter.denial {
-        return (Verdict::MemoryLimit, None, None, message.clone());
-    }
-    if stdout.stopped() {
-        let message = format!("stdout went past its cap of {} bytes", stdout.cap());
-        return (Verdict::OutputLimit, None, None, message);
-    }
-    if let Some(exit) = error.downcast_ref::<I32Exit>() {
-        return match exit.0 {
-            0 => (Verdict::Ok, Some(0), None, "exited with code 0".into()),
-            code => (
-                Verdict::Exit,
-                Some(code),
-                None,
-                format!("exited with code {code}"),
-            ),
-        };
-    }
-    if let Some(trap) = error.downcast_ref::<Trap>() {
-        return match trap {
-            Trap::OutOfFuel => (
-                Verdict::FuelLimit,
-                None,
-                None,
-                "the fuel budget was used up".into(),
-            ),
-            Trap::Interrupt => (
-                Verdict::TimeLimit,
-                None,
-                None,
-                "the wall-clock limit was reached".into(),
-            ),
-            other => {
-                let name = trap_name(*other);
-                (
-                    Verdict::Trap,
-                    None,
-                    Some(name.clone()),
-                    format!("trap: {name} ({other})"),
-                )
-            }
-        };
-    }
-    // Wasmtime reports an exception that no handler caught as an error, not as a trap.
-    if error.downcast_ref::<wasmtime::ThrownException>().is_some() {
-        let name = trap_name(Trap::UnhandledTag);
-        let message = format!("trap: {name} (a wasm exception was thrown and never caught)");
-        return (Verdict::Trap, None, Some(name), message);
-    }
-    // An error raised by a host function on the guest's behalf (bad pointers and the like).
-    let message = engine::one_line(&error);
-    (
-        Verdict::Trap,
-        None,
-        Some("host_error".into()),
-        format!("trap: host_error ({message})"),
-    )
-}
-
-/// The snake_case name of a trap, as it appears in the record's `trap` field.
 /// Runs `work` on a fresh thread with a stack deep enough for the guest and no async
 /// runtime in its context.
 ///
 /// Every guest executes here, never on the caller's thread: wasmtime-wasi's synchronous
 /// calls start a runtime of their own, which panics on a thread that already runs one
 /// (any caller inside tokio: `demo`, `serve`, `worker`, `evaluate`).
-pub(crate) fn on_guest_thread<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T, String> {
+fn on_guest_thread<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T, String> {
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("guest".into())
@@ -543,28 +415,6 @@ pub(crate) fn on_guest_thread<T: Send>(work: impl FnOnce() -> T + Send) -> Resul
             .join()
             .map_err(|_| "the harness panicked while running the guest".to_string())
     })
-}
-
-pub fn trap_name(trap: Trap) -> String {
-    let name = match trap {
-        Trap::StackOverflow => "stack_overflow",
-        Trap::MemoryOutOfBounds => "memory_out_of_bounds",
-        Trap::HeapMisaligned => "heap_misaligned",
-        Trap::TableOutOfBounds => "table_out_of_bounds",
-        Trap::IndirectCallToNull => "indirect_call_to_null",
-        Trap::BadSignature => "bad_signature",
-        Trap::IntegerOverflow => "integer_overflow",
-        Trap::IntegerDivisionByZero => "integer_divide_by_zero",
-        Trap::BadConversionToInteger => "bad_conversion_to_integer",
-        Trap::UnreachableCodeReached => "unreachable",
-        Trap::NullReference => "null_reference",
-        Trap::ArrayOutOfBounds => "array_out_of_bounds",
-        Trap::AllocationTooLarge => "allocation_too_large",
-        Trap::CastFailure => "cast_failure",
-        Trap::UnhandledTag => "unhandled_exception",
-        other => return format!("{other:?}").to_lowercase(),
-    };
-    name.to_string()
 }
 
 /// A record for a run that never started.

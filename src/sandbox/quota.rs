@@ -1,9 +1,10 @@
 //! The disk quota of a run's writable folders.
 //!
-//! The guest's writes are counted cheaply as they happen (an over-estimate: overwrites and
-//! seeks count as growth). Only when the estimate passes the limit is the real usage measured,
-//! by walking the folders without following links. So ordinary runs never walk, and a guest
-//! can never hold more than the quota for longer than one host call.
+//! Each write is charged, before the host makes it, with how much it grows its file (see
+//! `shadow::writes`); shrinking is not credited, so the running estimate can only be high.
+//! Only when it passes the limit is the real usage measured, by walking the folders without
+//! following links. So ordinary runs never walk, and no write takes the folders past the
+//! quota: a write that would is refused before it happens.
 //!
 //! A working copy's own files, as copied in, are not counted: only what the run created or
 //! changed is (see [`Baseline`]). So the host never holds more than the copy plus the quota.
@@ -167,14 +168,8 @@ impl Quota {
         Ok(())
     }
 
-    /// Whether `growth` more bytes fit by the running estimate, without measuring.
-    pub fn has_room_for(&self, growth: u64) -> bool {
-        self.estimated_bytes.saturating_add(growth) <= self.byte_limit
-    }
-
-    /// Measures now: after a write whose growth the estimate cannot know (one at a far
-    /// position, which may have made a sparse file of any size).
-    pub fn recheck(&mut self) -> Result<(), QuotaExceeded> {
+    /// Measures now, when the estimate has passed the limit.
+    fn recheck(&mut self) -> Result<(), QuotaExceeded> {
         let real = self.measure_fully()?;
         self.estimated_bytes = real.bytes;
         if real.bytes > self.byte_limit {

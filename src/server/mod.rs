@@ -5,17 +5,19 @@
 mod auth;
 mod candidate;
 mod lead;
+mod packets;
 mod pages;
 mod reviewer;
+mod routes;
+
+pub use routes::{ROUTES, Route, Verb, Who};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 
 use crate::store::Workspace;
 
@@ -26,6 +28,7 @@ pub struct App {
     pub max_upload: u64,
     csrf_key: String,
     pages: pages::Pages,
+    packets: packets::Packets,
 }
 
 impl App {
@@ -39,6 +42,7 @@ impl App {
             max_upload,
             csrf_key,
             pages: pages::Pages::new(),
+            packets: packets::Packets::default(),
         }))
     }
 }
@@ -46,37 +50,9 @@ impl App {
 /// How much of an over-cap upload is read and discarded before answering 413.
 pub const DRAIN_BYTES: u64 = 16 << 20;
 
-/// The application's routes.
+/// The application's routes, built from the route table ([`ROUTES`]).
 pub fn router(app: Arc<App>) -> Router {
-    // Past the cap an upload is still read (and thrown away) up to this much more, so that
-    // the client gets its 413 rather than a connection reset mid-send.
-    let body_limit = (app.max_upload + DRAIN_BYTES) as usize;
-    Router::new()
-        .route("/", get(pages::landing))
-        .route("/style.css", get(pages::style))
-        .route("/c/{token}", get(candidate::portal))
-        .route("/c/{token}/bundle", get(candidate::bundle))
-        .route(
-            "/c/{token}/upload",
-            post(candidate::upload).layer(DefaultBodyLimit::max(body_limit)),
-        )
-        .route("/r/{token}", get(reviewer::queue))
-        .route(
-            "/r/{token}/review/{pseudonym}",
-            get(reviewer::review).post(reviewer::save),
-        )
-        .route("/r/{token}/packet/{pseudonym}", get(reviewer::packet))
-        .route("/r/{token}/comment/{pseudonym}", post(reviewer::comment))
-        .route("/r/{token}/overview/{assignment}", get(reviewer::overview))
-        .route("/r/{token}/export/{file}", get(reviewer::export))
-        .route("/l/{token}", get(lead::home))
-        .route("/l/{token}/cohort/{assignment}", get(lead::page))
-        .route(
-            "/l/{token}/pair/{assignment}/{left}/{right}",
-            get(lead::pair),
-        )
-        .route("/l/{token}/export/{file}", get(lead::export))
-        .fallback(|| async { Failure::NotFound })
+    routes::router(&app)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
 }

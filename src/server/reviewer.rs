@@ -119,7 +119,7 @@ async fn render_review(
         })
         .collect::<anyhow::Result<_>>()?;
     let disagreements = review::disagreements(&assignment.rubric, &scores);
-    let packet = crate::packet::collect(&app.workspace, &submission).await?;
+    let packet = app.packets.get(&app.workspace, &submission).await?;
     let code: BTreeMap<&str, &Vec<String>> = packet
         .code
         .iter()
@@ -183,8 +183,9 @@ pub async fn save(
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
     let field = |name: &str| form_field(&fields, name);
-    auth::check_form(&app, &token, &headers, field("csrf"))?;
+    // Who first: a reviewer not assigned gets the same 404 with or without a valid form.
     let submission = assigned(&app, &me, &pseudonym).await?;
+    auth::check_form(&app, &token, &headers, field("csrf"))?;
     let assignment = rubric_of(&app, &pseudonym).await?;
     let entry = review::Entry {
         reviewer_id: me.id.clone(),
@@ -253,8 +254,7 @@ pub async fn packet(
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
     let submission = assigned(&app, &me, &pseudonym).await?;
-    let packet = crate::packet::collect(&app.workspace, &submission).await?;
-    let html = crate::packet::render::packet(&packet)?;
+    let html = app.packets.html(&app.workspace, &submission).await?;
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
@@ -274,9 +274,10 @@ pub async fn comment(
 ) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
     let field = |name: &str| form_field(&fields, name);
-    auth::check_form(&app, &token, &headers, field("csrf"))?;
+    // Who first: a reviewer not assigned gets the same 404 with or without a valid form.
     let submission = assigned(&app, &me, &pseudonym).await?;
-    let packet = crate::packet::collect(&app.workspace, &submission).await?;
+    auth::check_form(&app, &token, &headers, field("csrf"))?;
+    let packet = app.packets.get(&app.workspace, &submission).await?;
     let code: Vec<(&str, usize)> = packet
         .code
         .iter()

@@ -512,6 +512,18 @@ impl Store {
         Ok(row)
     }
 
+    /// How many runs a submission version has. Runs are only ever added, so this tells
+    /// whether anything derived from them has changed.
+    pub async fn run_count(&self, submission_id: &str) -> anyhow::Result<i64> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE submission_id = $1")
+                .bind(submission_id)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?,
+        )
+    }
+
     /// A run by id.
     pub async fn run(&self, id: &str) -> anyhow::Result<Option<RunRow>> {
         let row = sqlx::query(

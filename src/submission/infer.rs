@@ -57,8 +57,8 @@ pub fn infer(files: &[String], assignment: &Assignment) -> Result<Inferred, Stri
         .map(String::as_str)
         .filter(|p| !ignored(p))
         .collect();
-    let runner = &assignment.runner.name;
-    let kind: RunnerKind = runner.parse().unwrap_or(RunnerKind::Python);
+    let kind = assignment.runner.name;
+    let runner = kind.name();
     let d = &assignment.deliverables;
     let entry = match kind {
         RunnerKind::Wasi => wasi_entry(&files, d),
@@ -74,7 +74,7 @@ pub fn infer(files: &[String], assignment: &Assignment) -> Result<Inferred, Stri
     )];
     let mut warnings = Vec::new();
     let mut manifest = SubmissionManifest {
-        runner: runner.clone(),
+        runner: kind,
         entry: Vec::new(),
         report: Vec::new(),
         claims: Default::default(),
@@ -429,7 +429,7 @@ mod tests {
         )
         .unwrap();
         let mut a: Assignment = toml::from_str(&text).unwrap();
-        a.runner.name = runner.into();
+        a.runner.name = runner.parse().unwrap();
         a.deliverables.entry = entry.into();
         a.deliverables.report = report.into();
         a
@@ -499,7 +499,7 @@ mod tests {
                 infer_files(files, &churn()).unwrap_or_else(|e| panic!("{files:?}: {e}"));
             assert_eq!(inferred.manifest.entry, *entry, "{files:?}");
             assert_eq!(inferred.manifest.report, *report, "{files:?}");
-            assert_eq!(inferred.manifest.runner, "python");
+            assert_eq!(inferred.manifest.runner, RunnerKind::Python);
             assert_eq!(
                 inferred.warnings.is_empty(),
                 !report.is_empty(),
@@ -544,7 +544,7 @@ mod tests {
         let a = assignment("wasi", "main.wasm", "REPORT.md");
         let inferred = infer_files(&["solver.wat", "REPORT.md", "main.py"], &a).unwrap();
         assert_eq!(inferred.manifest.entry, ["solver.wat"]);
-        assert_eq!(inferred.manifest.runner, "wasi");
+        assert_eq!(inferred.manifest.runner, RunnerKind::Wasi);
         assert!(infer_files(&["a.wasm", "b.wasm"], &a).is_err());
     }
 

@@ -5,6 +5,8 @@
 //   seek       lseek 1 TiB into a new file, then write one byte
 //   truncate   ftruncate a new file to 1 TiB
 //   pwrite     pwrite one byte at offset 1 TiB
+//   allocate   fd_allocate 1 TiB of a new file
+//   hugewrite  one write of 100 MiB into a new file
 //   renumber   move a file onto fd 1 (stdout), then write to fd 1 forever
 //   reopen     close fd 1, open a file (which takes the free number 1), write to fd 1 forever
 //   deep       a chain of folders with long names, deeper than the host's PATH_MAX, then
@@ -85,6 +87,28 @@ int main(int argc, char **argv) {
         if (fd < 0) return fail("open");
         if (pwrite(fd, "x", 1, tib) != 1) return fail("pwrite");
         printf("made a 1 TiB sparse file\n");
+        return 0;
+    }
+    if (strcmp(mode, "allocate") == 0) {
+        int fd = open("/out/sparse", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) return fail("open");
+        __wasi_errno_t err = __wasi_fd_allocate(fd, 0, tib);
+        if (err != 0) {
+            errno = err;
+            return fail("fd_allocate");
+        }
+        printf("made a 1 TiB sparse file\n");
+        return 0;
+    }
+    if (strcmp(mode, "hugewrite") == 0) {
+        size_t len = 100u << 20;
+        char *huge = malloc(len);
+        if (!huge) return fail("malloc");
+        memset(huge, 'x', len);
+        int fd = open("/out/huge", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) return fail("open");
+        if (write(fd, huge, len) < 0) return fail("write");
+        printf("made a 100 MiB file\n");
         return 0;
     }
     if (strcmp(mode, "renumber") == 0) {

@@ -88,6 +88,21 @@ impl Database {
     }
 }
 
+impl Database {
+    /// Every (sha256, bytes) of the `blobs` table (PostgreSQL workspaces keep blobs there).
+    pub fn blobs(&self) -> Vec<(String, Vec<u8>)> {
+        let url = self.url.clone();
+        block_on(async move {
+            sqlx::any::install_default_drivers();
+            let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
+            sqlx::query_as::<_, (String, Vec<u8>)>("SELECT sha256, bytes FROM blobs")
+                .fetch_all(&mut connection)
+                .await
+                .unwrap()
+        })
+    }
+}
+
 impl Drop for Database {
     fn drop(&mut self) {
         if let Some(name) = &self.postgres_name {

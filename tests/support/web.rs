@@ -229,40 +229,119 @@ pub enum Part<'a> {
 }
 
 pub fn post_multipart(url: &str, parts: &[Part]) -> Reply {
-    let boundary = "----takehome-test-boundary-7d1f";
-    let mut body = Vec::new();
-    for part in parts {
-        write!(body, "--{boundary}\r\n").unwrap();
-        match part {
-            Part::Text(name, value) => {
-                write!(
-                    body,
-                    "Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                )
-                .unwrap();
-            }
-            Part::File(name, filename, bytes) => {
-                write!(
-                    body,
-                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
-                     Content-Type: application/octet-stream\r\n\r\n"
-                )
-                .unwrap();
-                body.extend_from_slice(bytes);
-                body.extend_from_slice(b"\r\n");
+    request("POST", url, &Body::multipart(parts))
+}
+
+/// A request body.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Empty,
+    /// An urlencoded form.
+    Form(Vec<(String, String)>),
+    Raw {
+        content_type: String,
+        bytes: Vec<u8>,
+    },
+}
+
+impl Body {
+    /// A multipart form.
+    pub fn multipart(parts: &[Part]) -> Body {
+        let boundary = "----takehome-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for part in parts {
+            write!(body, "--{boundary}\r\n").unwrap();
+            match part {
+                Part::Text(name, value) => {
+                    write!(
+                        body,
+                        "Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                    )
+                    .unwrap();
+                }
+                Part::File(name, filename, bytes) => {
+                    write!(
+                        body,
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                         Content-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .unwrap();
+                    body.extend_from_slice(bytes);
+                    body.extend_from_slice(b"\r\n");
+                }
             }
         }
+        write!(body, "--{boundary}--\r\n").unwrap();
+        Body::Raw {
+            content_type: format!("multipart/form-data; boundary={boundary}"),
+            bytes: body,
+        }
     }
-    write!(body, "--{boundary}--\r\n").unwrap();
-    reply(
-        agent()
-            .post(url)
-            .header(
-                "Content-Type",
-                format!("multipart/form-data; boundary={boundary}"),
+}
+
+/// Any method with any body; panics if the request fails below HTTP.
+pub fn request(method: &str, url: &str, body: &Body) -> Reply {
+    reply(send(method, url, body))
+}
+
+/// [`request`], or `None` if it failed below HTTP (the server went away).
+pub fn try_request(method: &str, url: &str, body: &Body) -> Option<Reply> {
+    send(method, url, body).ok().map(|r| reply(Ok(r)))
+}
+
+fn send(
+    method: &str,
+    url: &str,
+    body: &Body,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    let builder = ureq::http::Request::builder().method(method).uri(url);
+    let (builder, bytes) = match body {
+        Body::Empty => (builder, Vec::new()),
+        Body::Form(fields) => {
+            let mut form = String::new();
+            for (k, v) in fields {
+                if !form.is_empty() {
+                    form.push('&');
+                }
+                form.push_str(&form_encode(k));
+                form.push('=');
+                form.push_str(&form_encode(v));
+            }
+            (
+                builder.header("Content-Type", "application/x-www-form-urlencoded"),
+                form.into_bytes(),
             )
-            .send(&body[..]),
-    )
+        }
+        Body::Raw {
+            content_type,
+            bytes,
+        } => (builder.header("Content-Type", content_type), bytes.clone()),
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    // A method that carries no body gets none (ureq refuses a body on GET and friends).
+    if matches!(body, Body::Empty) {
+        agent.run(builder.body(()).unwrap())
+    } else {
+        agent.run(builder.body(bytes).unwrap())
+    }
+}
+
+fn form_encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
 }
 
 /// The CSRF token in a page's form.

@@ -20,34 +20,17 @@
 
 use wasmtime::{Caller, Linker};
 
-use super::host::Host;
-use super::paths::{for_reviewer, with_slashes};
-use super::record::DiagnosticKind;
-use super::shadow::{
-    ERRNO_NOSYS, P1, quota_result, read_bytes, read_u32, virtualize_filestat, write_bytes,
-};
+use super::super::host::Host;
+use super::super::paths::{for_reviewer, with_slashes};
+use super::super::record::DiagnosticKind;
+use super::fsview::virtualize_filestat;
+use super::layout::*;
+use super::memory::{read_bytes, read_u32, write_bytes};
+use super::{P1, Ret, quota_result};
 
-const ERRNO_ACCES: i32 = 2;
-const ERRNO_NOENT: i32 = 44;
-const ERRNO_PERM: i32 = 63;
-const ERRNO_ROFS: i32 = 69;
-const ERRNO_NOTCAPABLE: i32 = 76;
-const OFLAGS_CREAT: i32 = 1;
-const OFLAGS_TRUNC: i32 = 8;
-const RIGHTS_FD_WRITE: i64 = 1 << 6;
+const RIGHTS_FD_WRITE_SIGNED: i64 = RIGHTS_FD_WRITE as i64;
 /// Longest path the wrappers look at; longer ones go to the stock functions untouched.
 const MAX_PATH: usize = 64 * 1024;
-
-type Ret = wasmtime::Result<i32>;
-
-macro_rules! stock {
-    ($caller:expr, $name:ident) => {
-        match $caller.data().stock.as_ref() {
-            Some(stock) => stock.$name.clone(),
-            None => return Ok(ERRNO_NOSYS),
-        }
-    };
-}
 
 fn guest_str(caller: &mut Caller<'_, Host>, ptr: i32, len: i32) -> Option<String> {
     let len = usize::try_from(len).ok().filter(|&l| l <= MAX_PATH)?;
@@ -262,8 +245,8 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                 return Ok(errno);
             };
             if errno != 0 {
-                let writing =
-                    base & RIGHTS_FD_WRITE != 0 || oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0;
+                let writing = base & RIGHTS_FD_WRITE_SIGNED != 0
+                    || oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0;
                 note_failed_open(&mut caller, dirfd, &text, errno, writing);
                 return Ok(errno);
             }
