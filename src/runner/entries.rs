@@ -10,9 +10,7 @@ use serde_json::Value;
 use super::notebook::{self, Notebook};
 use super::python::{self, GUEST_TMP, GUEST_WORK};
 use super::{Installed, Invocation};
-use crate::sandbox::{
-    CellError, CellStatus, ClockMode, EntryKind, EntryRecord, RunRecord, Sandbox, Verdict,
-};
+use crate::sandbox::{CellStatus, ClockMode, EntryKind, EntryRecord, RunRecord, Sandbox, Verdict};
 
 /// The sequence driver, run after the notebook driver inside the interpreter.
 const DRIVER: &str = include_str!("entries_driver.py");
@@ -167,10 +165,7 @@ pub fn run(
             Some((_, fuel)) if virtual_clock => fuel,
             _ => 0,
         };
-        let stop = stopped_here.then(|| CellError {
-            ename: record.verdict.to_string(),
-            evalue: record.message.clone(),
-        });
+        let stop = notebook::stopped_by(&record).filter(|_| stopped_here);
         let (status, exit_code, message, notebook_record) = match &entry.notebook {
             Some(notebook) => {
                 let (results, done) = notebook::read_results(
