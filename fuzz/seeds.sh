@@ -27,7 +27,7 @@ printf '%%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pa
 truth="id,target\na,1\nb,0\nc,1\nd,0\n"
 pred="id,prediction\na,0.9\nb,0.2\nc,0.6\nd,0.4\n"
 for m in 0 1 2 3 4 5 6; do
-    { printf "\\$(printf '%03o' $((m + 32)))"; printf "$truth"; printf '\377'; printf "$pred"; } > "$out/scoring/metric$m"
+    { printf "$(printf '\\%03o' $((m + 48)))"; printf "$truth"; printf '\377'; printf "$pred"; } > "$out/scoring/metric$m"
 done
 printf '0.8125' > "$out/program_result/number"
 printf '{"value": 0.5, "details": [{"name": "rows lost", "count": 2, "examples": ["a", "b"]}]}' > "$out/program_result/object"

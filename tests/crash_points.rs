@@ -552,3 +552,34 @@ fn check(root: &Path, db: &Database) -> State {
     assert_eq!(db.count("SELECT COUNT(*) FROM runs r WHERE r.job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.job_id AND j.state = 'done' AND j.run_id = r.id)"), 0, "a run whose job is not done");
     state
 }
+
+/// What a killed `submit` leaves in the scratch folders is removed by a later one once it is
+/// a day old; anything fresher (a write in progress elsewhere) is left alone.
+#[test]
+fn a_later_submit_removes_what_a_killed_one_left() {
+    let dir = tempdir();
+    let root = dir.path();
+    cli_ok(root, &["init"]);
+    let (pseudonym, _) = issue_churn(root, 1).remove(0);
+    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 86_400);
+    let age = |path: &Path| {
+        std::fs::File::open(path)
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap()
+    };
+    let left_upload = root.join("tmp/.tmpKILLED");
+    std::fs::create_dir_all(left_upload.join("notebooks")).unwrap();
+    std::fs::write(left_upload.join("notebooks/a.py"), "x").unwrap();
+    age(&left_upload);
+    let left_blob = root.join("blobs/tmp/.tmpHALF");
+    std::fs::write(&left_blob, "half a blob").unwrap();
+    age(&left_blob);
+    let fresh = root.join("blobs/tmp/.tmpWRITING");
+    std::fs::write(&fresh, "being written").unwrap();
+    let scratch = tempdir();
+    let folder = submission(scratch.path(), "after", 1);
+    cli_ok(root, &["submit", &pseudonym, folder.to_str().unwrap()]);
+    assert!(!left_upload.exists() && !left_blob.exists());
+    assert!(fresh.exists());
+}

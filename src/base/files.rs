@@ -31,3 +31,33 @@ pub fn write_atomically(
     tmp.persist(path)?;
     Ok(())
 }
+
+/// How old a scratch entry must be before [`remove_stale`] takes it: far longer than any
+/// upload or blob write takes, so that only what a killed process left is removed.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes the entries of the scratch folder `dir` last changed more than `older_than` ago
+/// (what a process killed mid-write leaves: `kill -9` runs no destructor). Best effort: an
+/// entry that cannot be read or removed is left.
+pub fn remove_stale(dir: &Path, older_than: std::time::Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > older_than);
+        if !stale {
+            continue;
+        }
+        let path = entry.path();
+        let _ = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
+}

@@ -71,6 +71,8 @@ impl Blobs {
     pub fn open(root: &Path) -> anyhow::Result<Blobs> {
         std::fs::create_dir_all(root.join("tmp"))
             .with_context(|| format!("cannot create {}", root.display()))?;
+        // Blobs a killed process was writing: never named, never read.
+        crate::base::remove_stale(&root.join("tmp"), crate::base::STALE_AFTER);
         Ok(Blobs {
             root: root.to_path_buf(),
             database: None,

@@ -73,6 +73,8 @@ impl<'a> Intake<'a> {
         let scratch = workspace.root.join("tmp");
         std::fs::create_dir_all(&scratch)
             .with_context(|| format!("cannot create {}", scratch.display()))?;
+        // Uploads a killed `submit` or server left half unpacked.
+        crate::base::remove_stale(&scratch, crate::base::STALE_AFTER);
         Ok(Intake {
             store: &workspace.store,
             blobs: &workspace.blobs,
