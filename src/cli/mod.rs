@@ -93,6 +93,9 @@ enum Command {
     /// Reads a PDF on stdin for the harness, under limits (internal).
     #[command(name = "pdf-worker", hide = true)]
     PdfWorker(PdfWorkerArgs),
+    /// Runs an ONNX model for the harness, under limits (internal).
+    #[command(name = "onnx-worker", hide = true)]
+    OnnxWorker,
 }
 
 #[derive(clap::Args, Debug)]
@@ -165,6 +168,7 @@ pub fn main() -> ExitCode {
         Command::Lead(args) => block_on(cohort::lead(args, &cli.workspace)),
         Command::Cohort(args) => block_on(cohort::cohort(args, &cli.workspace)),
         Command::PdfWorker(args) => return crate::report::pdf::worker_main(args.images),
+        Command::OnnxWorker => return crate::evaluate::onnx::worker_main(),
     };
     match result {
         Ok(code) => code,
