@@ -195,7 +195,7 @@ pub fn evaluate(
             let record = runner::run(sandbox, kind, &folder, &folder.join(script), &invocation)?;
             Ok((record, into))
         };
-        let places = (&folder, data.as_path());
+        let places = (folder.as_path(), data.as_path());
         model::check(
             spec,
             &assignment,

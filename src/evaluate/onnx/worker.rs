@@ -248,12 +248,12 @@ fn read_npy(path: &Path) -> Result<Tensor, String> {
     use ndarray_npy::ReadNpyExt;
     use tract_onnx::prelude::tract_ndarray::ArrayD;
     let open = || std::fs::File::open(path).map_err(|e| format!("cannot open it: {e}"));
-    let mut last = String::new();
+    let mut errors = Vec::new();
     macro_rules! try_as {
         ($t:ty) => {
             match ArrayD::<$t>::read_npy(open()?) {
                 Ok(array) => return Ok(array.into()),
-                Err(e) => last = e.to_string(),
+                Err(e) => errors.push(e.to_string()),
             }
         };
     }
@@ -263,6 +263,7 @@ fn read_npy(path: &Path) -> Result<Tensor, String> {
     try_as!(i32);
     try_as!(u8);
     try_as!(bool);
+    let last = errors.pop().unwrap_or_default();
     Err(format!("not a .npy file of numbers tract can use ({last})"))
 }
 
