@@ -3,6 +3,7 @@
 //! The models are built by code (`onnx_models/graphs.rs`); the preprocessing runs in the
 //! real sandbox with numpy. Needs the Python runner (`.ci/run`).
 
+#[path = "onnx_models/graphs.rs"]
 mod graphs;
 mod support;
 
