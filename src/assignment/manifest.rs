@@ -35,6 +35,9 @@ pub struct SubmissionManifest {
     /// metric name.
     #[serde(default)]
     pub claims: BTreeMap<String, f64>,
+    /// `[model]`: a trained model handed in as ONNX. Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelSpec>,
 }
 
 impl SubmissionManifest {
@@ -47,6 +50,33 @@ impl SubmissionManifest {
     pub fn program(&self) -> Option<&str> {
         self.entry.first().map(String::as_str)
     }
+}
+
+/// `[model]`: a trained model handed in as ONNX, for work the sandbox cannot run (PyTorch,
+/// XGBoost): takehome runs it on the public test inputs and scores its predictions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// The model file (`model.onnx`), relative to the submission folder.
+    pub file: String,
+    /// A Python script run in the sandbox first (public data at `data/`, like the entry
+    /// point) that writes the input tensors and the ids file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preprocess: Option<String>,
+    /// One `.npy` file per model input, in the model's input order: written by `preprocess`
+    /// or handed in (`data/...` names the public data).
+    pub inputs: Vec<String>,
+    /// A CSV with the assignment's id column: row i of the inputs is that id.
+    pub ids: String,
+    /// The model output that holds the predictions, by name; the first when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Apply a softmax over the output's last axis (the model gives logits).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub softmax: bool,
+    /// The class label of each output column, in order; the positive class is `"1"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
 }
 
 /// Serde adapter: a list of paths written as one string when it holds exactly one, so a
@@ -120,12 +150,20 @@ pub fn parse_manifest(file: &Path, text: &str) -> Result<SubmissionManifest, Vec
                 claims(&mut doc, table)
             }
         };
+        let model = match top.optional("model") {
+            None => Some(None),
+            Some(v) => {
+                let table = v.table(&mut doc);
+                model(&mut doc, table).map(Some)
+            }
+        };
         top.finish(&mut doc);
         Some(SubmissionManifest {
             runner: runner?,
             entry: entry?,
             report: report?,
             claims: claims?,
+            model: model?,
         })
     });
     match submission {
@@ -155,6 +193,58 @@ fn claims(doc: &mut Doc, table: Option<Table>) -> Option<BTreeMap<String, f64>> 
     table.finish(doc);
     ok &= doc.problems.len() == before;
     ok.then_some(claims)
+}
+
+fn model(doc: &mut Doc, table: Option<Table>) -> Option<ModelSpec> {
+    let mut table = table?;
+    let file = required_path(doc, &mut table, "file");
+    let ids = required_path(doc, &mut table, "ids");
+    let preprocess = match table.optional("preprocess") {
+        None => Some(None),
+        Some(v) => v
+            .text(doc)
+            .filter(|p| relative_path(doc, &v.key, p))
+            .map(|p| Some(p.value)),
+    };
+    let inputs = table.required(doc, "inputs").and_then(|v| {
+        let items = v.one_or_many(doc)?;
+        let bad = items
+            .iter()
+            .filter(|p| !relative_path(doc, &v.key, p))
+            .count();
+        (bad == 0).then(|| items.into_iter().map(|p| p.value).collect::<Vec<_>>())
+    });
+    let output = match table.optional("output") {
+        None => Some(None),
+        Some(v) => v.text(doc).map(|t| Some(t.value)),
+    };
+    let softmax = match table.optional("softmax") {
+        None => Some(false),
+        Some(v) => v.boolean(doc),
+    };
+    let classes = match table.optional("classes") {
+        None => Some(Vec::new()),
+        Some(v) => v
+            .strings(doc)
+            .map(|items| items.into_iter().map(|c| c.value).collect()),
+    };
+    table.finish(doc);
+    Some(ModelSpec {
+        file: file?,
+        preprocess: preprocess?,
+        inputs: inputs?,
+        ids: ids?,
+        output: output?,
+        softmax: softmax?,
+        classes: classes?,
+    })
+}
+
+/// A required key whose value is a plain relative path.
+fn required_path(doc: &mut Doc, table: &mut Table, key: &'static str) -> Option<String> {
+    let v = table.required(doc, key)?;
+    let p = v.text(doc)?;
+    relative_path(doc, &v.key, &p).then_some(p.value)
 }
 
 #[cfg(test)]
@@ -238,6 +328,37 @@ mod tests {
             serde_json::from_str::<SubmissionManifest>(&json).unwrap(),
             many
         );
+    }
+
+    #[test]
+    fn a_model_table_reads_with_its_defaults_and_every_problem_is_placed() {
+        let s = parse("runner = \"python\"\nentry = \"main.py\"\nreport = \"R.md\"\n[model]\nfile = \"model.onnx\"\ninputs = \"out/x.npy\"\nids = \"out/ids.csv\"\n")
+            .unwrap();
+        let model = s.model.unwrap();
+        assert_eq!(model.inputs, ["out/x.npy"]);
+        assert_eq!(
+            (model.preprocess, model.output, model.softmax),
+            (None, None, false)
+        );
+        assert!(model.classes.is_empty());
+        let problems = parse("runner = \"python\"\nentry = \"main.py\"\nreport = \"R.md\"\n[model]\nfile = \"../model.onnx\"\ninputs = []\nsoftmax = \"yes\"\nclasses = [0, 1]\nweights = 1\n")
+            .unwrap_err();
+        let expected = [
+            ":4:1: missing required key `model.ids` in [model]",
+            ":5:8: `model.file` must be a relative path",
+            ":6:10: `model.inputs` must name at least one file",
+            ":7:11: `model.softmax` must be true or false, found string",
+            ":8:12: `model.classes[0]` must be a string, found integer",
+            ":8:15: `model.classes[1]` must be a string, found integer",
+            ":9:1: unknown key `model.weights` in [model]",
+        ];
+        assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+        for (problem, expected) in problems.iter().zip(expected) {
+            assert!(
+                problem.starts_with(&format!("s/submission.toml{expected}")),
+                "{problem}"
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use add::{Added, PinPackages, WHEELS_UNDER, add, pinned_wheels};
 pub use check::{ASSIGNMENT_TOML, check};
 pub use format::{Assignment, Criterion, Deliverables, Level, LimitsOverlay, RunnerSpec, Scoring};
 pub use hash::{content_files, content_hash};
-pub use manifest::{SUBMISSION_TOML, SubmissionManifest, load_manifest, parse_manifest};
+pub use manifest::{ModelSpec, SUBMISSION_TOML, SubmissionManifest, load_manifest, parse_manifest};
 pub use packages::{Pin, normalize as normalize_package};
 pub use problem::{Problem, position};
 pub use report::{markdown_headings, report_sections, sections_in};

@@ -180,10 +180,13 @@ fn print_results(
         match result {
             Err(e) => println!("{:<12} error: {e:#}", submission.id),
             Ok(e) => {
-                let score = match &e.score.result {
+                let mut score = match &e.score.result {
                     Scored::Value(v) => format!("{} {v:.4}", e.score.metric),
                     Scored::Failed(_) => "not scored".to_string(),
                 };
+                if !e.score_basis.is_run() {
+                    score.push_str(&format!(" ({})", e.score_basis));
+                }
                 let claims: Vec<String> = e
                     .claims
                     .iter()
@@ -206,6 +209,14 @@ fn print_results(
                 );
                 if let Scored::Failed(error) = &e.score.result {
                     println!("{:<12} scoring: {error}", "");
+                }
+                if let Some(reason) = &e.not_run_reason {
+                    println!("{:<12} the code did not produce it: {reason}", "");
+                }
+                if let Some(model) = &e.model {
+                    for line in model.lines() {
+                        println!("{:<12} {line}", "");
+                    }
                 }
                 for detail in &e.score.details {
                     let examples = if detail.examples.is_empty() {

@@ -96,6 +96,9 @@ enum Command {
     /// Compiles an untrusted module for the harness, under limits (internal).
     #[command(name = "compile-worker", hide = true)]
     CompileWorker(CompileWorkerArgs),
+    /// Runs an ONNX model for the harness, under limits (internal).
+    #[command(name = "onnx-worker", hide = true)]
+    OnnxWorker,
 }
 
 #[derive(clap::Args, Debug)]
@@ -180,6 +183,7 @@ pub fn main() -> ExitCode {
         Command::CompileWorker(args) => {
             return crate::sandbox::compile_worker_main(&args.folder, !args.no_fuel);
         }
+        Command::OnnxWorker => return crate::evaluate::onnx::worker_main(),
     };
     match result {
         Ok(code) => code,

@@ -68,7 +68,14 @@ pub(super) async fn write(
             file: format!("{stem}.html"),
             verdict: run.map(|r| r.verdict.to_string()),
             score: run.and_then(|r| r.score.score()),
-            score_text: run.and_then(|r| r.score_text.clone()),
+            // A score nothing reproduced says so wherever it is listed.
+            score_text: run.and_then(|r| {
+                let text = r.score_text.clone()?;
+                Some(match r.score_basis {
+                    crate::evaluate::ScoreBasis::Run => text,
+                    basis => format!("{text} ({basis})"),
+                })
+            }),
             claims: run
                 .map(|r| {
                     r.claims

@@ -17,6 +17,14 @@ pub enum ClaimStatus {
     /// The harness cannot measure it: another metric, or the run produced no score.
     #[serde(rename = "not measurable")]
     NotMeasurable,
+    /// Within tolerance of the score of the handed-in model, run by takehome on the public
+    /// test inputs: the model reaches it, though its training was not rerun.
+    #[serde(rename = "verified by model inference")]
+    VerifiedByModel,
+    /// Within tolerance of the score of the predictions as handed in: nothing reproduced
+    /// them, so this is the most such a claim can be.
+    #[serde(rename = "consistent with the handed-in predictions")]
+    ConsistentWithHandedIn,
 }
 
 impl ClaimStatus {
@@ -25,6 +33,8 @@ impl ClaimStatus {
             ClaimStatus::Verified => "verified",
             ClaimStatus::NotReproduced => "not reproduced",
             ClaimStatus::NotMeasurable => "not measurable",
+            ClaimStatus::VerifiedByModel => "verified by model inference",
+            ClaimStatus::ConsistentWithHandedIn => "consistent with the handed-in predictions",
         }
     }
 }
@@ -219,5 +229,16 @@ mod tests {
             serde_json::to_string(&ClaimStatus::NotMeasurable).unwrap(),
             "\"not measurable\""
         );
+        for status in [
+            ClaimStatus::Verified,
+            ClaimStatus::NotReproduced,
+            ClaimStatus::NotMeasurable,
+            ClaimStatus::VerifiedByModel,
+            ClaimStatus::ConsistentWithHandedIn,
+        ] {
+            let text = serde_json::to_string(&status).unwrap();
+            assert_eq!(text, format!("\"{}\"", status.as_str()));
+            assert_eq!(serde_json::from_str::<ClaimStatus>(&text).unwrap(), status);
+        }
     }
 }

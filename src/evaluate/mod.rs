@@ -2,8 +2,11 @@
 //! and limits (public data mounted, hidden data never), score the output against the hidden
 //! truth, and check the report's claims.
 
+pub mod basis;
 pub mod claims;
 pub mod claims_text;
+pub mod model;
+pub mod onnx;
 pub mod rerun;
 pub mod scoring;
 pub mod smoke;
@@ -18,7 +21,9 @@ use crate::base::FileRef;
 use crate::runner::{self, Invocation};
 use crate::sandbox::{ClockMode, Limits, RunRecord, Sandbox};
 use crate::store::{AssignmentRow, Blobs, SubmissionRow};
+pub use basis::ScoreBasis;
 use claims::ClaimCheck;
+use model::ModelCheck;
 pub use scoring::{ScoreDetail, ScoreOutcome, Scored};
 use scoring::{run_scoring_program, score_outputs};
 pub use smoke::SmokeRun;
@@ -50,6 +55,16 @@ pub struct Evaluation {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub report_claims: Vec<ClaimCheck>,
     pub outputs: Vec<FileRef>,
+    /// What the score was computed from: `run`, `model inference`, or `as handed in, not
+    /// reproduced`.
+    #[serde(default = "ScoreBasis::run")]
+    pub score_basis: ScoreBasis,
+    /// Why the run did not give the score, when the score is not the run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_run_reason: Option<String>,
+    /// The handed-in model (`[model]` in `submission.toml`), run and scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelCheck>,
     pub provenance: Provenance,
     /// For a rerun: how it compares with the stored evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,7 +140,7 @@ pub fn evaluate(
     let invocation = Invocation {
         args: Vec::new(),
         env: Vec::new(),
-        data: Some(data),
+        data: Some(data.clone()),
         out: Some(out.clone()),
         mounts: Vec::new(),
         site: runner::site::site_for(blobs, assignment_row)?,
@@ -155,27 +170,63 @@ pub fn evaluate(
             sha256,
         });
     }
-    let score = match &assignment.scoring.program {
+    // Scores the prediction files in a folder laid out like the run's outputs.
+    let score_from = |folder: &Path| match &assignment.scoring.program {
         Some(program) => run_scoring_program(
             sandbox,
             blobs,
             &assignment,
             &assignment_files,
-            &out,
+            folder,
             program,
             options,
         ),
-        None => score_outputs(blobs, &assignment, &assignment_files, &out),
+        None => score_outputs(blobs, &assignment, &assignment_files, folder),
     };
+    let run_score = score_from(&out);
+    let model = manifest.model.as_ref().map(|spec| {
+        // The preprocessing runs like the entry point; its outputs land in a fresh folder.
+        let preprocess = |script: &str| {
+            let into = work.path().join("preprocessed");
+            let invocation = Invocation {
+                out: Some(into.clone()),
+                ..invocation.clone()
+            };
+            let record = runner::run(sandbox, kind, &folder, &folder.join(script), &invocation)?;
+            Ok((record, into))
+        };
+        let places = (folder.as_path(), data.as_path());
+        model::check(
+            spec,
+            &assignment,
+            blobs,
+            &submission_files,
+            places,
+            preprocess,
+            &score_from,
+        )
+    });
+    let judged = basis::judge(
+        run_score,
+        model.as_ref(),
+        &record,
+        blobs,
+        &submission_files,
+        &assignment.scoring.output,
+        &score_from,
+    )?;
+    let score = judged.score;
     let report = crate::report::read(blobs, &submission_files, &manifest.report, false);
     let found = claims_text::extract(&report.pieces, assignment.scoring.metric);
-    let checked = claims::check_submission(
+    let mut checked = claims::check_submission(
         &manifest.claims,
         &found,
         assignment.scoring.metric,
         score.score(),
         assignment.scoring.tolerance,
     );
+    basis::restate(&mut checked.decisive, judged.basis);
+    basis::restate(&mut checked.report, judged.basis);
     let provenance = Provenance {
         assignment_id: assignment.id.clone(),
         assignment_hash: assignment_row.content_hash.clone(),
@@ -195,6 +246,9 @@ pub fn evaluate(
         claims: checked.decisive,
         report_claims: checked.report,
         outputs,
+        score_basis: judged.basis,
+        not_run_reason: judged.not_run_reason,
+        model,
         provenance,
         comparison: None,
     })

@@ -167,10 +167,52 @@ pub fn compare(
             }),
         }
     }
+    // A handed-in model's predictions must come out bit for bit the same too.
+    let model = |e: &Evaluation| {
+        e.model
+            .as_ref()
+            .map(|m| (m.predictions.clone(), m.failure.as_ref().map(|f| f.reason)))
+    };
+    match (model(before), model(after)) {
+        (Some((Some(x), _)), Some((Some(y), _))) if x.sha256 != y.sha256 => {
+            differences.push(Difference {
+                what: "model predictions".into(),
+                detail: file_diff(blobs, ".csv", &x, &y),
+            })
+        }
+        (x, y) if x.as_ref().map(|m| m.1) != y.as_ref().map(|m| m.1) => {
+            differences.push(Difference {
+                what: "model".into(),
+                detail: format!(
+                    "{} → {}",
+                    model_state(before.model.as_ref()),
+                    model_state(after.model.as_ref())
+                ),
+            })
+        }
+        _ => {}
+    }
+    if before.score_basis != after.score_basis {
+        differences.push(Difference {
+            what: "score_basis".into(),
+            detail: format!("{} → {}", before.score_basis, after.score_basis),
+        });
+    }
     Comparison {
         original_run: original_run.to_string(),
         reproducible: differences.is_empty(),
         differences,
+    }
+}
+
+/// A model check in a few words, for a difference between two runs.
+fn model_state(model: Option<&super::model::ModelCheck>) -> String {
+    match model {
+        None => "no model".into(),
+        Some(m) => match &m.failure {
+            Some(f) => format!("not run ({})", f.reason),
+            None => "ran".into(),
+        },
     }
 }
 

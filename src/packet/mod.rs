@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::assignment::{Assignment, Criterion, SubmissionManifest};
 use crate::base::FileRef;
 use crate::evaluate::claims::ClaimCheck;
+use crate::evaluate::model::ModelCheck;
 use crate::evaluate::rerun::Difference;
-use crate::evaluate::{Evaluation, ScoreOutcome};
+use crate::evaluate::{Evaluation, ScoreBasis, ScoreOutcome};
 use crate::sandbox::Verdict;
 use crate::store::{RunPurpose, SubmissionRow, Workspace};
 use crate::submission::intake::Validation;
@@ -127,6 +128,17 @@ pub struct RunSummary {
     pub score: ScoreOutcome,
     /// The score value as shown, or `None` if there is none.
     pub score_text: Option<String>,
+    /// What the score was computed from (`run`, `model inference`, `as handed in, not
+    /// reproduced`), and why not from the run.
+    #[serde(default = "ScoreBasis::run")]
+    pub score_basis: ScoreBasis,
+    #[serde(default)]
+    pub not_run_reason: Option<String>,
+    /// The handed-in model, run by takehome, and its lines as shown.
+    #[serde(default)]
+    pub model: Option<ModelCheck>,
+    #[serde(default)]
+    pub model_lines: Vec<String>,
     pub claims: Vec<ClaimView>,
     /// Every claim found in the report text, with its quote, beside the measured value.
     #[serde(default)]
@@ -364,6 +376,10 @@ fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Res
             })
             .collect(),
         score_text: e.score.score().map(number),
+        score_basis: e.score_basis,
+        not_run_reason: e.not_run_reason.clone(),
+        model: e.model.clone(),
+        model_lines: e.model.as_ref().map(ModelCheck::lines).unwrap_or_default(),
         score: e.score.clone(),
         claims: e.claims.iter().map(claim_view).collect(),
         report_claims: e.report_claims.iter().map(claim_view).collect(),

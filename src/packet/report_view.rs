@@ -37,6 +37,9 @@ const STRUCTURAL: &[&str] = &[
     "claimed_text",
     "measured_text",
     "score_text",
+    "score_basis",
+    "model_sha256",
+    "runtime",
     "id",
 ];
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Recommendation, ReviewState, Scores, Visibility, disagreements};
 use crate::assignment::Assignment;
 use crate::base::closed::closed_set;
-use crate::evaluate::Evaluation;
+use crate::evaluate::{Evaluation, ScoreBasis};
 use crate::sandbox::Verdict;
 use crate::store::{RunPurpose, Workspace};
 
@@ -50,6 +50,11 @@ pub struct OverviewRow {
     pub verdict: Option<Verdict>,
     pub metric: Option<String>,
     pub score: Option<f64>,
+    /// What the score was computed from: `run`, `model inference`, `as handed in, not
+    /// reproduced`.
+    pub score_basis: Option<ScoreBasis>,
+    /// Why the run did not give the score, when the score is not the run's.
+    pub not_run_reason: Option<String>,
     /// `metric: status` of each claim.
     pub claims: Vec<String>,
     pub reviews_submitted: usize,
@@ -117,6 +122,8 @@ pub async fn rows(
             verdict: evaluation.as_ref().map(|e| e.record.verdict),
             metric: evaluation.as_ref().map(|e| e.score.metric.clone()),
             score: evaluation.as_ref().and_then(|e| e.score.score()),
+            score_basis: evaluation.as_ref().map(|e| e.score_basis),
+            not_run_reason: evaluation.as_ref().and_then(|e| e.not_run_reason.clone()),
             claims: evaluation
                 .as_ref()
                 .map(|e| {
@@ -141,7 +148,7 @@ pub async fn rows(
 /// The rows as CSV, one line per candidate.
 pub fn csv(rows: &[OverviewRow]) -> String {
     let mut out = String::from(
-        "pseudonym,submission,late,verdict,metric,score,claims,reviews_submitted,reviews_assigned,weighted_total,recommendations,disagreements\n",
+        "pseudonym,submission,late,verdict,metric,score,score_basis,not_run_reason,claims,reviews_submitted,reviews_assigned,weighted_total,recommendations,disagreements\n",
     );
     for r in rows {
         let fields = [
@@ -154,6 +161,11 @@ pub fn csv(rows: &[OverviewRow]) -> String {
                 .to_string(),
             r.metric.clone().unwrap_or_default(),
             r.score.map(|v| v.to_string()).unwrap_or_default(),
+            r.score_basis
+                .map(ScoreBasis::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            r.not_run_reason.clone().unwrap_or_default(),
             r.claims.join("; "),
             r.reviews_submitted.to_string(),
             r.reviews_assigned.to_string(),

@@ -78,6 +78,7 @@ pub fn infer(files: &[String], assignment: &Assignment) -> Result<Inferred, Stri
         entry: Vec::new(),
         report: Vec::new(),
         claims: Default::default(),
+        model: None,
     };
     for (key, what, choice) in [
         ("entry", "entry point", entry),

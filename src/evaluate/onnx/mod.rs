@@ -1,0 +1,262 @@
+//! ONNX inference in a limited child process: a handed-in model run on input tensors, so a
+//! hostile or huge model can neither crash, hang nor exhaust the harness.
+//!
+//! [`infer`] runs `takehome onnx-worker` (a hidden subcommand of this same executable) with a
+//! JSON [`Request`] on stdin. Before it starts, the child gets hard limits through
+//! `setrlimit`: [`CPU_SECONDS`] of CPU, [`ADDRESS_SPACE`] of memory, no files written, no core
+//! dump; the parent kills it after [`WALL`] and reads at most [`MAX_ANSWER`] of its answer.
+//! The child ([`worker`]) checks the model before loading it (size, node count, declared
+//! tensor sizes, external data, operators tract cannot run) and runs it with tract,
+//! single-threaded, so the same model and inputs give bit-identical outputs on a machine.
+//! Every way it can fail is a [`Failure`] with a named [`FailureReason`].
+
+mod worker;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+pub use worker::worker_main;
+
+use crate::base::closed::closed_set;
+
+/// Models larger than this are not read.
+pub const MAX_MODEL_BYTES: u64 = 256 << 20;
+/// Input tensors (`.npy` files) larger than this, together, are not read.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+/// Graphs with more nodes (subgraphs included) are refused.
+pub const MAX_NODES: usize = 20_000;
+/// A tensor stored in the model may declare at most this many bytes.
+pub const MAX_TENSOR_BYTES: u64 = 1 << 30;
+/// The output read back, at most this many values.
+pub const MAX_OUTPUT_VALUES: usize = 10_000_000;
+/// CPU time of the child.
+pub const CPU_SECONDS: u64 = 60;
+/// Address space of the child.
+pub const ADDRESS_SPACE: u64 = 2 << 30;
+/// Wall-clock time after which the child is killed.
+pub const WALL: Duration = Duration::from_secs(90);
+/// The child's answer (JSON), at most.
+pub const MAX_ANSWER: u64 = 512 << 20;
+
+/// The runtime, as recorded with every inference.
+pub const RUNTIME: &str = concat!("tract-onnx ", env!("TAKEHOME_TRACT_VERSION"));
+
+closed_set! {
+    /// Why a model could not be run. The strings are part of the interface.
+    pub enum FailureReason("a model failure reason") {
+        /// Not an ONNX model: not protobuf, truncated, or inconsistent.
+        Unreadable = "unreadable",
+        /// The model uses an operator the runtime does not implement.
+        UnsupportedOperator = "unsupported_operator",
+        /// The model is over a size bound: file, nodes, or a declared tensor.
+        TooLarge = "too_large",
+        /// The model keeps tensors in files beside it, which are never read.
+        ExternalData = "external_data",
+        /// The input tensors do not fit the model (count, type, shape), or an output is missing.
+        InputMismatch = "input_mismatch",
+        /// The preprocessing script did not end well, so there are no inputs.
+        PreprocessFailed = "preprocess_failed",
+        /// The runtime refused or failed while preparing or running the model.
+        RuntimeError = "runtime_error",
+        /// The child used more CPU time than allowed.
+        CpuLimit = "cpu_limit",
+        /// The child ran out of its address space.
+        MemoryLimit = "memory_limit",
+        /// The child ran longer than the wall-clock limit.
+        TimeLimit = "time_limit",
+        /// The child ended abnormally for another reason.
+        Crashed = "crashed",
+    }
+}
+
+/// Why a model could not be run: the named reason and one readable line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub reason: FailureReason,
+    pub message: String,
+    /// For `unsupported_operator`: the operators, as `op_type` or `domain.op_type`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operators: Vec<String>,
+}
+
+impl Failure {
+    pub fn new(reason: FailureReason, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Failure {
+            reason,
+            message,
+            operators: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.reason, self.message)
+    }
+}
+
+/// What the child is asked: the model, one `.npy` file per model input (in the model's
+/// input order), and which output to return (by name; the first when `None`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Request {
+    pub model: PathBuf,
+    pub inputs: Vec<PathBuf>,
+    pub output: Option<String>,
+}
+
+/// One output tensor of the model, as f64 values in row-major order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    /// The output's name in the model.
+    pub name: String,
+    /// The output's element type in the model (`F32`, `I64`, ...).
+    pub datum_type: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f64>,
+}
+
+/// The child's answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Answer {
+    Ran(Output),
+    Failed(Failure),
+}
+
+/// The executable that holds the worker: `TAKEHOME_EXE`, else this one.
+fn worker_exe() -> std::io::Result<PathBuf> {
+    match std::env::var_os("TAKEHOME_EXE") {
+        Some(path) => Ok(path.into()),
+        None => std::env::current_exe(),
+    }
+}
+
+/// Runs the model of `request` in a limited child process.
+pub fn infer(request: &Request) -> Result<Output, Failure> {
+    let crashed = |message: String| Failure::new(FailureReason::Crashed, message);
+    let exe = worker_exe().map_err(|e| crashed(format!("cannot find takehome itself: {e}")))?;
+    let mut command = Command::new(exe);
+    command
+        .arg("onnx-worker")
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    limit(&mut command);
+    let mut child = command
+        .spawn()
+        .map_err(|e| crashed(format!("cannot start the model runner: {e}")))?;
+    let input = serde_json::to_vec(request).expect("a request serialises");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.take(MAX_ANSWER + 1).read_to_end(&mut out);
+        out
+    });
+    let stderr = child.stderr.take().expect("piped stderr");
+    let errors = std::thread::spawn(move || {
+        let mut err = Vec::new();
+        let _ = stderr.take(64 << 10).read_to_end(&mut err);
+        err
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if started.elapsed() >= WALL => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(Failure::new(
+                    FailureReason::TimeLimit,
+                    format!(
+                        "the model ran longer than {}s and was stopped",
+                        WALL.as_secs()
+                    ),
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => break Err(crashed(format!("cannot wait for the model runner: {e}"))),
+        }
+    };
+    let _ = writer.join();
+    let out = reader.join().unwrap_or_default();
+    let err = errors.join().unwrap_or_default();
+    let status = status?;
+    if out.len() as u64 > MAX_ANSWER {
+        return Err(crashed(format!("its answer exceeded {MAX_ANSWER} bytes")));
+    }
+    if !status.success() {
+        use std::os::unix::process::ExitStatusExt;
+        let last = String::from_utf8_lossy(&err)
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(300)
+            .collect::<String>();
+        let memory = last.contains("memory allocation") || last.contains("capacity overflow");
+        return Err(match status.signal() {
+            Some(libc::SIGXCPU) | Some(libc::SIGKILL) => Failure::new(
+                FailureReason::CpuLimit,
+                format!("the model used more than {CPU_SECONDS}s of CPU and was stopped"),
+            ),
+            Some(_) | None if memory => Failure::new(
+                FailureReason::MemoryLimit,
+                format!(
+                    "the model needed more than the {} MiB of memory allowed ({last})",
+                    ADDRESS_SPACE >> 20
+                ),
+            ),
+            Some(signal) => crashed(format!(
+                "the model runner stopped with signal {signal}{}",
+                if last.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {last}")
+                }
+            )),
+            None => crashed(format!("the model runner failed ({status}): {last}")),
+        });
+    }
+    match serde_json::from_slice::<Answer>(&out) {
+        Ok(Answer::Ran(output)) => Ok(output),
+        Ok(Answer::Failed(failure)) => Err(failure),
+        Err(e) => Err(crashed(format!("its answer is not readable: {e}"))),
+    }
+}
+
+/// CPU, memory, file-size and core limits for the child, applied between fork and exec.
+fn limit(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls (setrlimit) run between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let set = |resource, value: u64| {
+                let limit = libc::rlimit {
+                    rlim_cur: value as libc::rlim_t,
+                    rlim_max: value as libc::rlim_t,
+                };
+                if libc::setrlimit(resource, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            };
+            set(libc::RLIMIT_CPU, CPU_SECONDS)?;
+            set(libc::RLIMIT_AS, ADDRESS_SPACE)?;
+            set(libc::RLIMIT_FSIZE, 0)?;
+            set(libc::RLIMIT_CORE, 0)?;
+            Ok(())
+        });
+    }
+}
