@@ -510,6 +510,16 @@ fn cases() -> Vec<Case> {
             ],
         ),
         case(
+            "no entry point",
+            &[(r#"entry = "main.py""#, "entry = []")],
+            vec![(
+                TOML,
+                Some(18),
+                Some(9),
+                "`deliverables.entry` must name at least one file",
+            )],
+        ),
+        case(
             "several problems at once",
             &[
                 (r#"version = "1.0.0""#, r#"version = "1.0""#),
@@ -641,6 +651,28 @@ fn the_template_checks_clean() {
     let fixture = Fixture::new(VALID);
     let assignment = check_clean(&fixture.dir);
     assert_eq!(assignment.rubric.len(), 2);
+}
+
+#[test]
+fn several_entry_points_are_read_in_order_and_handed_to_candidates() {
+    let both = r#"entry = ["notebooks/01_eda.ipynb", "notebooks/02_model.ipynb"]"#;
+    let fixture = Fixture::new(&edit(&[(r#"entry = "main.py""#, both)]));
+    let assignment = check_clean(&fixture.dir);
+    assert_eq!(
+        assignment.deliverables.entry,
+        ["notebooks/01_eda.ipynb", "notebooks/02_model.ipynb"]
+    );
+    // The submission.toml a candidate is given names both, and reads back as a manifest.
+    let template = takehome::issue::bundle::submission_template(&assignment);
+    assert!(template.contains(both), "{template}");
+    let manifest =
+        takehome::assignment::parse_manifest(Path::new("submission.toml"), &template).unwrap();
+    assert_eq!(manifest.entry, assignment.deliverables.entry);
+    // A version stored before entries were lists (one string) still reads.
+    let mut stored = serde_json::to_value(&assignment).unwrap();
+    stored["deliverables"]["entry"] = serde_json::json!("main.py");
+    let old: Assignment = serde_json::from_value(stored).unwrap();
+    assert_eq!(old.deliverables.entry, ["main.py"]);
 }
 
 #[test]

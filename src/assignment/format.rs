@@ -126,8 +126,10 @@ pub struct Deliverables {
     pub report: String,
     /// Headings the report must contain, matched by title (see [`super::report_sections`]).
     pub sections: Vec<String>,
-    /// Entry point the candidate must provide, e.g. `main.py`.
-    pub entry: String,
+    /// Entry points the candidate must provide, run in order in one working copy: `main.py`,
+    /// or `["notebooks/01_eda.ipynb", "notebooks/02_model.ipynb"]`.
+    #[serde(deserialize_with = "one_or_many")]
+    pub entry: Vec<String>,
     /// Files the run must leave behind, relative to the submission folder.
     pub outputs: Vec<String>,
     /// Whether packets show the pages of PDF reports as images (`pdf_page_images`, default
@@ -135,6 +137,32 @@ pub struct Deliverables {
     /// picture; set false to show only the extracted (de-identified) text.
     #[serde(default = "yes")]
     pub pdf_page_images: bool,
+}
+
+impl Deliverables {
+    /// The entry points as a reader sees them: `main.py`, or `a.ipynb, then b.ipynb`.
+    pub fn entry_text(&self) -> String {
+        self.entry.join(", then ")
+    }
+
+    /// The first entry point (the file the runner starts).
+    pub fn first_entry(&self) -> &str {
+        self.entry.first().map_or("", String::as_str)
+    }
+}
+
+/// A string or a list of strings (older stored versions hold one entry as a string).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
 }
 
 fn yes() -> bool {

@@ -300,7 +300,15 @@ fn deliverables(doc: &mut Doc, value: &Value) -> Option<Deliverables> {
             .is_empty()
             .then(|| items.into_iter().map(|s| s.value).collect())
     });
-    let entry = path(doc, &mut t, "entry");
+    let entry = t.required(doc, "entry").and_then(|v| {
+        let items = v.one_or_many(doc)?;
+        // Count rather than `all`, so that every bad path is reported.
+        let bad = items
+            .iter()
+            .filter(|s| !relative_path(doc, &v.key, s))
+            .count();
+        (bad == 0).then(|| items.into_iter().map(|s| s.value).collect())
+    });
     let outputs = t.required(doc, "outputs").and_then(|v| {
         let items = v.strings(doc)?;
         // Count rather than `all`, so that every bad path is reported.

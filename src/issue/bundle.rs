@@ -46,16 +46,35 @@ pub fn submission_template(assignment: &Assignment) -> String {
         "# Optional. Without this file takehome infers the entry point and the report from your\n\
          # files (see SUBMITTING.md); with it, you say exactly. Keep it at the top of your folder.\n\
          runner = \"{runner}\"\n\
-         entry = \"{entry}\"\n\
+         entry = {entry}\n\
          report = \"{report}\"\n\n\
          # The headline number your report states, checked against what your code produces:\n\
          [claims]\n\
          # {metric} = 0.0\n",
         runner = assignment.runner.name,
-        entry = d.entry,
+        entry = toml_paths(&d.entry),
         report = d.report,
         metric = assignment.scoring.metric.name(),
     )
+}
+
+/// One path as a TOML string, several as a TOML array.
+fn toml_paths(paths: &[String]) -> String {
+    match paths {
+        [one] => toml::Value::String(one.clone()).to_string(),
+        many => {
+            toml::Value::Array(many.iter().cloned().map(toml::Value::String).collect()).to_string()
+        }
+    }
+}
+
+/// The command that runs every entry point in order, as the harness does.
+fn run_entries(d: &crate::assignment::Deliverables) -> String {
+    let mut command = d.first_entry().to_string();
+    for next in d.entry.iter().skip(1) {
+        command.push_str(&format!(" --then {next}"));
+    }
+    command
 }
 
 /// The packages a run of `assignment` can import, as `name version` lines, in name order:
@@ -113,7 +132,7 @@ pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> S
                 .to_string(),
             format!(
                 "takehome run {} --mount /data=data --out /tmp/check-out",
-                d.entry
+                d.first_entry()
             ),
         ),
         RunnerKind::Python | RunnerKind::PythonPlain => (
@@ -123,7 +142,7 @@ pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> S
                 "Your code runs on the `{runner}` runner: CPython 3.15 compiled to WebAssembly, in a\n\
                  sandbox, as `python {}` from a fresh copy of your folder. It can import the standard\n\
                  library and exactly the packages listed under \"What your code can import\".",
-                d.entry
+                d.entry_text()
             ),
             format!(
                 "- a fresh, writable copy of your folder is the working directory; files your code\n  \
@@ -134,7 +153,7 @@ pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> S
             ),
             format!(
                 "takehome run {} --mount data=data --out /tmp/check-out",
-                d.entry
+                run_entries(d)
             ),
         ),
     };
@@ -186,7 +205,7 @@ pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> S
          again until the deadline; the newest version is graded.\n",
         title = assignment.title,
         due = crate::base::format_time(due_ms),
-        entry = d.entry,
+        entry = d.entry_text(),
         report = d.report,
         wall = humantime::format_duration(limits.wall),
         memory = limits.memory,

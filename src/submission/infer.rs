@@ -106,7 +106,7 @@ pub fn infer(files: &[String], assignment: &Assignment) -> Result<Inferred, Stri
                 ));
             }
             Choice::None { why } if key == "entry" => {
-                settle.push(format!("entry = {}", quoted(&d.entry)));
+                settle.push(format!("entry = {}", toml_paths(&d.entry)));
                 open.push(format!("the entry point: {why}"));
             }
             Choice::None { why } => {
@@ -136,10 +136,10 @@ pub fn infer(files: &[String], assignment: &Assignment) -> Result<Inferred, Stri
 /// `[deliverables]` is, as a warning for reviewers: the submission is taken in regardless.
 pub fn differences(manifest: &SubmissionManifest, d: &Deliverables) -> Vec<String> {
     let mut out = Vec::new();
-    if manifest.entry != [d.entry.as_str()] {
+    if manifest.entry != d.entry {
         out.push(format!(
             "the assignment asks for the entry point {}; this submission hands in {} instead",
-            d.entry,
+            d.entry_text(),
             described(&manifest.entry)
         ));
     }
@@ -177,12 +177,21 @@ fn kind_of(path: &str) -> &'static str {
     }
 }
 
+/// The assignment's own entry points, when the submission has every one of them.
+fn asked_for(files: &[&str], d: &Deliverables) -> Option<Choice> {
+    let all_there = !d.entry.is_empty() && d.entry.iter().all(|e| files.contains(&e.as_str()));
+    all_there.then(|| Choice::Chosen {
+        paths: d.entry.clone(),
+        why: match d.entry.len() {
+            1 => "the entry point the assignment asks for".into(),
+            n => format!("the {n} entry points the assignment asks for, in its order"),
+        },
+    })
+}
+
 fn python_entry(files: &[&str], d: &Deliverables) -> Choice {
-    if files.contains(&d.entry.as_str()) {
-        return Choice::Chosen {
-            paths: vec![d.entry.clone()],
-            why: "the entry point the assignment asks for".into(),
-        };
+    if let Some(choice) = asked_for(files, d) {
+        return choice;
     }
     let top_scripts = sorted(files, |p| !p.contains('/') && extension(p) == "py");
     let script = ENTRY_SCRIPTS
@@ -211,7 +220,7 @@ fn python_entry(files: &[&str], d: &Deliverables) -> Choice {
             why: format!("the {} notebooks, run in name order", many.len()),
         }),
     };
-    let (first, second) = if is_notebook(&d.entry) {
+    let (first, second) = if is_notebook(d.first_entry()) {
         (notebook, script)
     } else {
         (script, notebook)
@@ -247,11 +256,8 @@ fn python_entry(files: &[&str], d: &Deliverables) -> Choice {
 }
 
 fn wasi_entry(files: &[&str], d: &Deliverables) -> Choice {
-    if files.contains(&d.entry.as_str()) {
-        return Choice::Chosen {
-            paths: vec![d.entry.clone()],
-            why: "the entry point the assignment asks for".into(),
-        };
+    if let Some(choice) = asked_for(files, d) {
+        return choice;
     }
     let modules = sorted(files, |p| matches!(extension(p).as_str(), "wasm" | "wat"));
     match modules.as_slice() {
@@ -431,7 +437,7 @@ mod tests {
         .unwrap();
         let mut a: Assignment = toml::from_str(&text).unwrap();
         a.runner.name = runner.parse().unwrap();
-        a.deliverables.entry = entry.into();
+        a.deliverables.entry = vec![entry.into()];
         a.deliverables.report = report.into();
         a
     }
@@ -507,6 +513,34 @@ mod tests {
                 "{files:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_assignment_with_several_entry_points_gets_them_all_in_its_order() {
+        let mut a = churn();
+        a.deliverables.entry = vec!["nb/02_model.ipynb".into(), "nb/01_eda.ipynb".into()];
+        let files = [
+            "nb/01_eda.ipynb",
+            "nb/02_model.ipynb",
+            "main.py",
+            "REPORT.md",
+        ];
+        let inferred = infer_files(&files, &a).unwrap();
+        assert_eq!(
+            inferred.manifest.entry,
+            ["nb/02_model.ipynb", "nb/01_eda.ipynb"]
+        );
+        assert!(differences(&inferred.manifest, &a.deliverables).is_empty());
+        // One of them missing: the usual rules choose, and the difference is named.
+        let inferred = infer_files(&files[1..], &a).unwrap();
+        assert_eq!(inferred.manifest.entry, ["nb/02_model.ipynb"]);
+        let named = differences(&inferred.manifest, &a.deliverables);
+        assert!(
+            named
+                .iter()
+                .any(|d| d.contains("nb/02_model.ipynb, then nb/01_eda.ipynb")),
+            "{named:?}"
+        );
     }
 
     #[test]
