@@ -13,7 +13,7 @@ pub mod report_view;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::assignment::{Assignment, Criterion, SubmissionManifest};
+use crate::assignment::{Assignment, Criterion};
 use crate::base::FileRef;
 use crate::evaluate::claims::ClaimCheck;
 use crate::evaluate::model::ModelCheck;
@@ -199,11 +199,7 @@ pub async fn collect_with_redactions(
         .context("the submission's assignment")?;
     let assignment: Assignment = assignment_row.decode_manifest()?;
     let files: Vec<FileRef> = submission.decode_files()?;
-    let manifest: Option<SubmissionManifest> = submission.decode_manifest().ok();
-    let report_paths = manifest
-        .as_ref()
-        .map(|m| m.report.clone())
-        .unwrap_or_else(|| vec![assignment.deliverables.report.clone()]);
+    let report_paths = submission.decode_manifest()?.report;
     let validation: Validation = submission.decode_validation()?;
 
     let evaluation: Option<(String, Evaluation)> = match store
