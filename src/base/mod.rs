@@ -2,6 +2,7 @@
 //! atomic writes, the clock and the cache folder. Depends on nothing else in the crate.
 
 mod cache;
+pub mod child;
 mod clock;
 pub mod closed;
 mod files;

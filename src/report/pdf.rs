@@ -198,27 +198,13 @@ fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
 
 /// CPU, memory, file-size and core limits for the child, applied between fork and exec.
 fn limit(command: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: only async-signal-safe calls (setrlimit) run between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            let set = |resource, value: u64| {
-                let limit = libc::rlimit {
-                    rlim_cur: value as libc::rlim_t,
-                    rlim_max: value as libc::rlim_t,
-                };
-                if libc::setrlimit(resource, &limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            };
-            set(libc::RLIMIT_CPU, CPU_SECONDS)?;
-            set(libc::RLIMIT_AS, ADDRESS_SPACE)?;
-            set(libc::RLIMIT_FSIZE, 0)?;
-            set(libc::RLIMIT_CORE, 0)?;
-            Ok(())
-        });
-    }
+    let limits = crate::base::child::ChildLimits {
+        cpu_seconds: CPU_SECONDS,
+        address_space: ADDRESS_SPACE,
+        file_size: 0,
+        die_with_parent: false,
+    };
+    crate::base::child::limit(command, limits);
 }
 
 /// The child's side: reads a PDF on stdin, answers one JSON [`PdfReport`] on stdout, or an

@@ -185,32 +185,14 @@ pub(super) fn artifact_path(folder: &Path) -> PathBuf {
 /// CPU, memory, file-size and core limits for the child, applied between fork and exec; and
 /// the child dies if the parent does.
 fn limit_child(command: &mut Command, limit: Duration) {
-    use std::os::unix::process::CommandExt;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-    let cpu = (limit.as_secs() + 1) * CPU_SECONDS_PER_CORE * cores;
-    // SAFETY: only async-signal-safe calls (setrlimit, prctl) run between fork and exec.
-    unsafe {
-        command.pre_exec(move || {
-            let set = |resource, value: u64| {
-                let limit = libc::rlimit {
-                    rlim_cur: value as libc::rlim_t,
-                    rlim_max: value as libc::rlim_t,
-                };
-                if libc::setrlimit(resource, &limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            };
-            set(libc::RLIMIT_CPU, cpu)?;
-            set(libc::RLIMIT_AS, ADDRESS_SPACE)?;
-            set(libc::RLIMIT_FSIZE, MAX_ARTIFACT)?;
-            set(libc::RLIMIT_CORE, 0)?;
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let limits = crate::base::child::ChildLimits {
+        cpu_seconds: (limit.as_secs() + 1) * CPU_SECONDS_PER_CORE * cores,
+        address_space: ADDRESS_SPACE,
+        file_size: MAX_ARTIFACT,
+        die_with_parent: true,
+    };
+    crate::base::child::limit(command, limits);
 }
 
 /// The child's side: compiles `folder/module.wasm` into `folder/module.cwasm`. Exit status 3
