@@ -40,10 +40,23 @@ pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 *
 /// (what a process killed mid-write leaves: `kill -9` runs no destructor). Best effort: an
 /// entry that cannot be read or removed is left.
 pub fn remove_stale(dir: &Path, older_than: std::time::Duration) {
+    remove_stale_named(dir, "", older_than)
+}
+
+/// [`remove_stale`] for the entries of `dir` whose names start with `prefix` only (scratch
+/// entries in a folder that also keeps things for good, such as the compile cache).
+pub fn remove_stale_named(dir: &Path, prefix: &str, older_than: std::time::Duration) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .as_encoded_bytes()
+            .starts_with(prefix.as_bytes())
+        {
+            continue;
+        }
         let stale = entry
             .metadata()
             .and_then(|m| m.modified())
@@ -59,5 +72,31 @@ pub fn remove_stale(dir: &Path, older_than: std::time::Duration) {
         } else {
             std::fs::remove_file(&path)
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn only_stale_entries_with_the_prefix_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let scratch = dir.path().join(".compile-abc");
+        std::fs::create_dir(&scratch).unwrap();
+        std::fs::write(scratch.join("module.wasm"), b"x").unwrap();
+        let kept_for_good = dir.path().join("0123abcd.cwasm");
+        std::fs::write(&kept_for_good, b"artifact").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        // Young entries stay.
+        remove_stale_named(dir.path(), ".compile-", Duration::from_secs(3600));
+        assert!(scratch.is_dir());
+        // Old enough: only the prefixed one goes.
+        remove_stale_named(dir.path(), ".compile-", Duration::from_millis(1));
+        assert!(!scratch.exists());
+        assert!(kept_for_good.is_file());
+        remove_stale(dir.path(), Duration::from_millis(1));
+        assert!(!kept_for_good.exists());
     }
 }

@@ -10,5 +10,5 @@ pub mod limits;
 
 pub use cache::cache_dir;
 pub use clock::{format_time, now_ms};
-pub use files::{FileRef, STALE_AFTER, remove_stale, write_atomically};
+pub use files::{FileRef, STALE_AFTER, remove_stale, remove_stale_named, write_atomically};
 pub use limits::{Bytes, Limits};

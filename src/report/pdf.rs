@@ -11,10 +11,10 @@
 //! renders its pages with hayro. Whatever goes wrong becomes an error string, which callers
 //! show as "PDF could not be read: ...".
 
-use std::io::{Read, Seek, Write};
-use std::process::{Command, ExitCode, Stdio};
+use std::io::Read;
+use std::process::{Command, ExitCode};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -93,90 +93,35 @@ pub fn read(bytes: &[u8], sha256: &str, images: bool) -> Result<PdfReport, Strin
     result
 }
 
-/// The executable that holds the worker: `TAKEHOME_EXE`, else this one.
-fn worker_exe() -> std::io::Result<std::path::PathBuf> {
-    match std::env::var_os("TAKEHOME_EXE") {
-        Some(path) => Ok(path.into()),
-        None => std::env::current_exe(),
-    }
-}
-
-/// An unlinked temporary file holding `bytes`, positioned at its start.
-fn input_file(bytes: &[u8]) -> std::io::Result<std::fs::File> {
-    let mut file = tempfile::tempfile()?;
-    file.write_all(bytes)?;
-    file.seek(std::io::SeekFrom::Start(0))?;
-    Ok(file)
-}
-
 fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
+    use crate::base::child::{self, Input, NoAnswer};
     if bytes.len() as u64 > MAX_BYTES {
         return Err(format!("{} bytes, more than {MAX_BYTES}", bytes.len()));
     }
-    let exe = worker_exe().map_err(|e| format!("cannot find the takehome executable: {e}"))?;
+    let exe = child::takehome_exe()?;
     let mut command = Command::new(exe);
     command.arg("pdf-worker");
     if images {
         command.arg("--images");
     }
-    // The PDF goes in as a file, not a pipe: a child that stops reading early cannot break
-    // a pipe under us (SIGPIPE is left at its default, which would end this process).
-    let input = input_file(bytes).map_err(|e| format!("cannot hand the PDF to its reader: {e}"))?;
-    command
-        .env_clear()
-        .stdin(Stdio::from(input))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.env_clear();
     limit(&mut command);
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot start the PDF reader: {e}"))?;
-    let stdout = child.stdout.take().expect("piped stdout");
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.take(MAX_OUTPUT + 1).read_to_end(&mut out);
-        out
-    });
-    let stderr = child.stderr.take().expect("piped stderr");
-    let errors = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stderr.take(64 << 10).read_to_end(&mut out);
-        out
-    });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if start.elapsed() >= WALL => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(format!(
-                    "reading took longer than {}s and was stopped",
-                    WALL.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => break Err(format!("cannot wait for the PDF reader: {e}")),
-        }
-    };
-    let out = reader.join().unwrap_or_default();
-    let err = errors.join().unwrap_or_default();
-    let status = status?;
-    if out.len() as u64 > MAX_OUTPUT {
+    let input =
+        child::input_file(bytes).map_err(|e| format!("cannot hand the PDF to its reader: {e}"))?;
+    let ended = child::run(command, Input::File(input), MAX_OUTPUT, WALL).map_err(|e| match e {
+        NoAnswer::Start(e) => format!("cannot start the PDF reader: {e}"),
+        NoAnswer::Wall => format!(
+            "reading took longer than {}s and was stopped",
+            WALL.as_secs()
+        ),
+        NoAnswer::Wait(e) => format!("cannot wait for the PDF reader: {e}"),
+    })?;
+    if ended.stdout_overflowed {
         return Err(format!("the reader's answer exceeded {MAX_OUTPUT} bytes"));
     }
-    if !status.success() {
-        use std::os::unix::process::ExitStatusExt;
-        let last = String::from_utf8_lossy(&err)
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .take(300)
-            .collect::<String>();
-        return Err(match status.signal() {
+    if !ended.status.success() {
+        let last = ended.last_words(300);
+        return Err(match ended.signal() {
             Some(libc::SIGXCPU) | Some(libc::SIGKILL) => {
                 format!("reading used more than {CPU_SECONDS}s of CPU and was stopped")
             }
@@ -189,11 +134,12 @@ fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
                     format!(": {last}")
                 }
             ),
-            None if last.is_empty() => format!("the reader failed ({status})"),
+            None if last.is_empty() => format!("the reader failed ({})", ended.status),
             None => last,
         });
     }
-    serde_json::from_slice(&out).map_err(|e| format!("the reader's answer is not readable: {e}"))
+    serde_json::from_slice(&ended.stdout)
+        .map_err(|e| format!("the reader's answer is not readable: {e}"))
 }
 
 /// CPU, memory, file-size and core limits for the child, applied between fork and exec.

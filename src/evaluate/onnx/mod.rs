@@ -12,10 +12,9 @@
 
 mod worker;
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -128,85 +127,35 @@ enum Answer {
     Failed(Failure),
 }
 
-/// The executable that holds the worker: `TAKEHOME_EXE`, else this one.
-fn worker_exe() -> std::io::Result<PathBuf> {
-    match std::env::var_os("TAKEHOME_EXE") {
-        Some(path) => Ok(path.into()),
-        None => std::env::current_exe(),
-    }
-}
-
 /// Runs the model of `request` in a limited child process.
 pub fn infer(request: &Request) -> Result<Output, Failure> {
+    use crate::base::child::{self, Input, NoAnswer};
     let crashed = |message: String| Failure::new(FailureReason::Crashed, message);
-    let exe = worker_exe().map_err(|e| crashed(format!("cannot find takehome itself: {e}")))?;
+    let exe = child::takehome_exe().map_err(crashed)?;
     let mut command = Command::new(exe);
-    command
-        .arg("onnx-worker")
-        .env_clear()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.arg("onnx-worker").env_clear();
     limit(&mut command);
-    let mut child = command
-        .spawn()
-        .map_err(|e| crashed(format!("cannot start the model runner: {e}")))?;
     let input = serde_json::to_vec(request).expect("a request serialises");
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let stdout = child.stdout.take().expect("piped stdout");
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.take(MAX_ANSWER + 1).read_to_end(&mut out);
-        out
-    });
-    let stderr = child.stderr.take().expect("piped stderr");
-    let errors = std::thread::spawn(move || {
-        let mut err = Vec::new();
-        let _ = stderr.take(64 << 10).read_to_end(&mut err);
-        err
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if started.elapsed() >= WALL => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(Failure::new(
-                    FailureReason::TimeLimit,
-                    format!(
-                        "the model ran longer than {}s and was stopped",
-                        WALL.as_secs()
-                    ),
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => break Err(crashed(format!("cannot wait for the model runner: {e}"))),
-        }
-    };
-    let _ = writer.join();
-    let out = reader.join().unwrap_or_default();
-    let err = errors.join().unwrap_or_default();
-    let status = status?;
-    if out.len() as u64 > MAX_ANSWER {
+    let input = child::input_file(&input)
+        .map_err(|e| crashed(format!("cannot hand the request to the model runner: {e}")))?;
+    let ended = child::run(command, Input::File(input), MAX_ANSWER, WALL).map_err(|e| match e {
+        NoAnswer::Start(e) => crashed(format!("cannot start the model runner: {e}")),
+        NoAnswer::Wall => Failure::new(
+            FailureReason::TimeLimit,
+            format!(
+                "the model ran longer than {}s and was stopped",
+                WALL.as_secs()
+            ),
+        ),
+        NoAnswer::Wait(e) => crashed(format!("cannot wait for the model runner: {e}")),
+    })?;
+    if ended.stdout_overflowed {
         return Err(crashed(format!("its answer exceeded {MAX_ANSWER} bytes")));
     }
-    if !status.success() {
-        use std::os::unix::process::ExitStatusExt;
-        let last = String::from_utf8_lossy(&err)
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .take(300)
-            .collect::<String>();
+    if !ended.status.success() {
+        let last = ended.last_words(300);
         let memory = last.contains("memory allocation") || last.contains("capacity overflow");
-        return Err(match status.signal() {
+        return Err(match ended.signal() {
             Some(libc::SIGXCPU) | Some(libc::SIGKILL) => Failure::new(
                 FailureReason::CpuLimit,
                 format!("the model used more than {CPU_SECONDS}s of CPU and was stopped"),
@@ -226,10 +175,13 @@ pub fn infer(request: &Request) -> Result<Output, Failure> {
                     format!(": {last}")
                 }
             )),
-            None => crashed(format!("the model runner failed ({status}): {last}")),
+            None => crashed(format!(
+                "the model runner failed ({}): {last}",
+                ended.status
+            )),
         });
     }
-    match serde_json::from_slice::<Answer>(&out) {
+    match serde_json::from_slice::<Answer>(&ended.stdout) {
         Ok(Answer::Ran(output)) => Ok(output),
         Ok(Answer::Failed(failure)) => Err(failure),
         Err(e) => Err(crashed(format!("its answer is not readable: {e}"))),
