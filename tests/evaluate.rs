@@ -3,11 +3,12 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{cli as takehome, cli_ok as ok, copy_tree, repo};
+use support::{
+    cli as takehome, cli_ok as ok, copy_tree, evaluate_all, evaluation_of as find, repo,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_takehome");
 
@@ -88,19 +89,6 @@ fn workspace_with_script(main_py: &str, claims: &str) -> (tempfile::TempDir, Str
         &["submit", &pseudonym, submission.path().to_str().unwrap()],
     );
     (dir, pseudonym)
-}
-
-fn evaluate_all(root: &Path) -> Vec<Value> {
-    let out = takehome(root, &["evaluate", "--all", "--jobs", "2", "--json"]);
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
-}
-
-fn find<'a>(results: &'a [Value], id: &str) -> &'a Value {
-    &results
-        .iter()
-        .find(|r| r["submission"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {results:?}"))["evaluation"]
 }
 
 fn claim(evaluation: &Value) -> &Value {

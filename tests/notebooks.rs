@@ -55,15 +55,7 @@ fn takehome(args: &[&std::ffi::OsStr]) -> std::process::Output {
 
 /// Runs a notebook through `takehome run --json` and returns its checked record.
 fn run(path: &Path, flags: &[&str]) -> RunRecord {
-    let mut args = vec!["run".as_ref(), path.as_os_str(), "--json".as_ref()];
-    args.extend(flags.iter().map(std::ffi::OsStr::new));
-    let output = takehome(&args);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "takehome run failed: {stderr}");
-    let record: RunRecord = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("no run record ({e}): {stderr}"));
-    support::check_record(&record);
-    record
+    support::run_python(path, flags)
 }
 
 fn cells(record: &RunRecord) -> &[takehome::sandbox::CellRecord] {

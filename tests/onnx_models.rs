@@ -10,7 +10,9 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{cli as takehome, cli_ok as ok, copy_tree, repo};
+use support::{
+    cli as takehome, cli_ok as ok, copy_tree, evaluate_all, evaluation_of as find, repo,
+};
 use takehome::score::Metric;
 
 const ROWS: usize = 200;
@@ -176,19 +178,6 @@ fn workspace(handed: &[Handed]) -> (tempfile::TempDir, Vec<String>) {
         .map(|h| hand_in(&root, dir.path(), h))
         .collect();
     (dir, ids)
-}
-
-fn evaluate_all(root: &Path) -> Vec<Value> {
-    let out = takehome(root, &["evaluate", "--all", "--jobs", "2", "--json"]);
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
-}
-
-fn find<'a>(results: &'a [Value], id: &str) -> &'a Value {
-    &results
-        .iter()
-        .find(|r| r["submission"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {results:?}"))["evaluation"]
 }
 
 const MLP: &str = "inputs = [\"out/x.npy\"]\noutput = \"probabilities\"\n";

@@ -6,7 +6,8 @@
 //! - [`wat_file`] writes WAT text to a file (`takehome run` takes `.wat` directly).
 //! - [`c_guest`] compiles `tests/guests/NAME.c` to wasm32-wasip1 with Debian's clang and
 //!   wasi-libc, once per source content, into `target/test-guests/`.
-//! - [`cli`], [`cli_ok`], [`repo`] and [`issued_pseudonym`] drive workspace commands.
+//! - [`cli`], [`cli_ok`], [`repo`] and [`issued_pseudonym`] drive workspace commands;
+//!   [`evaluate_all`] and [`evaluation_of`] read `evaluate --all --json`.
 //! - [`copy_tree`] copies a folder of plain files (an example assignment, a submission).
 //! - [`web`] drives `takehome serve` over real HTTP; [`browser`] drives headless Chromium.
 #![allow(dead_code)]
@@ -100,7 +101,22 @@ pub fn run_python_json(script: &Path, flags: &[&str]) -> serde_json::Value {
         "takehome run failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).unwrap()
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no run record ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// [`run_python_json`] parsed as a record and checked by [`check_record`] (scripts and
+/// notebooks alike).
+pub fn run_python(script: &Path, flags: &[&str]) -> RunRecord {
+    let json = run_python_json(script, flags);
+    let record: RunRecord = serde_json::from_value(json.clone())
+        .unwrap_or_else(|e| panic!("the record does not parse as a RunRecord ({e}):\n{json:#}"));
+    check_record(&record);
+    record
 }
 
 /// `takehome run MODULE --json FLAGS...` and its parsed record (flags may end in `-- ARGS`).
@@ -489,6 +505,22 @@ pub fn cli_ok(root: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// `takehome evaluate --all --jobs 2 --json` in the workspace `root`, parsed: one object per
+/// submission, `{"submission": ID, "evaluation": {...}}`.
+pub fn evaluate_all(root: &Path) -> Vec<serde_json::Value> {
+    let out = cli(root, &["evaluate", "--all", "--jobs", "2", "--json"]);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The evaluation of submission `id` among [`evaluate_all`]'s results.
+pub fn evaluation_of<'a>(results: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    &results
+        .iter()
+        .find(|r| r["submission"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {results:?}"))["evaluation"]
 }
 
 /// The pseudonym in `takehome issue`'s output ("issued ... as C-7F3K").
