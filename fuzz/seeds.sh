@@ -5,7 +5,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 out=${1:-/tmp/takehome-fuzz/corpus}
-for target in archive assignment_toml submission_toml markdown notebook pdf scoring program_result rerun_diff; do
+for target in archive folder_tree assignment_toml submission_toml markdown notebook pdf scoring program_result rerun_diff; do
     mkdir -p "$out/$target"
 done
 strong="$repo/assignments/churn/examples/strong"
