@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_queue.sql")),
     (4, include_str!("migrations/0004_reviews.sql")),
     (5, include_str!("migrations/0005_leads.sql")),
+    (6, include_str!("migrations/0006_run_lookup.sql")),
 ];
 
 /// An assignment version kept in the workspace.
@@ -96,6 +97,9 @@ pub struct RunRow {
     pub created_at: i64,
 }
 
+/// Connections to one SQLite database kept by a process.
+const SQLITE_CONNECTIONS: u32 = 4;
+
 /// The database of one workspace.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -111,7 +115,10 @@ impl Store {
             AnyConnectOptions::from_str(url).with_context(|| format!("bad database url {url}"))?;
         let sqlite = url.starts_with("sqlite");
         let pool = AnyPoolOptions::new()
-            .max_connections(if sqlite { 1 } else { 8 })
+            // SQLite in WAL mode: readers never wait for each other or for the writer, so
+            // pages are read on several connections at once; writers take the lock at BEGIN
+            // (see `write`) and wait for each other by `busy_timeout`.
+            .max_connections(if sqlite { SQLITE_CONNECTIONS } else { 8 })
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if sqlite {
@@ -558,7 +565,15 @@ impl Store {
         submission_id: &str,
         purpose: RunPurpose,
     ) -> anyhow::Result<Option<RunRow>> {
-        Ok(self.runs_of(submission_id, purpose).await?.pop())
+        let row = sqlx::query(
+            "SELECT id, submission_id, purpose, evaluation, created_at FROM runs \
+             WHERE submission_id = $1 AND purpose = $2 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(submission_id)
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(run_from).transpose()
     }
 
     pub async fn close(&self) {
