@@ -10,7 +10,7 @@ use crate::assignment::Assignment;
 use crate::base::closed::closed_set;
 use crate::evaluate::{Evaluation, ScoreBasis};
 use crate::sandbox::Verdict;
-use crate::store::{RunPurpose, Workspace};
+use crate::store::{RunPurpose, SubmissionRow, Workspace};
 
 closed_set! {
     /// How the overview is exported.
@@ -87,13 +87,19 @@ pub async fn rows(
         .collect::<anyhow::Result<_>>()?;
     let assigned = store.review_assignments().await?;
     let reviews = store.reviews().await?;
+    let mut newest: HashMap<String, SubmissionRow> = store
+        .newest_submissions()
+        .await?
+        .into_iter()
+        .map(|s| (s.pseudonym.clone(), s))
+        .collect();
     let mut rows = Vec::new();
     for candidate in store.candidates().await? {
         let Some(assignment) = versions.get(&candidate.assignment_hash) else {
             continue;
         };
         let p = &candidate.pseudonym;
-        let newest = store.newest_submission(p).await?;
+        let newest = newest.remove(p);
         let evaluation: Option<Evaluation> = match &newest {
             Some(s) => match store.latest_run(&s.id, RunPurpose::Evaluate).await? {
                 Some(run) => Some(run.decode_evaluation()?),

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use anyhow::Context;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,26 +24,54 @@ use crate::store::reviews::ReviewerRow;
 pub async fn queue(State(app): State<Arc<App>>, Path(token): Path<String>) -> Result<Response> {
     let me = auth::reviewer(&app, &token).await?;
     let store = &app.workspace.store;
+    // A few whole-table reads rather than three queries per candidate: this page is the
+    // one every reviewer opens first and comes back to.
+    let all_assignments = store.assignments().await?;
+    let assignment_ids: HashMap<&str, &str> = all_assignments
+        .iter()
+        .map(|a| (a.content_hash.as_str(), a.id.as_str()))
+        .collect();
+    let assignment_of: HashMap<String, String> = store
+        .candidates()
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let id = assignment_ids.get(c.assignment_hash.as_str())?;
+            Some((c.pseudonym, id.to_string()))
+        })
+        .collect();
+    let newest: HashMap<String, String> = store
+        .newest_submissions()
+        .await?
+        .into_iter()
+        .map(|s| (s.pseudonym, s.id))
+        .collect();
+    let my_reviews: HashMap<String, ReviewState> = store
+        .reviews()
+        .await?
+        .into_iter()
+        .filter(|r| r.reviewer_id == me.id)
+        .map(|r| (r.pseudonym, r.state))
+        .collect();
     let mut items = Vec::new();
     let mut assignments = std::collections::BTreeSet::new();
     for (reviewer_id, pseudonym) in store.review_assignments().await? {
         if reviewer_id != me.id {
             continue;
         }
-        let assignment = store.assignment_of(&pseudonym).await?;
-        assignments.insert(assignment.id.clone());
-        let newest = store.newest_submission(&pseudonym).await?;
-        let state = match store.review(&me.id, &pseudonym).await? {
-            Some(r) => r.state.as_str(),
+        let assignment = assignment_of
+            .get(&pseudonym)
+            .with_context(|| format!("no candidate {pseudonym} with an assignment"))?;
+        assignments.insert(assignment.clone());
+        let state = match my_reviews.get(&pseudonym) {
+            Some(state) => state.as_str(),
             None => "not started",
         };
-        items.push(context! {
-            pseudonym, assignment => assignment.id,
-            submission => newest.map(|s| s.id), state,
-        });
+        let submission = newest.get(&pseudonym);
+        items.push(context! { pseudonym, assignment, submission, state });
     }
-    for a in store.assignments().await? {
-        assignments.insert(a.id);
+    for a in &all_assignments {
+        assignments.insert(a.id.clone());
     }
     Ok(app
         .pages
