@@ -177,7 +177,12 @@ impl Browser {
             let id = self.find(css);
             match self.command("GET", &format!("/element/{id}/text"), json!({})) {
                 Ok(text) => return text.as_str().unwrap_or_default().to_string(),
-                Err(e) if e.contains("stale element") && Instant::now() < deadline => {
+                // Chromium names a replaced page's element either way.
+                Err(e)
+                    if (e.contains("stale element")
+                        || e.contains("does not belong to the document"))
+                        && Instant::now() < deadline =>
+                {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 Err(e) => panic!("{e}"),
