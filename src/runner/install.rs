@@ -218,7 +218,7 @@ fn unpack_and_snapshot(
     };
 
     let step = progress.step(
-        "building the scientific snapshot (once per runner version; 3 to 4 minutes on two cores)",
+        "building the scientific snapshot (once per runner version; one to four minutes)",
     );
     let source = std::fs::read(staging.path().join("python.wasm"))?;
     let snapshot =
@@ -252,7 +252,7 @@ fn compile(sandbox: &Sandbox, installed: &Installed, progress: &Progress) -> any
     if sandbox.is_compiled(sha256) {
         return Ok(false);
     }
-    let step = progress.step("compiling the scientific snapshot (once; about 100 s on two cores)");
+    let step = progress.step("compiling the scientific snapshot (once; one to two minutes)");
     sandbox.load_trusted(sha256, || Ok(std::fs::read(installed.snapshot_module())?))?;
     step.done();
     Ok(true)
