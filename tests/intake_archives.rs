@@ -346,6 +346,50 @@ fn zip_slip_is_rejected() {
     assert!(!scene.work.path().join("escaped.txt").exists());
 }
 
+/// Found by fuzzing (the targets' own check was wrong): ".." inside a name is an ordinary
+/// name; only a whole component of ".." climbs.
+#[test]
+fn names_holding_dots_are_kept_and_only_a_dotdot_component_is_refused() {
+    let names = ["z..", "notes..txt", "..hidden", "a/b../c...d"];
+    let scene = Scene::new();
+    let zip = zip_with(|z| {
+        for name in names {
+            zip_file(z, name, name.as_bytes());
+        }
+    });
+    let tgz = targz(|t| {
+        for name in names {
+            tar_entry(t, name.as_bytes(), EntryType::Regular, name.as_bytes());
+        }
+    });
+    let folder = scene.work.path().join("folder");
+    for name in names {
+        let path = folder.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, name).unwrap();
+    }
+    for upload in [
+        scene.put("dots.zip", &zip),
+        scene.put("dots.tar.gz", &tgz),
+        folder,
+    ] {
+        let unpacked = scene.accept(&upload, &Caps::default());
+        let mut kept: Vec<&str> = unpacked.files.iter().map(|f| f.path.as_str()).collect();
+        kept.sort();
+        let mut expected = names.to_vec();
+        expected.sort();
+        assert_eq!(kept, expected, "{upload:?}");
+        for name in names {
+            assert_eq!(
+                fs::read(unpacked.dir.path().join(name)).unwrap(),
+                name.as_bytes()
+            );
+        }
+    }
+    let climbing = zip_with(|z| zip_file(z, "a/../../z..", b"x"));
+    scene.reject("climbing.zip", &climbing, &["\"a/../../z..\" escapes"]);
+}
+
 #[test]
 fn absolute_path_is_rejected() {
     let scene = Scene::new();
