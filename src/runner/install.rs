@@ -217,9 +217,8 @@ fn unpack_and_snapshot(
         record: record.clone(),
     };
 
-    let step = progress.step(
-        "building the scientific snapshot (once per runner version; one to four minutes)",
-    );
+    let step = progress
+        .step("building the scientific snapshot (once per runner version; one to four minutes)");
     let source = std::fs::read(staging.path().join("python.wasm"))?;
     let snapshot =
         super::python::build_snapshot(sandbox, &installed, &source, &|what| step.say(what))?;
