@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::problem::{Doc, Problem};
-use super::walk::{self, Table, relative_path};
+use super::walk::{self, Table, Value, relative_path};
 use crate::runner::RunnerKind;
 use crate::score::Metric;
 
@@ -133,13 +133,7 @@ pub fn parse_manifest(file: &Path, text: &str) -> Result<SubmissionManifest, Vec
             .and_then(|v| v.parse(&mut doc, |s| s.parse::<RunnerKind>()));
         let mut paths = |doc: &mut Doc, key| {
             let v = top.required(doc, key)?;
-            let items = v.one_or_many(doc)?;
-            // Count rather than `all`, so that every bad path is reported.
-            let bad = items
-                .iter()
-                .filter(|p| !relative_path(doc, &v.key, p))
-                .count();
-            (bad == 0).then(|| items.into_iter().map(|p| p.value).collect::<Vec<_>>())
+            relative_paths(doc, &v)
         };
         let entry = paths(&mut doc, "entry");
         let report = paths(&mut doc, "report");
@@ -206,14 +200,9 @@ fn model(doc: &mut Doc, table: Option<Table>) -> Option<ModelSpec> {
             .filter(|p| relative_path(doc, &v.key, p))
             .map(|p| Some(p.value)),
     };
-    let inputs = table.required(doc, "inputs").and_then(|v| {
-        let items = v.one_or_many(doc)?;
-        let bad = items
-            .iter()
-            .filter(|p| !relative_path(doc, &v.key, p))
-            .count();
-        (bad == 0).then(|| items.into_iter().map(|p| p.value).collect::<Vec<_>>())
-    });
+    let inputs = table
+        .required(doc, "inputs")
+        .and_then(|v| relative_paths(doc, &v));
     let output = match table.optional("output") {
         None => Some(None),
         Some(v) => v.text(doc).map(|t| Some(t.value)),
@@ -238,6 +227,16 @@ fn model(doc: &mut Doc, table: Option<Table>) -> Option<ModelSpec> {
         softmax: softmax?,
         classes: classes?,
     })
+}
+
+/// One relative path or a list of them; every bad one is reported, not just the first.
+fn relative_paths(doc: &mut Doc, v: &Value) -> Option<Vec<String>> {
+    let items = v.one_or_many(doc)?;
+    let bad = items
+        .iter()
+        .filter(|p| !relative_path(doc, &v.key, p))
+        .count();
+    (bad == 0).then(|| items.into_iter().map(|p| p.value).collect())
 }
 
 /// A required key whose value is a plain relative path.

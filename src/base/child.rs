@@ -202,6 +202,29 @@ fn wait_at_most(child: &mut Child, wall: Duration) -> Result<ExitStatus, NoAnswe
     }
 }
 
+/// The child's side: moves stdout onto stderr, so that a library that prints cannot corrupt
+/// the answer, and returns the original stdout (where the answer goes) and up to `max_input`
+/// bytes of stdin. The error says what failed, for stderr.
+pub fn worker_streams(max_input: u64) -> Result<(std::fs::File, Vec<u8>), String> {
+    // SAFETY: plain descriptor calls on this process's own standard descriptors.
+    let answer_fd = unsafe {
+        let fd = libc::dup(1);
+        libc::dup2(2, 1);
+        fd
+    };
+    if answer_fd < 0 {
+        return Err("cannot duplicate stdout".to_string());
+    }
+    // SAFETY: `answer_fd` is a fresh descriptor owned by nobody else.
+    let answer = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(answer_fd) };
+    let mut input = Vec::new();
+    std::io::stdin()
+        .take(max_input)
+        .read_to_end(&mut input)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    Ok((answer, input))
+}
+
 /// An unlinked temporary file holding `bytes`, positioned at its start: input for a child.
 pub fn input_file(bytes: &[u8]) -> std::io::Result<std::fs::File> {
     use std::io::Seek;

@@ -11,7 +11,6 @@
 //! renders its pages with hayro. Whatever goes wrong becomes an error string, which callers
 //! show as "PDF could not be read: ...".
 
-use std::io::Read;
 use std::process::{Command, ExitCode};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -105,7 +104,13 @@ fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
         command.arg("--images");
     }
     command.env_clear();
-    limit(&mut command);
+    let limits = child::ChildLimits {
+        cpu_seconds: CPU_SECONDS,
+        address_space: ADDRESS_SPACE,
+        file_size: 0,
+        die_with_parent: false,
+    };
+    child::limit(&mut command, limits);
     let input =
         child::input_file(bytes).map_err(|e| format!("cannot hand the PDF to its reader: {e}"))?;
     let ended = child::run(command, Input::File(input), MAX_OUTPUT, WALL).map_err(|e| match e {
@@ -142,39 +147,16 @@ fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
         .map_err(|e| format!("the reader's answer is not readable: {e}"))
 }
 
-/// CPU, memory, file-size and core limits for the child, applied between fork and exec.
-fn limit(command: &mut Command) {
-    let limits = crate::base::child::ChildLimits {
-        cpu_seconds: CPU_SECONDS,
-        address_space: ADDRESS_SPACE,
-        file_size: 0,
-        die_with_parent: false,
-    };
-    crate::base::child::limit(command, limits);
-}
-
 /// The child's side: reads a PDF on stdin, answers one JSON [`PdfReport`] on stdout, or an
 /// error on stderr with exit status 1.
 pub fn worker_main(images: bool) -> ExitCode {
-    // Libraries that print would corrupt the answer: stdout now goes to stderr, and the
-    // answer to a duplicate of the original stdout.
-    // SAFETY: plain descriptor calls on this process's own standard descriptors.
-    let answer_fd = unsafe {
-        let fd = libc::dup(1);
-        libc::dup2(2, 1);
-        fd
+    let (mut answer, bytes) = match crate::base::child::worker_streams(MAX_BYTES + 1) {
+        Ok(streams) => streams,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
     };
-    if answer_fd < 0 {
-        eprintln!("cannot duplicate stdout");
-        return ExitCode::FAILURE;
-    }
-    // SAFETY: `answer_fd` is a fresh descriptor owned by nobody else.
-    let mut answer = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(answer_fd) };
-    let mut bytes = Vec::new();
-    if let Err(e) = std::io::stdin().take(MAX_BYTES + 1).read_to_end(&mut bytes) {
-        eprintln!("cannot read the PDF: {e}");
-        return ExitCode::FAILURE;
-    }
     match extract(&bytes, images) {
         Ok(report) => match serde_json::to_writer(&mut answer, &report) {
             Ok(()) => ExitCode::SUCCESS,

@@ -45,7 +45,7 @@ pub(super) fn compile_in_child(
     limit: Duration,
     scratch_parent: &Path,
 ) -> Result<tempfile::TempDir, Refusal> {
-    let exe = crate::base::child::takehome_exe().map_err(internal)?;
+    let exe = child::takehome_exe().map_err(internal)?;
     std::fs::create_dir_all(scratch_parent)
         .map_err(|e| internal(format!("cannot make {}: {e}", scratch_parent.display())))?;
     // What a harness killed mid-compile left (kill -9 runs no destructor).
@@ -114,13 +114,13 @@ pub(super) fn artifact_path(folder: &Path) -> PathBuf {
 /// the child dies if the parent does.
 fn limit_child(command: &mut Command, limit: Duration) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-    let limits = crate::base::child::ChildLimits {
+    let limits = child::ChildLimits {
         cpu_seconds: (limit.as_secs() + 1) * CPU_SECONDS_PER_CORE * cores,
         address_space: ADDRESS_SPACE,
         file_size: MAX_ARTIFACT,
         die_with_parent: true,
     };
-    crate::base::child::limit(command, limits);
+    child::limit(command, limits);
 }
 
 /// The child's side: compiles `folder/module.wasm` into `folder/module.cwasm`. Exit status 3

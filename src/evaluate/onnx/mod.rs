@@ -134,7 +134,13 @@ pub fn infer(request: &Request) -> Result<Output, Failure> {
     let exe = child::takehome_exe().map_err(crashed)?;
     let mut command = Command::new(exe);
     command.arg("onnx-worker").env_clear();
-    limit(&mut command);
+    let limits = child::ChildLimits {
+        cpu_seconds: CPU_SECONDS,
+        address_space: ADDRESS_SPACE,
+        file_size: 0,
+        die_with_parent: false,
+    };
+    child::limit(&mut command, limits);
     let input = serde_json::to_vec(request).expect("a request serialises");
     let input = child::input_file(&input)
         .map_err(|e| crashed(format!("cannot hand the request to the model runner: {e}")))?;
@@ -186,15 +192,4 @@ pub fn infer(request: &Request) -> Result<Output, Failure> {
         Ok(Answer::Failed(failure)) => Err(failure),
         Err(e) => Err(crashed(format!("its answer is not readable: {e}"))),
     }
-}
-
-/// CPU, memory, file-size and core limits for the child, applied between fork and exec.
-fn limit(command: &mut Command) {
-    let limits = crate::base::child::ChildLimits {
-        cpu_seconds: CPU_SECONDS,
-        address_space: ADDRESS_SPACE,
-        file_size: 0,
-        die_with_parent: false,
-    };
-    crate::base::child::limit(command, limits);
 }

@@ -17,25 +17,13 @@ use super::{
 
 /// The child's side: reads a [`Request`] on stdin and answers one JSON [`Answer`] on stdout.
 pub fn worker_main() -> ExitCode {
-    // Libraries that print would corrupt the answer: stdout now goes to stderr, and the
-    // answer to a duplicate of the original stdout.
-    // SAFETY: plain descriptor calls on this process's own standard descriptors.
-    let answer_fd = unsafe {
-        let fd = libc::dup(1);
-        libc::dup2(2, 1);
-        fd
+    let (mut answer, text) = match crate::base::child::worker_streams(1 << 20) {
+        Ok(streams) => streams,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
     };
-    if answer_fd < 0 {
-        eprintln!("cannot duplicate stdout");
-        return ExitCode::FAILURE;
-    }
-    // SAFETY: `answer_fd` is a fresh descriptor owned by nobody else.
-    let mut answer = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(answer_fd) };
-    let mut text = Vec::new();
-    if let Err(e) = std::io::stdin().take(1 << 20).read_to_end(&mut text) {
-        eprintln!("cannot read the request: {e}");
-        return ExitCode::FAILURE;
-    }
     let request: Request = match serde_json::from_slice(&text) {
         Ok(request) => request,
         Err(e) => {
