@@ -9,9 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::backend::{Backend, Database};
+use support::backend::{Backend, Database, block_on};
 use support::web::{Part, Server, csrf_of, get, issue_churn, post_multipart, zip_folder};
 use support::{cli_ok, repo, tempdir};
+use takehome::store::{RunPurpose, Store};
 
 /// Generates `#[test]`s running `body` on SQLite and on PostgreSQL.
 macro_rules! on_both_backends {
@@ -135,6 +136,19 @@ fn whole_workflow(backend: Backend) {
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert_eq!(csv.matches(",ok,roc_auc,0.").count(), 2, "{csv}");
     assert_eq!(db.count("SELECT COUNT(*) FROM runs"), 3);
+    // A second evaluation: the newest of a submission's runs is the one pages show.
+    cli_ok(root, &["evaluate", &candidates[0].0, "--jobs", "1"]);
+    let store = block_on(Store::open(&db.url)).unwrap();
+    let id = format!("{}/1", candidates[0].0);
+    let evaluations = block_on(store.runs_of(&id, RunPurpose::Evaluate)).unwrap();
+    assert_eq!(evaluations.len(), 2);
+    let latest = block_on(store.latest_run(&id, RunPurpose::Evaluate))
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.id, evaluations[1].id);
+    assert_ne!(latest.id, evaluations[0].id);
+    let rerun = block_on(store.latest_run(&id, RunPurpose::Rerun)).unwrap();
+    assert!(rerun.is_some_and(|r| r.id != latest.id));
 }
 
 fn two_workers_drain_fifty(backend: Backend) {

@@ -26,7 +26,8 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+/// Runs `future` to its end on a runtime of its own (tests that call the store directly).
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
