@@ -138,16 +138,20 @@ fn whole_workflow(backend: Backend) {
     assert_eq!(db.count("SELECT COUNT(*) FROM runs"), 3);
     // A second evaluation: the newest of a submission's runs is the one pages show.
     cli_ok(root, &["evaluate", &candidates[0].0, "--jobs", "1"]);
-    let store = block_on(Store::open(&db.url)).unwrap();
     let id = format!("{}/1", candidates[0].0);
-    let evaluations = block_on(store.runs_of(&id, RunPurpose::Evaluate)).unwrap();
+    // One runtime for every call: the store's connections belong to the one that opened it.
+    let (evaluations, latest, rerun) = block_on(async {
+        let store = Store::open(&db.url).await.unwrap();
+        (
+            store.runs_of(&id, RunPurpose::Evaluate).await.unwrap(),
+            store.latest_run(&id, RunPurpose::Evaluate).await.unwrap(),
+            store.latest_run(&id, RunPurpose::Rerun).await.unwrap(),
+        )
+    });
     assert_eq!(evaluations.len(), 2);
-    let latest = block_on(store.latest_run(&id, RunPurpose::Evaluate))
-        .unwrap()
-        .unwrap();
+    let latest = latest.unwrap();
     assert_eq!(latest.id, evaluations[1].id);
     assert_ne!(latest.id, evaluations[0].id);
-    let rerun = block_on(store.latest_run(&id, RunPurpose::Rerun)).unwrap();
     assert!(rerun.is_some_and(|r| r.id != latest.id));
 }
 
