@@ -11,15 +11,8 @@ use support::backend::{Backend, Database};
 use support::web::{
     Fixture, Server, csrf_of, example, get, issue_churn, link_token, post_form, rubric_fields,
 };
-use support::{cli, cli_ok, tempdir};
 
-/// Generates `#[test]`s running `body` on SQLite and on PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident => $body:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::$body(super::Backend::Sqlite) } )* }
-        mod postgres { $( #[test] fn $name() { super::$body(super::Backend::Postgres) } )* }
-    };
-}
+use support::{cli, cli_ok, tempdir};
 
 on_both_backends! {
     a_lead_is_added_listed_and_relinked_with_only_the_hash_stored => leads_on,
