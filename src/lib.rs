@@ -14,6 +14,7 @@ pub mod evaluate;
 pub mod issue;
 pub mod packet;
 pub mod queue;
+pub mod record;
 pub mod report;
 pub mod review;
 pub mod runner;
