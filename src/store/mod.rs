@@ -21,6 +21,7 @@ use sqlx::{AnyPool, AssertSqlSafe};
 
 pub use assignments::{AssignmentRow, CandidateRow};
 pub use blobs::Blobs;
+pub use cohort::CohortInputs;
 pub use json::FileRef;
 pub use submissions::{RunPurpose, RunRow, SubmissionRow};
 pub use workspace::Workspace;
