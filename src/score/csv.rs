@@ -28,6 +28,9 @@ pub enum CsvError {
     /// No header row: the text is empty or only blank lines.
     #[error("the file is empty: expected a header row")]
     Empty,
+    /// A quoted field runs to the end of the file (a file cut short, most often).
+    #[error("line {line}: a quoted field is never closed")]
+    UnterminatedQuote { line: usize },
     /// A record's field count differs from the header's.
     #[error("line {line}: {found} fields, but the header has {expected}")]
     FieldCount {
@@ -45,7 +48,9 @@ impl CsvError {
     pub fn line(&self) -> Option<usize> {
         match self {
             CsvError::Empty => None,
-            CsvError::FieldCount { line, .. } | CsvError::Unreadable { line, .. } => Some(*line),
+            CsvError::UnterminatedQuote { line }
+            | CsvError::FieldCount { line, .. }
+            | CsvError::Unreadable { line, .. } => Some(*line),
         }
     }
 }
@@ -58,8 +63,8 @@ impl Csv {
 }
 
 /// Parses `text`. Blank lines are skipped; `\r\n`, `\n` and a lone `\r` end records. As with
-/// Python's `csv` module, text after a closing quote joins the field (`"1"x` is `1x`) and a
-/// quote never closed runs to the end of the file.
+/// Python's `csv` module, text after a closing quote joins the field (`"1"x` is `1x`); a quote
+/// never closed is an error naming its line (the reader would run the field to the end).
 pub fn parse(text: &str) -> Result<Csv, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
@@ -73,9 +78,11 @@ pub fn parse(text: &str) -> Result<Csv, CsvError> {
     };
     let mut rows = Vec::new();
     let mut lines = Lines::new(text);
+    let mut last = (0, 1);
     for record in records {
         let record = record?;
         let line = lines.of(&record);
+        last = (record.position().map_or(0, |p| p.byte() as usize), line);
         let fields = fields(record);
         if fields.len() != header.len() {
             return Err(CsvError::FieldCount {
@@ -86,6 +93,7 @@ pub fn parse(text: &str) -> Result<Csv, CsvError> {
         }
         rows.push(Row { line, fields });
     }
+    unclosed_quote(text, last.0, last.1)?;
     Ok(Csv { header, rows })
 }
 
@@ -126,6 +134,19 @@ impl<'a> Lines<'a> {
         self.at = self.at.max(start);
         self.line
     }
+}
+
+/// Only the last record can hold a quote never closed, as the field then runs to the end of
+/// the text; from that record's start the quotes are then odd in number (a quoted field has
+/// two, plus doubled pairs).
+fn unclosed_quote(text: &str, last_start: usize, line: usize) -> Result<(), CsvError> {
+    let quotes = text
+        .get(last_start..)
+        .map_or(0, |rest| rest.matches('"').count());
+    if quotes % 2 == 1 {
+        return Err(CsvError::UnterminatedQuote { line });
+    }
+    Ok(())
 }
 
 fn fields(record: csv::StringRecord) -> Vec<String> {
@@ -215,7 +236,18 @@ mod tests {
     fn stray_quotes_are_read_as_pythons_csv_module_reads_them() {
         let csv = parse("a,b\n\"1\"x,2\n").unwrap();
         assert_eq!(fields(&csv), [["1x", "2"]]);
-        let csv = parse("a,b\n1,\"x\n").unwrap();
-        assert_eq!(fields(&csv), [["1", "x\n"]]);
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_an_error_naming_its_line() {
+        for text in ["a,b\n1,\"x\n2,3\n", "a,b\n1,\"x", "a,b\n1,\"x\r\n\r\n"] {
+            assert_eq!(
+                parse(text),
+                Err(CsvError::UnterminatedQuote { line: 2 }),
+                "{text:?}"
+            );
+        }
+        assert!(parse("a,b\n1,\"x\ny\"\n").is_ok());
+        assert!(parse("a,b\n1,\"say \"\"hi\"\"\"\n").is_ok());
     }
 }
