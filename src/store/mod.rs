@@ -2,12 +2,15 @@
 //! interface, on SQLite (the default) or PostgreSQL, through sqlx's `Any` driver and
 //! portable SQL.
 
+pub mod backup;
 pub mod blobs;
 pub(crate) mod closed;
 pub mod cohort;
 pub mod json;
 pub mod queue;
 pub mod reviews;
+mod tables;
+pub mod verify;
 pub mod workspace;
 
 use std::path::Path;
