@@ -52,7 +52,10 @@ fn export(root: &Path, workspace: Option<&Path>) -> String {
 }
 
 fn verify(root: &Path, workspace: &Path) -> (bool, String) {
-    let out = cli(root, &["--workspace", workspace.to_str().unwrap(), "verify"]);
+    let out = cli(
+        root,
+        &["--workspace", workspace.to_str().unwrap(), "verify"],
+    );
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -236,7 +239,9 @@ fn busy_backup(backend: Backend) {
             "SELECT s.pseudonym || '|' || s.id || '|' || COALESCE(r.id, '-') FROM submissions s LEFT JOIN runs r ON r.submission_id = s.id",
         ) {
             let (pseudonym, rest) = row.split_once('|').unwrap();
-            map.entry(pseudonym.to_string()).or_default().insert(rest.to_string());
+            map.entry(pseudonym.to_string())
+                .or_default()
+                .insert(rest.to_string());
         }
         map
     };
@@ -313,7 +318,9 @@ fn corrupted_copy(backend: Backend) {
         "{found}"
     );
     assert!(
-        found.contains(&format!("{submission} file {damaged_path} names blob {damaged}")),
+        found.contains(&format!(
+            "{submission} file {damaged_path} names blob {damaged}"
+        )),
         "{found}"
     );
     assert!(
@@ -342,7 +349,9 @@ fn corrupted_copy(backend: Backend) {
         let (ok, found) = verify(root, root);
         assert!(!ok, "{found}");
         assert!(
-            found.contains(&format!("{submission} file {damaged_path} names blob {damaged}")),
+            found.contains(&format!(
+                "{submission} file {damaged_path} names blob {damaged}"
+            )),
             "{found}"
         );
     }

@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::web::{Body, Fixture, Part, Server, csrf_of, zip_folder};
 use support::repo;
+use support::web::{Body, Fixture, Part, Server, csrf_of, zip_folder};
 
 const CADDY: &str = "/usr/bin/caddy";
 

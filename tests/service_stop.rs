@@ -119,7 +119,16 @@ fn handed_back(backend: Backend) {
     // A long lease: only the hand-back, not a lapsed lease, can free the job in time.
     let a = worker(
         root,
-        &["--jobs", "1", "--lease", "1h", "--stop-grace", "0s", "--name", "A"],
+        &[
+            "--jobs",
+            "1",
+            "--lease",
+            "1h",
+            "--stop-grace",
+            "0s",
+            "--name",
+            "A",
+        ],
     );
     wait_for_status(root, Duration::from_secs(120), |s| s["running"] == 1);
     sigterm(&a);
@@ -128,7 +137,10 @@ fn handed_back(backend: Backend) {
     let job = &status(root)["jobs"][0];
     assert_eq!(job["state"], "waiting", "{job:#}");
     assert_eq!(job["worker"], Value::Null, "{job:#}");
-    assert_eq!(job["attempts"], 0, "a hand-back is not a lost attempt: {job:#}");
+    assert_eq!(
+        job["attempts"], 0,
+        "a hand-back is not a lost attempt: {job:#}"
+    );
     assert_eq!(db.count("SELECT COUNT(*) FROM runs"), 0);
     // The next worker claims it at once, without waiting for A's hour-long lease.
     let mut b = worker(root, &["--jobs", "1", "--name", "B"]);
@@ -145,10 +157,7 @@ fn finished_in_grace(backend: Backend) {
     let root = dir.path();
     let db = Database::workspace(backend, root);
     slow_jobs(root, 2, SLOW);
-    let a = worker(
-        root,
-        &["--jobs", "1", "--stop-grace", "10m", "--name", "A"],
-    );
+    let a = worker(root, &["--jobs", "1", "--stop-grace", "10m", "--name", "A"]);
     wait_for_status(root, Duration::from_secs(120), |s| s["running"] == 1);
     sigterm(&a);
     let out = exits_cleanly(a, Duration::from_secs(600));
@@ -175,7 +184,14 @@ fn upload_in_flight(backend: Backend) {
     let db = Database::workspace(backend, root);
     let (_, token) = issue_churn(root, 1).remove(0);
     let mut server = Command::new(env!("CARGO_BIN_EXE_takehome"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--no-worker", "--stop-grace", "10m"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--no-worker",
+            "--stop-grace",
+            "10m",
+        ])
         .current_dir(root)
         .env_remove("TAKEHOME_WORKSPACE")
         .stdout(Stdio::piped())

@@ -24,11 +24,9 @@ struct SelfSigned {
 }
 
 fn self_signed(dir: &Path, name: &str) -> SelfSigned {
-    let made = rcgen::generate_simple_self_signed(vec![
-        "127.0.0.1".to_string(),
-        "localhost".to_string(),
-    ])
-    .unwrap();
+    let made =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap();
     let cert = dir.join(format!("{name}.crt"));
     let key = dir.join(format!("{name}.key"));
     std::fs::write(&cert, made.cert.pem()).unwrap();
@@ -108,7 +106,11 @@ fn chromium_loads_a_reviewers_page_over_https_and_every_answer_carries_hsts() {
             cert.key.to_str().unwrap(),
         ],
     );
-    assert!(server.base.starts_with("https://127.0.0.1:"), "{}", server.base);
+    assert!(
+        server.base.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.base
+    );
     let reviewer = server.url(&format!("/r/{}", fixture.reviewers[0].1));
     let agent = trusting(&cert);
     for (url, status) in [(reviewer.clone(), 200), (server.url("/r/not-a-token"), 404)] {
@@ -189,7 +191,11 @@ fn an_unreadable_key_or_a_certificate_that_does_not_parse_is_refused_naming_the_
         "{stderr}"
     );
     let garbage = root.join("garbage.crt");
-    std::fs::write(&garbage, "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n").unwrap();
+    std::fs::write(
+        &garbage,
+        "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     let stderr = refused(
         root,
         &[

@@ -77,9 +77,12 @@ pub async fn verify(_args: VerifyArgs, options: &WorkspaceOptions) -> anyhow::Re
 }
 
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
-    let backup = Workspace::open(&args.backup, None)
-        .await
-        .map_err(|e| usage(format!("{} is not a backup folder: {e:#}", args.backup.display())))?;
+    let backup = Workspace::open(&args.backup, None).await.map_err(|e| {
+        usage(format!(
+            "{} is not a backup folder: {e:#}",
+            args.backup.display()
+        ))
+    })?;
     let (rows, blobs) = backup
         .restore_into(&args.to)
         .await
@@ -88,9 +91,7 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     println!("restored {} into {}", args.backup.display(), args.to);
     println!("rows: {}", rows.join(", "));
     println!("blobs: {blobs}");
-    println!(
-        "point takehome.toml's database_url at it, then check it with `takehome verify`"
-    );
+    println!("point takehome.toml's database_url at it, then check it with `takehome verify`");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -26,13 +26,28 @@ use crate::store::queue::JobRow;
 pub struct ServeArgs {
     /// Address to listen on. Plain HTTP belongs on the loopback only (behind a reverse
     /// proxy that speaks HTTPS); anywhere else use --tls-cert and --tls-key.
-    #[arg(long, env = "TAKEHOME_ADDR", default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    #[arg(
+        long,
+        env = "TAKEHOME_ADDR",
+        default_value = "127.0.0.1:8080",
+        value_name = "HOST:PORT"
+    )]
     addr: SocketAddr,
     /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
-    #[arg(long, env = "TAKEHOME_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    #[arg(
+        long,
+        env = "TAKEHOME_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
     tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, env = "TAKEHOME_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    #[arg(
+        long,
+        env = "TAKEHOME_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
     tls_key: Option<PathBuf>,
     /// Largest upload accepted (e.g. 64MiB); a larger one is refused with 413.
     #[arg(long, default_value = "64MiB", value_name = "SIZE")]

@@ -192,9 +192,10 @@ pub async fn serve_until(
 }
 
 async fn hsts(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static(HSTS),
+    );
     response
 }
 

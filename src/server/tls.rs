@@ -75,6 +75,9 @@ impl Tls {
                 path: key.to_path_buf(),
                 error,
             })?;
+        // ring, not aws-lc-rs: it builds with a C compiler alone (no cmake, no Go). Its
+        // provider lacks post-quantum key exchange, hence rustls' deprecation note.
+        #[allow(deprecated)]
         let provider = Arc::new(ring::default_provider());
         let signing = provider
             .key_provider

@@ -42,16 +42,18 @@ pub(super) async fn references(
     let mut found = Vec::new();
     let mut problems = Vec::new();
     let mut rows = Vec::new();
-    let mut file_list = |what: String, json: &str, found: &mut Vec<Reference>| {
-        match serde_json::from_str::<Vec<FileRef>>(json) {
+    let mut file_list =
+        |what: String, json: &str, found: &mut Vec<Reference>| match serde_json::from_str::<
+            Vec<FileRef>,
+        >(json)
+        {
             Ok(files) => found.extend(files.into_iter().map(|f| Reference {
                 named_by: format!("{what} file {}", f.path),
                 sha256: f.sha256,
                 bytes: Some(f.bytes),
             })),
             Err(e) => problems.push(format!("{what}: its file list does not read ({e})")),
-        }
-    };
+        };
     let assignments = sqlx::query("SELECT id, revision, files FROM assignments")
         .fetch_all(&mut *connection)
         .await?;
@@ -163,16 +165,12 @@ impl Workspace {
                 }
                 Ok((actual, _)) => {
                     let why = format!("its content hashes to {actual}");
-                    verified
-                        .problems
-                        .push(format!("blob {name} ({at}): {why}"));
+                    verified.problems.push(format!("blob {name} ({at}): {why}"));
                     broken.insert(name, why);
                 }
                 Err(e) => {
                     let why = format!("it cannot be read ({e})");
-                    verified
-                        .problems
-                        .push(format!("blob {name} ({at}): {why}"));
+                    verified.problems.push(format!("blob {name} ({at}): {why}"));
                     broken.insert(name, why);
                 }
             }
@@ -226,11 +224,9 @@ impl Workspace {
                 (None, _) => verified
                     .problems
                     .push(format!("{named_by} names blob {sha256}, which is missing")),
-                (Some(actual), Some(recorded)) if actual != recorded => {
-                    verified.problems.push(format!(
-                        "{named_by} records {recorded} bytes, but blob {sha256} has {actual}"
-                    ))
-                }
+                (Some(actual), Some(recorded)) if actual != recorded => verified.problems.push(
+                    format!("{named_by} records {recorded} bytes, but blob {sha256} has {actual}"),
+                ),
                 _ => {}
             }
         }
