@@ -215,6 +215,15 @@ fn busy_backup(backend: Backend) {
     let (ok, checked) = verify(root, &copy);
     assert!(ok, "{checked}");
     let copy_url = format!("sqlite://{}", copy.join("takehome.db").display());
+    let count = |url: &str, table: &str| rows(url, &format!("SELECT id FROM {table}")).len();
+    // How far the backup fell inside the activity (shown with --nocapture).
+    eprintln!(
+        "the backup holds {} of {} submissions and {} of {} runs",
+        count(&copy_url, "submissions"),
+        count(&db.url, "submissions"),
+        count(&copy_url, "runs"),
+        count(&db.url, "runs")
+    );
     // Every submission and run of the copy is, byte for byte, one of the original's.
     for sql in [
         "SELECT id || '|' || content_hash || '|' || files || '|' || validation FROM submissions",
