@@ -15,10 +15,10 @@ use super::usage;
 /// cache once. Figures are medians of --iterations runs. `queue` measures claim + record per
 /// run and evaluations per minute with one and two workers, on SQLite and, with
 /// --postgres, on PostgreSQL, evaluating the churn example (--churn). `web` starts `takehome
-/// serve` on a fresh workspace (--candidates issued the churn example, four reviewers), keeps
-/// its worker evaluating, and sends the reviewer pages and the candidate portal from each
-/// number of --clients in turn for --duration, each client pausing about --think between
-/// requests; it prints p50/p99 latency and errors per page. `notebook` runs one notebook
+/// serve` on a fresh workspace (--candidates issued the churn example, four reviewers, a
+/// lead), keeps its worker evaluating, and sends the reviewer pages, the lead's cohort page and
+/// the candidate portal from each number of --clients in turn for --duration, each client
+/// pausing about --think between requests; it prints p50/p99 latency and errors per page. `notebook` runs one notebook
 /// (pandas, scikit-learn, a matplotlib figure) with `takehome run` and with native nbclient
 /// from --native-python, whole processes, side by side. `all` is sandbox and python.
 #[derive(Args, Debug)]

@@ -1,5 +1,6 @@
 //! The command line: parses arguments and calls the stages. Owns no logic of its own.
 
+mod backup;
 mod bench;
 mod cohort;
 mod demo;
@@ -9,6 +10,8 @@ mod rerun;
 mod review;
 mod run;
 mod runner;
+mod serve;
+mod signal;
 mod worker;
 mod workspace;
 
@@ -84,12 +87,15 @@ enum Command {
     Packet(packet::PacketArgs),
     Worker(worker::WorkerArgs),
     Status(worker::StatusArgs),
-    Serve(review::ServeArgs),
+    Serve(serve::ServeArgs),
     Reviewer(review::ReviewerArgs),
     Assign(review::AssignArgs),
     Export(review::ExportArgs),
     Lead(cohort::LeadArgs),
     Cohort(cohort::CohortArgs),
+    Backup(backup::BackupArgs),
+    Verify(backup::VerifyArgs),
+    Restore(backup::RestoreArgs),
     /// Reads a PDF on stdin for the harness, under limits (internal).
     #[command(name = "pdf-worker", hide = true)]
     PdfWorker(PdfWorkerArgs),
@@ -171,14 +177,17 @@ pub fn main() -> ExitCode {
         Command::Evaluate(args) => block_on(evaluate::execute(args, &cli.workspace)),
         Command::Rerun(args) => block_on(rerun::execute(args, &cli.workspace)),
         Command::Packet(args) => block_on(packet::execute(args, &cli.workspace)),
-        Command::Worker(args) => block_on(worker::worker(args, &cli.workspace)),
+        Command::Worker(args) => signal::block_on_service(worker::worker(args, &cli.workspace)),
         Command::Status(args) => block_on(worker::status(args, &cli.workspace)),
-        Command::Serve(args) => block_on(review::serve(args, &cli.workspace)),
+        Command::Serve(args) => signal::block_on_service(serve::serve(args, &cli.workspace)),
         Command::Reviewer(args) => block_on(review::reviewer(args, &cli.workspace)),
         Command::Assign(args) => block_on(review::assign(args, &cli.workspace)),
         Command::Export(args) => block_on(review::export(args, &cli.workspace)),
         Command::Lead(args) => block_on(cohort::lead(args, &cli.workspace)),
         Command::Cohort(args) => block_on(cohort::cohort(args, &cli.workspace)),
+        Command::Backup(args) => block_on(backup::backup(args, &cli.workspace)),
+        Command::Verify(args) => block_on(backup::verify(args, &cli.workspace)),
+        Command::Restore(args) => block_on(backup::restore(args)),
         Command::PdfWorker(args) => return crate::report::pdf::worker_main(args.images),
         Command::CompileWorker(args) => {
             return crate::sandbox::compile_worker_main(&args.folder, !args.no_fuel);

@@ -1,86 +1,17 @@
-//! `takehome serve`, `reviewer`, `assign` and `export`: the grading side from the command line.
+//! `takehome reviewer`, `assign` and `export`: the grading side from the command line.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
 use super::{WorkspaceOptions, usage};
-use crate::base::limits::Bytes;
 use crate::base::now_ms;
 use crate::issue::identity;
-use crate::queue::{self, Outcome, Until, WorkerConfig};
 use crate::review;
 use crate::review::overview::{self, ExportFormat};
-use crate::sandbox::Sandbox;
 use crate::store::Workspace;
-use crate::store::queue::JobRow;
 use crate::store::reviews::ReviewerRow;
-
-/// Serve the web application: the candidate portal (brief, bundle, upload, smoke run) and
-/// the reviewers' pages (queue, packet with rubric form, scores revealed after submitting,
-/// line comments, overview, export). Access is by the secret links printed by `takehome
-/// issue` and `takehome reviewer add`. Uploads are evaluated by a worker inside the server
-/// unless --no-worker leaves them to `takehome worker` processes.
-#[derive(Args, Debug)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
-    addr: SocketAddr,
-    /// Largest upload accepted (e.g. 64MiB); a larger one is refused with 413.
-    #[arg(long, default_value = "64MiB", value_name = "SIZE")]
-    max_upload: Bytes,
-    /// Evaluations the built-in worker runs at once.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    jobs: usize,
-    /// Run no evaluations here; leave the queue to `takehome worker` processes.
-    #[arg(long)]
-    no_worker: bool,
-    /// Install the Python runner if it is missing.
-    #[arg(long)]
-    install_runners: bool,
-}
-
-pub async fn serve(args: ServeArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
-    let workspace = options.open().await?;
-    let worker = if args.no_worker {
-        None
-    } else {
-        let sandbox = Sandbox::new(Some(crate::base::cache_dir()))?;
-        super::runner::ensure_python_off_runtime(&sandbox, args.install_runners).await?;
-        let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(|job, outcome| {
-            if let Outcome::Failed(reason) = outcome {
-                tracing::warn!("{} {} failed: {reason}", job.id, job.submission_id);
-            }
-        });
-        let config = WorkerConfig::new(args.jobs, Until::Forever);
-        Some(tokio::spawn(queue::work(
-            workspace.store.clone(),
-            workspace.blobs.clone(),
-            sandbox,
-            config,
-            report,
-        )))
-    };
-    let app = crate::server::App::new(workspace, args.max_upload.0).await?;
-    let listener = crate::server::listen(args.addr)
-        .await
-        .map_err(|e| usage(format!("{e:#}")))?;
-    println!("serving on http://{}", listener.local_addr()?);
-    println!(
-        "candidates use the links from `takehome issue`, reviewers those from `takehome reviewer add NAME`; Ctrl-C stops the server"
-    );
-    tokio::select! {
-        result = crate::server::serve(app, listener) => result?,
-        Some(result) = async { match worker { Some(w) => Some(w.await), None => None } } => {
-            result??;
-        }
-        _ = tokio::signal::ctrl_c() => {}
-    }
-    Ok(ExitCode::SUCCESS)
-}
 
 /// Add and list reviewers, mark conflicts of interest, and replace lost links.
 #[derive(Args, Debug)]

@@ -15,7 +15,9 @@ use crate::store::queue::{JobRow, JobState};
 /// Claim queued evaluations and run them, several at once, until stopped. Any number of
 /// workers on any number of machines may share one PostgreSQL database (or one SQLite
 /// workspace on one machine). A claimed run is held under a lease the worker renews; if the
-/// worker dies, the lease runs out and another worker runs it again.
+/// worker dies, the lease runs out and another worker runs it again. SIGTERM or Ctrl-C
+/// stops it cleanly: no new claims, running evaluations get --stop-grace to finish and are
+/// then handed back to the queue.
 #[derive(Args, Debug)]
 pub struct WorkerArgs {
     /// Runs at once [default: the number of cores].
@@ -37,6 +39,11 @@ pub struct WorkerArgs {
     /// Install the Python runner if it is missing.
     #[arg(long)]
     install_runners: bool,
+    /// Once told to stop (SIGTERM, Ctrl-C), how long running evaluations may still take
+    /// to finish and be recorded; any still running then go back to the queue (waiting,
+    /// the attempt not counted) for another worker. 0s hands them back at once.
+    #[arg(long, env = "TAKEHOME_STOP_GRACE", default_value = super::signal::DEFAULT_STOP_GRACE, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    stop_grace: Duration,
 }
 
 pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
@@ -58,14 +65,18 @@ pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Res
     let mut config = WorkerConfig::new(slots, until);
     config.lease = args.lease;
     config.max_attempts = args.max_attempts;
+    config.stop_grace = args.stop_grace;
+    let (stop, signal) = queue::StopSignal::new();
+    config.stop = signal;
     if let Some(name) = args.name {
         config.name = name;
     }
     eprintln!(
-        "worker {} running {} at once (lease {}); Ctrl-C stops it",
+        "worker {} running {} at once (lease {}); SIGTERM or Ctrl-C stops it (running evaluations get {} to finish)",
         config.name,
         config.slots,
-        humantime::format_duration(config.lease)
+        humantime::format_duration(config.lease),
+        humantime::format_duration(config.stop_grace)
     );
     let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(|job, outcome| {
         let what = match outcome {
@@ -74,13 +85,31 @@ pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Res
             }
             Outcome::Failed(reason) => format!("failed: {reason}"),
             Outcome::LeaseLost => "lease lost; left to the worker that holds it".into(),
+            Outcome::Released => "stopped before it finished; back in the queue".into(),
         };
         println!("{} {}: {what}", job.id, job.submission_id);
     });
+    let grace = config.stop_grace;
+    let work = queue::work(
+        workspace.store.clone(),
+        workspace.blobs.clone(),
+        sandbox,
+        config,
+        report,
+    );
+    tokio::pin!(work);
     tokio::select! {
-        result = queue::work(workspace.store.clone(), workspace.blobs.clone(), sandbox, config, report) => result?,
-        _ = tokio::signal::ctrl_c() => eprintln!("stopping: runs in progress are claimed again when their leases run out"),
+        result = &mut work => return result.map(|()| ExitCode::SUCCESS),
+        signal = super::signal::stop_requested() => {
+            eprintln!(
+                "{signal}: stopping; claiming nothing more, running evaluations get {} to finish",
+                humantime::format_duration(grace)
+            );
+            stop.stop();
+        }
     }
+    work.await?;
+    eprintln!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,6 +2,8 @@
 //! claims them under a renewable lease, runs each in the sandbox (through `evaluate`) and
 //! records its result exactly once.
 
+mod stop;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use crate::evaluate::{self, Evaluation, rerun};
 use crate::sandbox::{ClockMode, Sandbox};
 use crate::store::queue::{JobRow, NewJob};
 use crate::store::{Blobs, RunPurpose, Store, SubmissionRow};
+pub use stop::{StopHandle, StopSignal};
 
 /// How a queued evaluation runs; stored with the job as JSON. A rerun takes its seed and
 /// clock from the evaluation it repeats instead.
@@ -136,6 +139,11 @@ pub struct WorkerConfig {
     /// How often an idle slot looks for work.
     pub poll: Duration,
     pub until: Until,
+    /// Once fired, no slot claims another job.
+    pub stop: StopSignal,
+    /// How long a running job may still take after `stop` fires; then it is handed back to
+    /// the queue (state waiting, attempt not counted) for another worker.
+    pub stop_grace: Duration,
 }
 
 impl WorkerConfig {
@@ -147,6 +155,8 @@ impl WorkerConfig {
             max_attempts: 3,
             poll: Duration::from_millis(500),
             until,
+            stop: StopSignal::never(),
+            stop_grace: Duration::from_secs(60),
         }
     }
 }
@@ -175,6 +185,9 @@ pub enum Outcome {
     Failed(String),
     /// The lease was lost while running; another worker has the job.
     LeaseLost,
+    /// The worker was stopped and the job did not finish within the grace period: it is
+    /// back in the queue for another worker.
+    Released,
 }
 
 /// Runs the worker until `config.until`; `report` hears of every job this worker finished.
@@ -198,6 +211,9 @@ pub async fn work(
             let name = format!("{}/{slot}", config.name);
             let mut failures = 0;
             loop {
+                if config.stop.is_requested() {
+                    return anyhow::Ok(());
+                }
                 let batch = match &config.until {
                     Until::BatchSettled(batch) => Some(batch.as_str()),
                     _ => None,
@@ -224,7 +240,10 @@ pub async fn work(
                     if done_waiting(&store, &config.until).await? {
                         return anyhow::Ok(());
                     }
-                    tokio::time::sleep(config.poll).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(config.poll) => {}
+                        () = config.stop.requested() => {}
+                    }
                     continue;
                 };
                 let outcome = run_job(&store, &blobs, &sandbox, &config, &name, &job).await;
@@ -270,9 +289,22 @@ async fn run_job(
         tokio::pin!(running);
         let mut renew = tokio::time::interval(config.lease / 3);
         renew.tick().await;
+        // Armed when a stop is asked for: the job's remaining time.
+        let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
         loop {
             tokio::select! {
                 result = &mut running => break result,
+                () = config.stop.requested(), if grace.is_none() => {
+                    grace = Some(Box::pin(tokio::time::sleep(config.stop_grace)));
+                }
+                () = async { grace.as_mut().expect("armed").await }, if grace.is_some() => {
+                    // The evaluation's thread is abandoned (the process is exiting); its
+                    // result, if any, is never recorded.
+                    return match store.release(&job.id, name).await {
+                        Ok(_) => Outcome::Released,
+                        Err(e) => Outcome::Failed(format!("handing the job back: {e:#}")),
+                    };
+                }
                 _ = renew.tick() => {
                     let until = now_ms() + config.lease.as_millis() as i64;
                     // A failed renewal is only logged: finish() refuses a lost lease anyway.

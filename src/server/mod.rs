@@ -10,8 +10,10 @@ mod packets;
 mod pages;
 mod reviewer;
 mod routes;
+mod tls;
 
 pub use routes::{ROUTES, Route, Verb, Who};
+pub use tls::{HSTS, Tls, TlsError};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -148,6 +150,56 @@ pub async fn listen(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener>
     tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+}
+
+/// Serves `app` until `stop` resolves: then no new connection is accepted, requests in
+/// flight are answered for up to `grace`, and whatever is still open after that is closed.
+/// Over HTTPS when `tls` is given, with `Strict-Transport-Security` on every answer.
+pub async fn serve_until(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    tls: Option<Tls>,
+    stop: impl std::future::Future<Output = ()>,
+    grace: std::time::Duration,
+) -> anyhow::Result<()> {
+    let mut router = router(app);
+    if tls.is_some() {
+        router = router.layer(axum::middleware::map_response(hsts));
+    }
+    let handle = axum_server::Handle::new();
+    let listener = listener.into_std()?;
+    let served = async {
+        match tls {
+            Some(tls) => {
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(tls.config);
+                axum_server::tls_rustls::from_tcp_rustls(listener, config)?
+                    .handle(handle.clone())
+                    .serve(router.into_make_service())
+                    .await
+            }
+            None => {
+                axum_server::from_tcp(listener)?
+                    .handle(handle.clone())
+                    .serve(router.into_make_service())
+                    .await
+            }
+        }
+    };
+    tokio::pin!(served);
+    tokio::select! {
+        result = &mut served => return Ok(result?),
+        () = stop => handle.graceful_shutdown(Some(grace)),
+    }
+    served.await?;
+    Ok(())
+}
+
+async fn hsts(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static(HSTS),
+    );
+    response
 }
 
 /// Serves `app` until the process is stopped.

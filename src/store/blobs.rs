@@ -174,6 +174,36 @@ impl Blobs {
     }
 }
 
+impl Blobs {
+    /// Whether blobs live in the database (PostgreSQL) rather than only as files.
+    pub(super) fn in_db(&self) -> bool {
+        self.database.is_some()
+    }
+
+    /// Every blob file under the root (not the temporaries): (name from its path, path).
+    /// A name that is not a sha256 is listed as it is, for the caller to report.
+    pub(super) fn files(&self) -> anyhow::Result<Vec<(String, PathBuf)>> {
+        let mut found = Vec::new();
+        let Ok(heads) = std::fs::read_dir(&self.root) else {
+            return Ok(found);
+        };
+        for head in heads {
+            let head = head?;
+            let head_name = head.file_name().to_string_lossy().into_owned();
+            if head_name == "tmp" || !head.file_type()?.is_dir() {
+                continue;
+            }
+            for tail in std::fs::read_dir(head.path())? {
+                let tail = tail?;
+                let name = format!("{head_name}{}", tail.file_name().to_string_lossy());
+                found.push((name, tail.path()));
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+}
+
 pub fn is_sha256(text: &str) -> bool {
     text.len() == 64
         && text

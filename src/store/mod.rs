@@ -3,6 +3,7 @@
 //! portable SQL.
 
 mod assignments;
+pub mod backup;
 pub mod blobs;
 pub(crate) mod closed;
 pub mod cohort;
@@ -10,6 +11,8 @@ pub mod json;
 pub mod queue;
 pub mod reviews;
 mod submissions;
+mod tables;
+pub mod verify;
 pub mod workspace;
 
 use std::path::Path;

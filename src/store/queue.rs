@@ -239,6 +239,21 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Hands a job `worker` holds back to the queue (a worker stopping before the job
+    /// finished): waiting again, this claim not counted against `max_attempts`. False if
+    /// the worker no longer held it.
+    pub async fn release(&self, job_id: &str, worker: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'waiting', worker = NULL, lease_until = NULL, started_at = NULL, \
+             attempts = attempts - 1 WHERE id = $1 AND worker = $2 AND state = 'running'",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Jobs, oldest first: all of them, or one batch's.
     pub async fn jobs(&self, batch: Option<&str>) -> anyhow::Result<Vec<JobRow>> {
         let rows = match batch {

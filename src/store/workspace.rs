@@ -11,7 +11,7 @@ use sha2::Digest;
 use super::{Blobs, Store};
 
 pub const SETTINGS_FILE: &str = "takehome.toml";
-const DATABASE_FILE: &str = "takehome.db";
+pub(super) const DATABASE_FILE: &str = "takehome.db";
 
 /// `takehome.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
