@@ -4,6 +4,7 @@
 pub mod def;
 mod entries;
 pub mod install;
+pub mod native;
 pub mod notebook;
 mod progress;
 pub mod python;
@@ -27,6 +28,8 @@ pub enum RunnerKind {
     Python,
     /// Python from the stock interpreter, without the scientific snapshot.
     PythonPlain,
+    /// The host's CPython with binary wheels (LightGBM, XGBoost, ...) inside gVisor.
+    PythonNative,
 }
 
 impl RunnerKind {
@@ -35,14 +38,16 @@ impl RunnerKind {
             RunnerKind::Wasi => "wasi",
             RunnerKind::Python => "python",
             RunnerKind::PythonPlain => "python-plain",
+            RunnerKind::PythonNative => "python-native",
         }
     }
 
-    pub fn all() -> [RunnerKind; 3] {
+    pub fn all() -> [RunnerKind; 4] {
         [
             RunnerKind::Wasi,
             RunnerKind::Python,
             RunnerKind::PythonPlain,
+            RunnerKind::PythonNative,
         ]
     }
 
@@ -64,6 +69,7 @@ impl RunnerKind {
         match self {
             RunnerKind::Wasi => def::wasi().limits,
             RunnerKind::Python | RunnerKind::PythonPlain => def::python().limits,
+            RunnerKind::PythonNative => native::def().limits,
         }
     }
 }
@@ -121,6 +127,7 @@ pub fn run(
 ) -> anyhow::Result<RunRecord> {
     match kind {
         RunnerKind::Wasi => run_wasi(sandbox, program, invocation),
+        RunnerKind::PythonNative => native::run(folder, program, invocation, &[]),
         RunnerKind::Python | RunnerKind::PythonPlain => {
             let installed = Installed::find(&crate::base::cache_dir())?;
             let run = if notebook::is_notebook(program) {
@@ -154,6 +161,10 @@ pub fn run_entries(
         [one] => run(sandbox, kind, folder, one, invocation),
         _ if kind == RunnerKind::Wasi => anyhow::bail!(
             "the wasi runner runs one module; {} entries were given",
+            programs.len()
+        ),
+        _ if kind == RunnerKind::PythonNative => anyhow::bail!(
+            "the python-native runner runs one entry so far; {} entries were given",
             programs.len()
         ),
         _ => {

@@ -453,5 +453,7 @@ fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
         versions: Versions::current(),
         notebook: None,
         entries: Vec::new(),
+        isolation: record::Isolation::Wasm,
+        gvisor: None,
     }
 }

@@ -32,6 +32,8 @@ pub enum Verdict {
     CompileLimit,
     /// A fault of the harness itself.
     Internal,
+    /// A process or thread could not be started past the process limit (gVisor tier).
+    ProcessLimit,
 }
 
 impl Verdict {
@@ -49,10 +51,11 @@ impl Verdict {
             Verdict::LinkError => "link_error",
             Verdict::CompileLimit => "compile_limit",
             Verdict::Internal => "internal",
+            Verdict::ProcessLimit => "process_limit",
         }
     }
 
-    pub fn all() -> [Verdict; 12] {
+    pub fn all() -> [Verdict; 13] {
         use Verdict::*;
         [
             Ok,
@@ -67,6 +70,7 @@ impl Verdict {
             LinkError,
             CompileLimit,
             Internal,
+            ProcessLimit,
         ]
     }
 }
@@ -248,6 +252,43 @@ pub struct RunRecord {
     /// Empty for a single entry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entries: Vec<EntryRecord>,
+    /// Which tier isolated the program. Left out for `wasm`, so WebAssembly records read
+    /// as before; a record without it is a WebAssembly one.
+    #[serde(default, skip_serializing_if = "Isolation::is_wasm")]
+    pub isolation: Isolation,
+    /// For a gVisor run: runsc's version and platform, and the limits only that tier has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gvisor: Option<GvisorInfo>,
+}
+
+/// The isolation tier of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// wasmtime, the `wasi`, `python` and `python-plain` runners.
+    #[default]
+    Wasm,
+    /// gVisor (runsc), the `python-native` runner.
+    Gvisor,
+}
+
+impl Isolation {
+    pub fn is_wasm(&self) -> bool {
+        *self == Isolation::Wasm
+    }
+}
+
+/// What a gVisor run ran on, for its record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GvisorInfo {
+    /// `runsc --version`'s first line.
+    pub runsc: String,
+    /// runsc's `--platform` (`ptrace`, `systrap`, `kvm`).
+    pub platform: String,
+    /// The CPU-time limit, in seconds.
+    pub cpu_seconds: u64,
+    /// The process limit (`RLIMIT_NPROC` inside the sandbox).
+    pub processes: u64,
 }
 
 /// One of several entry points of a run.
