@@ -35,10 +35,18 @@ fn lightgbm_and_xgboost_fit_and_rerun_bit_identically() {
     let dir = support::tempdir();
     let first = run(dir.path(), "fit.py", FIT);
     support::expect_verdict(&first, Verdict::Ok);
+    let accuracy: f64 = first
+        .stdout
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("accuracy "))
+        .and_then(|a| a.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no accuracy in {}", first.stdout.text));
+    assert!(accuracy > 0.8, "{}", first.stdout.text);
     assert!(
-        first.stdout.text.contains("accuracy 0.9"),
-        "{}",
-        first.stdout.text
+        first.diagnostics.is_empty(),
+        "the libraries' own probes are not the program's: {:?}",
+        first.diagnostics
     );
     let second = run(dir.path(), "fit.py", FIT);
     support::expect_verdict(&second, Verdict::Ok);

@@ -121,8 +121,10 @@ pub fn run(
     let outcome = runsc.run(&mut run.dir, &spec);
     let mut verdict = outcome.verdict;
     let mut message = outcome.message;
+    let mut exit_code = outcome.exit_code;
     if verdict == Verdict::Exit && run.tmp.join(PROCESS_NOTE).exists() {
         verdict = Verdict::ProcessLimit;
+        exit_code = None;
         message = format!(
             "the process limit of {} was reached (a fork or thread was refused); {message}",
             native.processes
@@ -131,7 +133,7 @@ pub fn run(
     let limits = &invocation.limits;
     let mut record = RunRecord {
         verdict,
-        exit_code: outcome.exit_code,
+        exit_code,
         trap: None,
         message,
         fuel_used: 0,

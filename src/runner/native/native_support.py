@@ -71,3 +71,18 @@ try:
     _threading.Thread.start = _start
 except ImportError:
     pass
+
+# Files the libraries themselves probe for (metadata, optional data) are not the program's.
+_real_shown = _th._shown
+_LIBRARY_PREFIXES = ("/opt/venv/", "/usr/", _sys.base_prefix.rstrip("/") + "/")
+
+
+def _shown(file):
+    path = _real_shown(file)
+    if path is None:
+        return None
+    absolute = path if path.startswith("/") else _os.path.join(_os.getcwd(), path)
+    return None if absolute.startswith(_LIBRARY_PREFIXES) else path
+
+
+_th._shown = _shown
