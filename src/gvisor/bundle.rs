@@ -39,7 +39,13 @@ pub fn write(bundle: &Path, spec: &Spec, cgroup_path: &str) -> anyhow::Result<()
     for mount in &spec.mounts {
         make_dir(&rootfs, &mount.guest)?;
     }
-    let text = serde_json::to_string_pretty(&config(spec, cgroup_path))?;
+    let mut spec = spec.clone();
+    for mount in &mut spec.mounts {
+        // runsc takes absolute sources only; a missing one is the caller's error, named.
+        mount.host = std::fs::canonicalize(&mount.host)
+            .with_context(|| format!("cannot mount {} at {}", mount.host.display(), mount.guest))?;
+    }
+    let text = serde_json::to_string_pretty(&config(&spec, cgroup_path))?;
     std::fs::write(bundle.join("config.json"), text)
         .with_context(|| format!("cannot write {}/config.json", bundle.display()))
 }

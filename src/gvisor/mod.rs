@@ -187,6 +187,14 @@ impl Runsc {
         let stderr = err.join().unwrap_or_else(|_| stream::Kept::empty());
         let cgroup = run.cgroup.as_ref().expect("set above");
         let exit_code = status.code();
+        let stderr = stderr.record(limits.stderr.0);
+        // runsc's own failures (before the program started) come on the same stderr.
+        if stopped.is_none()
+            && status.code() == Some(128)
+            && stderr.text.contains("creating container")
+        {
+            anyhow::bail!("runsc could not start the sandbox: {}", stderr.text.trim());
+        }
         let (free_bytes, free_inodes) = run.scratch_free();
         let (verdict, message) = classify(
             stopped,
@@ -206,7 +214,7 @@ impl Runsc {
             wall_ms,
             peak_memory_bytes: cgroup.peak_memory(),
             stdout: stdout.record(limits.stdout.0),
-            stderr: stderr.record(limits.stderr.0),
+            stderr,
         })
     }
 }

@@ -455,5 +455,6 @@ fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
         entries: Vec::new(),
         isolation: record::Isolation::Wasm,
         gvisor: None,
+        fallback_of: None,
     }
 }

@@ -259,6 +259,10 @@ pub struct RunRecord {
     /// For a gVisor run: runsc's version and platform, and the limits only that tier has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gvisor: Option<GvisorInfo>,
+    /// When this run is an assignment's fallback (`[runner] fallback`): the run it replaces,
+    /// which ended with `missing_module` for a package this runner provides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_of: Option<Box<RunRecord>>,
 }
 
 /// The isolation tier of a run.
@@ -398,11 +402,15 @@ impl RunRecord {
     }
 
     /// The parts that must be identical between two runs of the same inputs.
-    /// Wall time is left out: it is the one thing a deterministic run cannot fix.
+    /// Wall time is left out: it is the one thing a deterministic run cannot fix. So is a
+    /// gVisor run's peak memory, which is its cgroup's (the sandbox's own kernel included).
     pub fn reproducible_part(&self) -> serde_json::Value {
         let mut value = serde_json::to_value(self).expect("records serialise");
         if let Some(map) = value.as_object_mut() {
             map.remove("wall_ms");
+            if self.isolation == Isolation::Gvisor {
+                map.remove("peak_memory_bytes");
+            }
         }
         value
     }

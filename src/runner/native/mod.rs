@@ -165,6 +165,7 @@ pub fn run(
         entries: Vec::new(),
         isolation: Isolation::Gvisor,
         gvisor: Some(runsc.info(&native)),
+        fallback_of: None,
     };
     let mut found = diagnostics::Diagnostics::default();
     let report = python::GUEST_REPORT.trim_start_matches("/tmp/");
@@ -257,6 +258,31 @@ fn bind_same(path: &Path) -> Bind {
 
 fn py_str(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialise")
+}
+
+/// Import names that differ from their wheel's name (`-` read as `_` covers the rest).
+const IMPORT_NAMES: [(&str, &str); 6] = [
+    ("sklearn", "scikit-learn"),
+    ("xgboost", "xgboost-cpu"),
+    ("dateutil", "python-dateutil"),
+    ("IPython", "ipython"),
+    ("prompt_toolkit", "prompt-toolkit"),
+    ("pygments", "pygments"),
+];
+
+/// The package of the runner's environment that the top-level module `module` comes from,
+/// if it has one.
+pub fn package_for_module(module: &str) -> Option<String> {
+    let wanted = IMPORT_NAMES
+        .iter()
+        .find(|(import, _)| *import == module)
+        .map(|(_, package)| package.to_string())
+        .unwrap_or_else(|| module.replace('_', "-"));
+    let wanted = crate::assignment::normalize_package(&wanted);
+    base_wheels()
+        .into_iter()
+        .map(|w| w.name)
+        .find(|name| crate::assignment::normalize_package(name) == wanted)
 }
 
 /// Whether this machine can run python-native, in one line for `takehome runner list`.

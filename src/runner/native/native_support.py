@@ -74,7 +74,8 @@ except ImportError:
 
 # Files the libraries themselves probe for (metadata, optional data) are not the program's.
 _real_shown = _th._shown
-_LIBRARY_PREFIXES = ("/opt/venv/", "/usr/", _sys.base_prefix.rstrip("/") + "/")
+# /sys and /proc: what joblib and friends probe for the CPU count.
+_LIBRARY_PREFIXES = ("/opt/venv/", "/usr/", "/sys/", "/proc/", _sys.base_prefix.rstrip("/") + "/")
 
 
 def _shown(file):
