@@ -37,6 +37,15 @@ pub struct WorkerArgs {
     /// Install the Python runner if it is missing.
     #[arg(long)]
     install_runners: bool,
+    /// The runners this worker runs, comma-separated (`python,python-native`); it claims
+    /// only jobs needing one of them [default: what this machine can run: wasi, python,
+    /// python-plain, and python-native when runsc is installed].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    runners: Vec<String>,
+    /// This worker has a GPU (a capability shown in `takehome status`; no job asks for one
+    /// yet: GPU runs need a current gVisor with `--nvproxy`, see the README).
+    #[arg(long)]
+    gpu: bool,
 }
 
 pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
@@ -58,14 +67,21 @@ pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Res
     let mut config = WorkerConfig::new(slots, until);
     config.lease = args.lease;
     config.max_attempts = args.max_attempts;
+    if !args.runners.is_empty() {
+        config.runners = crate::queue::runners::parse(&args.runners).map_err(usage)?;
+    }
+    config.gpu = args.gpu;
     if let Some(name) = args.name {
         config.name = name;
     }
+    let offered: Vec<&str> = config.runners.iter().map(|k| k.name()).collect();
     eprintln!(
-        "worker {} running {} at once (lease {}); Ctrl-C stops it",
+        "worker {} running {} at once (lease {}; runners {}{}); Ctrl-C stops it",
         config.name,
         config.slots,
-        humantime::format_duration(config.lease)
+        humantime::format_duration(config.lease),
+        offered.join(", "),
+        if config.gpu { "; GPU" } else { "" }
     );
     let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(|job, outcome| {
         let what = match outcome {

@@ -2,6 +2,8 @@
 //! claims them under a renewable lease, runs each in the sandbox (through `evaluate`) and
 //! records its result exactly once.
 
+pub mod runners;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,15 +76,16 @@ async fn enqueue_runs(
 ) -> anyhow::Result<(String, Vec<JobRow>)> {
     let now = now_ms();
     let batch = format!("{now}-{}", hex::encode(rand::random::<[u8; 4]>()));
-    let jobs: Vec<NewJob> = submissions
-        .iter()
-        .map(|s| NewJob {
+    let mut jobs = Vec::new();
+    for s in submissions {
+        jobs.push(NewJob {
             kind: purpose,
             submission_id: s.id.clone(),
             options: serde_json::to_string(&options).expect("options serialise"),
             priority,
-        })
-        .collect();
+            runner: runners::needed(store, s).await?.name().to_string(),
+        });
+    }
     let rows = store.enqueue(&batch, &jobs, now).await?;
     Ok((batch, rows))
 }
@@ -136,6 +139,10 @@ pub struct WorkerConfig {
     /// How often an idle slot looks for work.
     pub poll: Duration,
     pub until: Until,
+    /// The runners this worker offers; it claims only jobs needing one of them.
+    pub runners: Vec<crate::runner::RunnerKind>,
+    /// Whether this worker has a GPU (`--gpu`). No job asks for one yet.
+    pub gpu: bool,
 }
 
 impl WorkerConfig {
@@ -147,6 +154,8 @@ impl WorkerConfig {
             max_attempts: 3,
             poll: Duration::from_millis(500),
             until,
+            runners: runners::local(),
+            gpu: false,
         }
     }
 }
@@ -203,8 +212,9 @@ pub async fn work(
                     _ => None,
                 };
                 let lease_ms = config.lease.as_millis() as i64;
+                let offered: Vec<&str> = config.runners.iter().map(|k| k.name()).collect();
                 let claimed = match store
-                    .claim(&name, batch, lease_ms, config.max_attempts, now_ms())
+                    .claim(&name, batch, &offered, lease_ms, config.max_attempts, now_ms())
                     .await
                 {
                     Ok(claimed) => {
