@@ -75,7 +75,14 @@ async fn claim_and_record(url: Option<&str>, runs: usize) -> anyhow::Result<Dura
     store.enqueue(&batch, &jobs, crate::base::now_ms()).await?;
     let start = Instant::now();
     while let Some(job) = store
-        .claim("bench", Some(&batch), &["python"], 30_000, 3, crate::base::now_ms())
+        .claim(
+            "bench",
+            Some(&batch),
+            &["python"],
+            30_000,
+            3,
+            crate::base::now_ms(),
+        )
         .await?
     {
         store

@@ -214,7 +214,14 @@ pub async fn work(
                 let lease_ms = config.lease.as_millis() as i64;
                 let offered: Vec<&str> = config.runners.iter().map(|k| k.name()).collect();
                 let claimed = match store
-                    .claim(&name, batch, &offered, lease_ms, config.max_attempts, now_ms())
+                    .claim(
+                        &name,
+                        batch,
+                        &offered,
+                        lease_ms,
+                        config.max_attempts,
+                        now_ms(),
+                    )
                     .await
                 {
                     Ok(claimed) => {

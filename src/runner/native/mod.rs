@@ -297,3 +297,34 @@ pub fn availability() -> String {
 pub fn runs_dir() -> PathBuf {
     crate::base::cache_dir().join("gvisor").join("runs")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runner_file_pins_every_wheel_by_sha256() {
+        let def = def();
+        assert_eq!(def.name, "python-native");
+        assert!(def.wheels.len() > 20);
+        for wheel in &def.wheels {
+            assert_eq!(wheel.sha256.len(), 64, "{}", wheel.name);
+            assert!(wheel.sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+            assert!(wheel.file.ends_with(".whl"), "{}", wheel.file);
+        }
+    }
+
+    #[test]
+    fn import_names_map_to_the_packages_that_provide_them() {
+        assert_eq!(
+            package_for_module("sklearn").as_deref(),
+            Some("scikit-learn")
+        );
+        assert_eq!(
+            package_for_module("xgboost").as_deref(),
+            Some("xgboost-cpu")
+        );
+        assert_eq!(package_for_module("lightgbm").as_deref(), Some("lightgbm"));
+        assert_eq!(package_for_module("torch"), None);
+    }
+}
