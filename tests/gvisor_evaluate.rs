@@ -96,6 +96,16 @@ fn a_boosting_submission_falls_back_to_gvisor_and_is_scored_rerun_and_packeted()
     )
     .unwrap();
     assert_eq!(packet["run"]["verdict"], "ok");
+    let sandbox = packet["run"]["sandbox"].as_str().unwrap();
+    assert!(
+        sandbox.starts_with("gVisor (runsc version") && sandbox.contains("after a python run"),
+        "{sandbox}"
+    );
+    let html = std::fs::read_to_string(packets.join(format!("{pseudonym}-1.html"))).unwrap();
+    assert!(
+        html.contains("gVisor (runsc version"),
+        "the packet page names no sandbox"
+    );
     assert!(
         packet["run"]["message"]
             .as_str()
