@@ -212,7 +212,8 @@ impl Runsc {
             },
             message,
             wall_ms,
-            peak_memory_bytes: cgroup.peak_memory(),
+            // The cgroup's high-water mark may pass the limit by the charge that hit it.
+            peak_memory_bytes: cgroup.peak_memory().min(limits.memory.0),
             stdout: stdout.record(limits.stdout.0),
             stderr,
         })
