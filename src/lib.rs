@@ -11,6 +11,7 @@ pub mod bench;
 pub mod cli;
 pub mod cohort;
 pub mod evaluate;
+pub mod gvisor;
 pub mod issue;
 pub mod packet;
 pub mod queue;

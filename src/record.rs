@@ -36,6 +36,8 @@ pub enum Verdict {
     CompileLimit,
     /// A fault of the harness itself.
     Internal,
+    /// A process or thread could not be started past the process limit (gVisor tier).
+    ProcessLimit,
 }
 
 impl Verdict {
@@ -53,10 +55,11 @@ impl Verdict {
             Verdict::LinkError => "link_error",
             Verdict::CompileLimit => "compile_limit",
             Verdict::Internal => "internal",
+            Verdict::ProcessLimit => "process_limit",
         }
     }
 
-    pub fn all() -> [Verdict; 12] {
+    pub fn all() -> [Verdict; 13] {
         use Verdict::*;
         [
             Ok,
@@ -71,6 +74,7 @@ impl Verdict {
             LinkError,
             CompileLimit,
             Internal,
+            ProcessLimit,
         ]
     }
 }
@@ -252,6 +256,47 @@ pub struct RunRecord {
     /// Empty for a single entry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entries: Vec<EntryRecord>,
+    /// Which tier isolated the program. Left out for `wasm`, so WebAssembly records read
+    /// as before; a record without it is a WebAssembly one.
+    #[serde(default, skip_serializing_if = "Isolation::is_wasm")]
+    pub isolation: Isolation,
+    /// For a gVisor run: runsc's version and platform, and the limits only that tier has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gvisor: Option<GvisorInfo>,
+    /// When this run is an assignment's fallback (`[runner] fallback`): the run it replaces,
+    /// which ended with `missing_module` for a package this runner provides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_of: Option<Box<RunRecord>>,
+}
+
+/// The isolation tier of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// wasmtime, the `wasi`, `python` and `python-plain` runners.
+    #[default]
+    Wasm,
+    /// gVisor (runsc), the `python-native` runner.
+    Gvisor,
+}
+
+impl Isolation {
+    pub fn is_wasm(&self) -> bool {
+        *self == Isolation::Wasm
+    }
+}
+
+/// What a gVisor run ran on, for its record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GvisorInfo {
+    /// `runsc --version`'s first line.
+    pub runsc: String,
+    /// runsc's `--platform` (`ptrace`, `systrap`, `kvm`).
+    pub platform: String,
+    /// The CPU-time limit, in seconds.
+    pub cpu_seconds: u64,
+    /// The process limit (`RLIMIT_NPROC` inside the sandbox).
+    pub processes: u64,
 }
 
 /// One of several entry points of a run.
@@ -361,11 +406,15 @@ impl RunRecord {
     }
 
     /// The parts that must be identical between two runs of the same inputs.
-    /// Wall time is left out: it is the one thing a deterministic run cannot fix.
+    /// Wall time is left out: it is the one thing a deterministic run cannot fix. So is a
+    /// gVisor run's peak memory, which is its cgroup's (the sandbox's own kernel included).
     pub fn reproducible_part(&self) -> serde_json::Value {
         let mut value = serde_json::to_value(self).expect("records serialise");
         if let Some(map) = value.as_object_mut() {
             map.remove("wall_ms");
+            if self.isolation == Isolation::Gvisor {
+                map.remove("peak_memory_bytes");
+            }
         }
         value
     }

@@ -123,7 +123,10 @@ fn documented_caddyfile() -> String {
 fn the_readme_documents_one_caddyfile_that_proxies_to_serve() {
     let caddyfile = documented_caddyfile();
     assert!(caddyfile.contains("reverse_proxy"), "{caddyfile}");
-    assert!(caddyfile.contains("Strict-Transport-Security"), "{caddyfile}");
+    assert!(
+        caddyfile.contains("Strict-Transport-Security"),
+        "{caddyfile}"
+    );
 }
 
 #[test]

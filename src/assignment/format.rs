@@ -68,6 +68,11 @@ pub struct RunnerSpec {
     /// without compiled code and pinned by sha256 when the assignment is added.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
+    /// `fallback`: a runner (only `python-native`) that a run ending with `missing_module`
+    /// is run again on, when that runner provides the missing package. The record of the
+    /// rerun keeps the first run in `fallback_of`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<RunnerKind>,
 }
 
 /// `[runner.limits]`: limits an assignment overrides, every one optional. Only the keys of

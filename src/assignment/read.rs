@@ -179,12 +179,38 @@ fn runner(doc: &mut Doc, value: &Value) -> Option<RunnerSpec> {
         Some(v) => packages(doc, &v, name),
         None => Some(Vec::new()),
     };
+    let fallback = match t.optional("fallback") {
+        Some(v) => fallback(doc, &v, name),
+        None => Some(None),
+    };
     t.finish(doc);
     Some(RunnerSpec {
         name: name?,
         limits: limits?,
         packages: packages?,
+        fallback: fallback?,
     })
+}
+
+/// `runner.fallback`: `python-native`, for a WebAssembly Python runner.
+fn fallback(
+    doc: &mut Doc,
+    value: &Value,
+    runner: Option<RunnerKind>,
+) -> Option<Option<RunnerKind>> {
+    let kind = value.parse(doc, |s| s.parse::<RunnerKind>())?;
+    let python = matches!(runner, Some(RunnerKind::Python | RunnerKind::PythonPlain));
+    if kind != RunnerKind::PythonNative || !python {
+        doc.at(
+            &value.span(),
+            format!(
+                "`runner.fallback = \"{kind}\"`: the only fallback is \"python-native\", for \
+                 the python and python-plain runners"
+            ),
+        );
+        return None;
+    }
+    Some(Some(kind))
 }
 
 /// `runner.packages`: exact pins, each package once, on a Python runner.

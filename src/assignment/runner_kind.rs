@@ -11,6 +11,8 @@ pub enum RunnerKind {
     Python,
     /// Python from the stock interpreter, without the scientific snapshot.
     PythonPlain,
+    /// The host's CPython with binary wheels (LightGBM, XGBoost, ...) inside gVisor.
+    PythonNative,
 }
 
 impl RunnerKind {
@@ -19,14 +21,16 @@ impl RunnerKind {
             RunnerKind::Wasi => "wasi",
             RunnerKind::Python => "python",
             RunnerKind::PythonPlain => "python-plain",
+            RunnerKind::PythonNative => "python-native",
         }
     }
 
-    pub fn all() -> [RunnerKind; 3] {
+    pub fn all() -> [RunnerKind; 4] {
         [
             RunnerKind::Wasi,
             RunnerKind::Python,
             RunnerKind::PythonPlain,
+            RunnerKind::PythonNative,
         ]
     }
 }

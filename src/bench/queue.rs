@@ -68,13 +68,21 @@ async fn claim_and_record(url: Option<&str>, runs: usize) -> anyhow::Result<Dura
             submission_id: submission.clone(),
             options: "{}".into(),
             priority: 0,
+            runner: "python".into(),
         })
         .collect();
     let batch = format!("bench-{}", hex::encode(rand::random::<[u8; 4]>()));
     store.enqueue(&batch, &jobs, crate::base::now_ms()).await?;
     let start = Instant::now();
     while let Some(job) = store
-        .claim("bench", Some(&batch), 30_000, 3, crate::base::now_ms())
+        .claim(
+            "bench",
+            Some(&batch),
+            &["python"],
+            30_000,
+            3,
+            crate::base::now_ms(),
+        )
         .await?
     {
         store

@@ -45,7 +45,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "PROGRAM")]
     pub then: Vec<PathBuf>,
 
-    /// The runner: wasi, python (the scientific snapshot) or python-plain (no snapshot)
+    /// The runner: wasi, python (the scientific snapshot), python-plain (no snapshot) or
+    /// python-native (the host's CPython with binary wheels, inside gVisor)
     /// [default: by the program's extension].
     #[arg(long, value_name = "NAME")]
     pub runner: Option<RunnerKind>,
@@ -333,7 +334,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         limits: args.limits(kind.default_limits()),
     };
     let sandbox = Sandbox::new(Some(crate::base::cache_dir()))?;
-    if python {
+    if python && kind != RunnerKind::PythonNative {
         super::runner::ensure_python(&sandbox, args.install_runners)?;
     }
     let record = runner::run_entries(&sandbox, kind, &folder, &programs, &invocation)?;

@@ -66,6 +66,7 @@ pub fn execute(args: RunnerArgs) -> anyhow::Result<ExitCode> {
             for kind in RunnerKind::all() {
                 let state = match (kind, &installed) {
                     (RunnerKind::Wasi, _) => "built in".to_string(),
+                    (RunnerKind::PythonNative, _) => crate::runner::native::availability(),
                     (_, Ok(found)) => format!("installed at {}", found.root.display()),
                     (_, Err(missing)) => missing.why.clone(),
                 };
@@ -77,6 +78,7 @@ pub fn execute(args: RunnerArgs) -> anyhow::Result<ExitCode> {
                     RunnerKind::PythonPlain => {
                         format!("{} (no snapshot)", def::python().description)
                     }
+                    RunnerKind::PythonNative => crate::runner::native::def().description,
                 };
                 println!("{:<13} {description}\n{:<13} {state}", kind.name(), "");
             }

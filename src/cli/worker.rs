@@ -44,6 +44,15 @@ pub struct WorkerArgs {
     /// the attempt not counted) for another worker. 0s hands them back at once.
     #[arg(long, env = "TAKEHOME_STOP_GRACE", default_value = super::signal::DEFAULT_STOP_GRACE, value_name = "DURATION", value_parser = humantime::parse_duration)]
     stop_grace: Duration,
+    /// The runners this worker runs, comma-separated (`python,python-native`); it claims
+    /// only jobs needing one of them [default: what this machine can run: wasi, python,
+    /// python-plain, and python-native when runsc is installed].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    runners: Vec<String>,
+    /// This worker has a GPU (a capability shown in `takehome status`; no job asks for one
+    /// yet: GPU runs need a current gVisor with `--nvproxy`, see the README).
+    #[arg(long)]
+    gpu: bool,
 }
 
 pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Result<ExitCode> {
@@ -68,14 +77,21 @@ pub async fn worker(args: WorkerArgs, options: &WorkspaceOptions) -> anyhow::Res
     config.stop_grace = args.stop_grace;
     let (stop, signal) = queue::StopSignal::new();
     config.stop = signal;
+    if !args.runners.is_empty() {
+        config.runners = crate::queue::runners::parse(&args.runners).map_err(usage)?;
+    }
+    config.gpu = args.gpu;
     if let Some(name) = args.name {
         config.name = name;
     }
+    let offered: Vec<&str> = config.runners.iter().map(|k| k.name()).collect();
     eprintln!(
-        "worker {} running {} at once (lease {}); SIGTERM or Ctrl-C stops it (running evaluations get {} to finish)",
+        "worker {} running {} at once (lease {}; runners {}{}); SIGTERM or Ctrl-C stops it (running evaluations get {} to finish)",
         config.name,
         config.slots,
         humantime::format_duration(config.lease),
+        offered.join(", "),
+        if config.gpu { "; GPU" } else { "" },
         humantime::format_duration(config.stop_grace)
     );
     let report: Arc<dyn Fn(&JobRow, &Outcome) + Send + Sync> = Arc::new(|job, outcome| {

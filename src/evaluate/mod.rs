@@ -5,6 +5,7 @@
 pub mod basis;
 pub mod claims;
 pub mod claims_text;
+pub mod fallback;
 pub mod model;
 pub mod onnx;
 pub mod rerun;
@@ -155,7 +156,14 @@ pub fn evaluate(
     );
     // Several entries run in order in one working copy.
     let programs: Vec<PathBuf> = manifest.entry.iter().map(|e| folder.join(e)).collect();
-    let record = runner::run_entries(sandbox, kind, &folder, &programs, &invocation)?;
+    let (record, kind) = fallback::run(
+        sandbox,
+        kind,
+        &assignment.runner,
+        &folder,
+        &programs,
+        &invocation,
+    )?;
 
     let mut outputs = Vec::new();
     for file in record

@@ -86,12 +86,20 @@ pub fn importable(assignment: &Assignment) -> Vec<String> {
     if kind == RunnerKind::Wasi {
         return Vec::new();
     }
-    let mut lines: Vec<(String, String)> = crate::runner::def::python_packages()
+    let (packages, wheels) = if kind == RunnerKind::PythonNative {
+        (Vec::new(), crate::runner::native::base_wheels())
+    } else {
+        (
+            crate::runner::def::python_packages(),
+            crate::runner::def::python().wheels,
+        )
+    };
+    let mut lines: Vec<(String, String)> = packages
         .into_iter()
         .filter(|(name, _)| name != "python")
         .map(|(name, version)| (name.to_ascii_lowercase(), format!("{name} {version}")))
         .collect();
-    for wheel in crate::runner::def::python().wheels {
+    for wheel in wheels {
         lines.push((
             wheel.name.to_ascii_lowercase(),
             format!("{} {}", wheel.name, wheel.version),
@@ -133,6 +141,27 @@ pub fn submitting_md(assignment: &Assignment, pseudonym: &str, due_ms: i64) -> S
             format!(
                 "takehome run {} --mount /data=data --out /tmp/check-out",
                 d.first_entry()
+            ),
+        ),
+        RunnerKind::PythonNative => (
+            "the program, with any modules it imports beside it (a script, or a notebook)"
+                .to_string(),
+            format!(
+                "Your code runs on the `{runner}` runner: CPython 3.11 with binary wheels, inside the\n\
+                 gVisor sandbox, as `python {}` from a fresh copy of your folder. It can import the\n\
+                 standard library and exactly the packages listed under \"What your code can import\".",
+                d.entry_text()
+            ),
+            format!(
+                "- a fresh, writable copy of your folder is the working directory; files your code\n  \
+                 writes there are kept as its outputs, and it must leave: {outputs};\n\
+                 - `data/` holds the public data, read-only;\n\
+                 - `/tmp` is writable scratch;\n\
+                 - there is no network; at most 64 processes and threads; one thread by default.\n"
+            ),
+            format!(
+                "takehome run {} --runner python-native --mount data=data --out /tmp/check-out",
+                run_entries(d)
             ),
         ),
         RunnerKind::Python | RunnerKind::PythonPlain => (

@@ -9,6 +9,7 @@ pub mod notebook;
 pub mod redact;
 pub mod render;
 pub mod report_view;
+mod sandbox_line;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -111,6 +112,10 @@ pub struct RunSummary {
     pub run_id: String,
     pub verdict: Verdict,
     pub message: String,
+    /// Which sandbox ran the program (WebAssembly or gVisor, with versions), and the run a
+    /// fallback replaced. Empty in packets written before it existed.
+    #[serde(default)]
+    pub sandbox: String,
     pub exit_code: Option<i32>,
     pub trap: Option<String>,
     /// Limit name → value as stored (`"10s"`, `"256MiB"`, numbers).
@@ -353,6 +358,7 @@ fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Res
         run_id: run_id.to_string(),
         verdict: record.verdict,
         message: record.message.clone(),
+        sandbox: sandbox_line::sandbox_line(record),
         exit_code: record.exit_code,
         trap: record.trap.clone(),
         limits: serde_json::to_value(&record.limits)?,

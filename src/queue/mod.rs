@@ -2,6 +2,7 @@
 //! claims them under a renewable lease, runs each in the sandbox (through `evaluate`) and
 //! records its result exactly once.
 
+pub mod runners;
 mod stop;
 
 use std::sync::Arc;
@@ -77,15 +78,16 @@ async fn enqueue_runs(
 ) -> anyhow::Result<(String, Vec<JobRow>)> {
     let now = now_ms();
     let batch = format!("{now}-{}", hex::encode(rand::random::<[u8; 4]>()));
-    let jobs: Vec<NewJob> = submissions
-        .iter()
-        .map(|s| NewJob {
+    let mut jobs = Vec::new();
+    for s in submissions {
+        jobs.push(NewJob {
             kind: purpose,
             submission_id: s.id.clone(),
             options: serde_json::to_string(&options).expect("options serialise"),
             priority,
-        })
-        .collect();
+            runner: runners::needed(store, s).await?.name().to_string(),
+        });
+    }
     let rows = store.enqueue(&batch, &jobs, now).await?;
     Ok((batch, rows))
 }
@@ -144,6 +146,10 @@ pub struct WorkerConfig {
     /// How long a running job may still take after `stop` fires; then it is handed back to
     /// the queue (state waiting, attempt not counted) for another worker.
     pub stop_grace: Duration,
+    /// The runners this worker offers; it claims only jobs needing one of them.
+    pub runners: Vec<crate::runner::RunnerKind>,
+    /// Whether this worker has a GPU (`--gpu`). No job asks for one yet.
+    pub gpu: bool,
 }
 
 impl WorkerConfig {
@@ -157,6 +163,8 @@ impl WorkerConfig {
             until,
             stop: StopSignal::never(),
             stop_grace: Duration::from_secs(60),
+            runners: runners::local(),
+            gpu: false,
         }
     }
 }
@@ -219,8 +227,16 @@ pub async fn work(
                     _ => None,
                 };
                 let lease_ms = config.lease.as_millis() as i64;
+                let offered: Vec<&str> = config.runners.iter().map(|k| k.name()).collect();
                 let claimed = match store
-                    .claim(&name, batch, lease_ms, config.max_attempts, now_ms())
+                    .claim(
+                        &name,
+                        batch,
+                        &offered,
+                        lease_ms,
+                        config.max_attempts,
+                        now_ms(),
+                    )
                     .await
                 {
                     Ok(claimed) => {

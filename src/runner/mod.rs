@@ -4,6 +4,7 @@
 pub mod def;
 mod entries;
 pub mod install;
+pub mod native;
 pub mod notebook;
 mod progress;
 pub mod python;
@@ -38,6 +39,7 @@ impl RunnerKind {
         match self {
             RunnerKind::Wasi => def::wasi().limits,
             RunnerKind::Python | RunnerKind::PythonPlain => def::python().limits,
+            RunnerKind::PythonNative => native::def().limits,
         }
     }
 }
@@ -76,6 +78,7 @@ pub fn run(
 ) -> anyhow::Result<RunRecord> {
     match kind {
         RunnerKind::Wasi => run_wasi(sandbox, program, invocation),
+        RunnerKind::PythonNative => native::run(folder, program, invocation, &[]),
         RunnerKind::Python | RunnerKind::PythonPlain => {
             let installed = Installed::find(&crate::base::cache_dir())?;
             let run = if notebook::is_notebook(program) {
@@ -109,6 +112,10 @@ pub fn run_entries(
         [one] => run(sandbox, kind, folder, one, invocation),
         _ if kind == RunnerKind::Wasi => anyhow::bail!(
             "the wasi runner runs one module; {} entries were given",
+            programs.len()
+        ),
+        _ if kind == RunnerKind::PythonNative => anyhow::bail!(
+            "the python-native runner runs one entry so far; {} entries were given",
             programs.len()
         ),
         _ => {

@@ -455,5 +455,8 @@ fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
         versions: Versions::current(),
         notebook: None,
         entries: Vec::new(),
+        isolation: crate::record::Isolation::Wasm,
+        gvisor: None,
+        fallback_of: None,
     }
 }

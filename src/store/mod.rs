@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_reviews.sql")),
     (5, include_str!("migrations/0005_leads.sql")),
     (6, include_str!("migrations/0006_run_lookup.sql")),
+    (7, include_str!("migrations/0007_job_runner.sql")),
 ];
 
 /// Connections to one SQLite database kept by a process.

@@ -55,6 +55,8 @@ pub struct JobRow {
     pub run_id: Option<String>,
     /// Why it failed (`failed`).
     pub error: Option<String>,
+    /// The runner the job needs: only a worker offering it claims the job.
+    pub runner: String,
 }
 
 /// A job to enqueue.
@@ -63,9 +65,11 @@ pub struct NewJob {
     pub submission_id: String,
     pub options: String,
     pub priority: i64,
+    /// The runner the job needs (`python`, `python-native`, ...).
+    pub runner: String,
 }
 
-const JOB_COLUMNS: &str = "id, kind, submission_id, options, batch, priority, state, attempts, worker, lease_until, enqueued_at, started_at, finished_at, run_id, error";
+const JOB_COLUMNS: &str = "id, kind, submission_id, options, batch, priority, state, attempts, worker, lease_until, enqueued_at, started_at, finished_at, run_id, error, runner";
 
 impl Store {
     /// Enqueues `jobs` under `batch`, all or none.
@@ -94,10 +98,11 @@ impl Store {
                 finished_at: None,
                 run_id: None,
                 error: None,
+                runner: job.runner.clone(),
             };
             sqlx::query(
-                "INSERT INTO jobs (id, kind, submission_id, options, batch, priority, state, attempts, enqueued_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'waiting', 0, $7)",
+                "INSERT INTO jobs (id, kind, submission_id, options, batch, priority, state, attempts, enqueued_at, runner) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'waiting', 0, $7, $8)",
             )
             .bind(&row.id)
             .bind(row.kind.as_str())
@@ -106,6 +111,7 @@ impl Store {
             .bind(&row.batch)
             .bind(row.priority)
             .bind(now)
+            .bind(&row.runner)
             .execute(&mut *tx)
             .await?;
             rows.push(row);
@@ -114,17 +120,22 @@ impl Store {
         Ok(rows)
     }
 
-    /// Claims the next waiting job (or one whose lease ran out), optionally only from
-    /// `batch`, for `worker` until `now + lease_ms`. Jobs that already lost `max_attempts`
-    /// leases are failed first, never claimed again.
+    /// Claims the next waiting job (or one whose lease ran out) that needs one of `runners`,
+    /// optionally only from `batch`, for `worker` until `now + lease_ms`. Jobs that already
+    /// lost `max_attempts` leases are failed first, never claimed again.
+    #[allow(clippy::too_many_arguments)]
     pub async fn claim(
         &self,
         worker: &str,
         batch: Option<&str>,
+        runners: &[&str],
         lease_ms: i64,
         max_attempts: i64,
         now: i64,
     ) -> anyhow::Result<Option<JobRow>> {
+        if runners.is_empty() {
+            return Ok(None);
+        }
         sqlx::query(
             "UPDATE jobs SET state = 'failed', finished_at = $1, lease_until = NULL, \
              error = 'its worker stopped renewing the lease ' || attempts || ' times (last: ' || worker || '); not retried' \
@@ -144,9 +155,14 @@ impl Store {
         } else {
             ""
         };
+        let first = if batch.is_some() { 5 } else { 4 };
+        let placeholders: Vec<String> = (0..runners.len())
+            .map(|i| format!("${}", first + i))
+            .collect();
+        let only_runners = format!("AND runner IN ({})", placeholders.join(", "));
         let sql = format!(
             "UPDATE jobs SET state = 'running', worker = $1, lease_until = $2, attempts = attempts + 1, started_at = $3 \
-             WHERE id = (SELECT id FROM jobs WHERE (state = 'waiting' OR (state = 'running' AND lease_until < $3)) {only_batch} \
+             WHERE id = (SELECT id FROM jobs WHERE (state = 'waiting' OR (state = 'running' AND lease_until < $3)) {only_batch} {only_runners} \
              ORDER BY priority, enqueued_at, id LIMIT 1 {lock}) \
              RETURNING {JOB_COLUMNS}"
         );
@@ -156,6 +172,9 @@ impl Store {
             .bind(now);
         if let Some(batch) = batch {
             query = query.bind(batch);
+        }
+        for runner in runners {
+            query = query.bind(*runner);
         }
         let row = query.fetch_optional(self.pool()).await?;
         row.as_ref().map(job_from).transpose()
@@ -328,6 +347,7 @@ fn job_from(row: &sqlx::any::AnyRow) -> anyhow::Result<JobRow> {
         finished_at: row.try_get("finished_at")?,
         run_id: row.try_get("run_id")?,
         error: row.try_get("error")?,
+        runner: row.try_get("runner")?,
     })
 }
 

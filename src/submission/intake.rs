@@ -326,7 +326,9 @@ fn entry_fits(manifest: &SubmissionManifest, assignment: &Assignment) -> Option<
         .iter()
         .filter(|e| match kind {
             RunnerKind::Wasi => !ends(e, &[".wasm", ".wat"]),
-            RunnerKind::Python | RunnerKind::PythonPlain => !ends(e, &[".py", ".ipynb"]),
+            RunnerKind::Python | RunnerKind::PythonPlain | RunnerKind::PythonNative => {
+                !ends(e, &[".py", ".ipynb"])
+            }
         })
         .collect();
     if let Some(first) = unfit.first() {

@@ -71,7 +71,9 @@ pub fn infer(files: &[String], assignment: &Assignment) -> Result<Inferred, Stri
     let d = &assignment.deliverables;
     let entry = match kind {
         RunnerKind::Wasi => wasi_entry(&files, d),
-        RunnerKind::Python | RunnerKind::PythonPlain => python_entry(&files, d),
+        RunnerKind::Python | RunnerKind::PythonPlain | RunnerKind::PythonNative => {
+            python_entry(&files, d)
+        }
     };
     let report = report(&files, d);
 
