@@ -15,6 +15,7 @@ pub mod gvisor;
 pub mod issue;
 pub mod packet;
 pub mod queue;
+pub mod record;
 pub mod report;
 pub mod review;
 pub mod runner;

@@ -11,15 +11,8 @@ use support::backend::{Backend, Database};
 use support::web::{
     Fixture, Server, csrf_of, example, get, issue_churn, link_token, post_form, rubric_fields,
 };
-use support::{cli, cli_ok, tempdir};
 
-/// Generates `#[test]`s running `body` on SQLite and on PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident => $body:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::$body(super::Backend::Sqlite) } )* }
-        mod postgres { $( #[test] fn $name() { super::$body(super::Backend::Postgres) } )* }
-    };
-}
+use support::{cli, cli_ok, tempdir};
 
 on_both_backends! {
     a_lead_is_added_listed_and_relinked_with_only_the_hash_stored => leads_on,
@@ -267,4 +260,42 @@ fn leads_on(backend: Backend) {
         serde_json::from_str(&cli_ok(root, &["cohort", "churn", "--format", "json"])).unwrap();
     assert_eq!(view["submissions"], 0);
     assert!(view["agreement"]["weighted_total"]["alpha"].is_null());
+}
+
+#[test]
+fn the_kept_cohort_view_follows_new_submissions_and_reviews() {
+    let fixture = Fixture::new(3, &["Ann"]);
+    let scratch = tempdir();
+    fixture.submit(0, &example("strong", None, scratch.path()));
+    fixture.submit(1, &disguised_copy(scratch.path()));
+    let root = fixture.root();
+    cli_ok(root, &["assign", "churn", "--reviewers", "1"]);
+    let lead = link_token(&cli_ok(root, &["lead", "add", "Lee"]), "/l/");
+    let server = Server::start(root, &["--no-worker"]);
+    let view = || -> Value {
+        let export = get(&server.url(&format!("/l/{lead}/export/churn.json")));
+        assert_eq!(export.status, 200);
+        serde_json::from_slice(&export.body).unwrap()
+    };
+    let first = view();
+    assert_eq!(
+        (first["submissions"].clone(), first["reviews"].clone()),
+        (2.into(), 0.into())
+    );
+    assert_eq!(view(), first, "an unchanged cohort reads the same");
+
+    // A hand-in by another process, then a submitted review: each shows at once.
+    fixture.submit(2, &example("overclaiming", None, scratch.path()));
+    assert_eq!(view()["submissions"], 3);
+    let (pseudonym, ann) = (&fixture.candidates[0].0, &fixture.reviewers[0].1);
+    let url = server.url(&format!("/r/{ann}/review/{pseudonym}"));
+    let csrf = csrf_of(&get(&url).text());
+    let fields = rubric_fields("3", "seen", "yes");
+    let mut form = vec![("csrf", csrf.as_str()), ("action", "save")];
+    form.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    assert_eq!(post_form(&url, &form, None).status, 303);
+    assert_eq!(view()["reviews"], 0, "a draft is not a review");
+    form[1].1 = "submit";
+    assert_eq!(post_form(&url, &form, None).status, 303);
+    assert_eq!(view()["reviews"], 1);
 }

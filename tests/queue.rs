@@ -14,14 +14,6 @@ use support::web::{Part, Server, csrf_of, get, issue_churn, post_multipart, zip_
 use support::{cli_ok, repo, tempdir};
 use takehome::store::{RunPurpose, Store};
 
-/// Generates `#[test]`s running `body` on SQLite and on PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident => $body:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::$body(super::Backend::Sqlite) } )* }
-        mod postgres { $( #[test] fn $name() { super::$body(super::Backend::Postgres) } )* }
-    };
-}
-
 on_both_backends! {
     the_whole_workflow_runs_through_the_queue => whole_workflow,
     two_workers_drain_fifty_runs_each_recorded_once => two_workers_drain_fifty,

@@ -2,10 +2,12 @@
 
 mod support;
 
+use support::backend::Backend;
 use support::web::{
     Fixture, Part, Server, csrf_of, example, get, post_form, post_multipart, rubric_fields,
     scratch_files, versions, zip_folder,
 };
+
 use support::{cli_ok, tempdir};
 
 /// A form's fields as borrowed pairs, with the CSRF token first.
@@ -17,6 +19,60 @@ fn with_csrf<'a>(
     let mut all = vec![("csrf", csrf), ("action", action)];
     all.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     all
+}
+
+on_both_backends! {
+    a_reviewer_always_reads_back_what_they_just_saved_or_submitted => reads_own_writes,
+}
+
+/// Stale reads ruled out: `serve` reads on several connections, yet a reviewer who saves or
+/// submits and follows the redirect at once sees their own words, every time, while three
+/// other reviewers do the same at the same moment.
+fn reads_own_writes(backend: Backend) {
+    let names = ["Ann", "Bo", "Cy", "Di"];
+    let (fixture, _database) = Fixture::on(backend, 1, &names);
+    let scratch = tempdir();
+    fixture.submit(0, &example("strong", None, scratch.path()));
+    cli_ok(fixture.root(), &["assign", "churn", "--reviewers", "4"]);
+    let server = Server::start(fixture.root(), &["--no-worker"]);
+    let pseudonym = &fixture.candidates[0].0;
+    let follow = |reply: &support::web::Reply| {
+        assert_eq!(reply.status, 303, "{}", reply.text());
+        let location = reply.header("location").expect("a redirect names where");
+        get(&server.url(location)).text()
+    };
+    std::thread::scope(|threads| {
+        for (name, token) in &fixture.reviewers {
+            let review = server.url(&format!("/r/{token}/review/{pseudonym}"));
+            threads.spawn(move || {
+                let csrf = csrf_of(&get(&review).text());
+                for round in 0..25 {
+                    let words = format!("{name}-draft-{round}");
+                    let fields = rubric_fields("3", &words, "yes");
+                    let page = follow(&post_form(
+                        &review,
+                        &with_csrf(&csrf, &fields, "save"),
+                        None,
+                    ));
+                    assert!(page.contains(&words), "{name}'s save {round} not read back");
+                }
+                let words = format!("{name}-final");
+                let fields = rubric_fields("3", &words, "yes");
+                let page = follow(&post_form(
+                    &review,
+                    &with_csrf(&csrf, &fields, "submit"),
+                    None,
+                ));
+                assert!(
+                    page.contains("You submitted") && page.contains(&words),
+                    "{name}: {page}"
+                );
+            });
+        }
+    });
+    let export = cli_ok(fixture.root(), &["export", "churn", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_str(&export).unwrap();
+    assert_eq!(rows[0]["reviews_submitted"], names.len());
 }
 
 /// Two candidates (the first has handed in), two reviewers assigned, a third unassigned.

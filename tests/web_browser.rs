@@ -9,8 +9,8 @@ use support::browser::Browser;
 use support::web::{Fixture, Server, example, zip_folder};
 use support::{cli_ok, tempdir};
 
-/// Fills in the whole churn rubric at `level` with comments, picks `recommendation`, and
-/// presses submit.
+/// Fills in the whole churn rubric at `level` with comments, picks `recommendation`, presses
+/// submit and waits for the page the submit leads to.
 fn grade(browser: &Browser, level: u8, comment: &str, recommendation: &str) {
     for id in ["framing", "literature", "rigour", "honesty", "code"] {
         browser.click(&format!("input[name='level.{id}'][value='{level}']"));
@@ -22,7 +22,7 @@ fn grade(browser: &Browser, level: u8, comment: &str, recommendation: &str) {
     browser.click(&format!(
         "input[name='recommendation'][value='{recommendation}']"
     ));
-    browser.click("#submit");
+    browser.click_to_new_page("#submit");
 }
 
 #[test]
@@ -57,9 +57,9 @@ fn a_candidate_downloads_the_bundle_and_uploads_a_submission() {
     )
     .unwrap();
     browser.type_into("#archive", upload.to_str().unwrap());
-    browser.click("#upload-button");
+    browser.click_to_new_page("#upload-button");
     assert_eq!(browser.text("#verdict"), "Received: version 1");
-    browser.click("#back");
+    browser.click_to_new_page("#back");
     // The portal refreshes itself until the smoke run is in.
     let smoke = browser.wait_for_text("#smoke-1", "verdict", Duration::from_secs(240));
     assert!(
@@ -89,7 +89,7 @@ fn the_second_reviewer_sees_the_first_reviewers_scores_only_after_submitting() {
 
     // Ann grades from her queue.
     browser.goto(&server.url(&format!("/r/{}", fixture.reviewers[0].1)));
-    browser.click(".review-link");
+    browser.click_to_new_page(".review-link");
     assert!(browser.text("h1").contains(pseudonym.as_str()));
     browser.enter_frame("iframe.packet");
     assert!(

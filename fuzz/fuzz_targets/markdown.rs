@@ -2,7 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use takehome::evaluate::claims_text::{extract, markdown_pieces};
+use takehome::evaluate::claims_text::extract;
+use takehome::report::pieces::markdown_pieces;
 use takehome::score::Metric;
 
 fuzz_target!(|text: &str| {

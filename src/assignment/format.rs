@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::RunnerKind;
 use crate::base::limits::{Bytes, Limits, duration_text};
-use crate::runner::RunnerKind;
 use crate::score::Metric;
 
 /// One assignment, as its `assignment.toml` describes it.

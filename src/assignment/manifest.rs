@@ -6,9 +6,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::RunnerKind;
 use super::problem::{Doc, Problem};
 use super::walk::{self, Table, Value, relative_path};
-use crate::runner::RunnerKind;
 use crate::score::Metric;
 
 /// The manifest file of every submission folder.

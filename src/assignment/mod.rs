@@ -12,6 +12,7 @@ mod packages;
 mod problem;
 mod read;
 mod report;
+mod runner_kind;
 mod walk;
 
 pub use add::{Added, PinPackages, WHEELS_UNDER, add, pinned_wheels};
@@ -22,3 +23,4 @@ pub use manifest::{ModelSpec, SUBMISSION_TOML, SubmissionManifest, load_manifest
 pub use packages::{Pin, normalize as normalize_package};
 pub use problem::{Problem, position};
 pub use report::{markdown_headings, report_sections, sections_in};
+pub use runner_kind::RunnerKind;

@@ -1,6 +1,6 @@
 //! `[runner] packages`: extra pure-Python packages an assignment allows, each pinned exactly
 //! as `name==version` (`"imbalanced-learn==0.12.4"`). Only the syntax is checked here;
-//! `assignment add` resolves the pins to wheels (`crate::runner::wheels`).
+//! `assignment add` resolves the pins to wheels through the `PinPackages` its caller passes.
 
 use std::fmt;
 

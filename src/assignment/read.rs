@@ -5,14 +5,15 @@ use std::collections::HashMap;
 use toml::Spanned;
 use toml::de::DeTable;
 
+use super::RunnerKind;
 use super::format::{
     Assignment, Criterion, Deliverables, Level, LimitsOverlay, RunnerSpec, Scoring,
 };
+
 use super::packages::Pin;
 use super::problem::{Doc, position};
 use super::walk::{At, Table, Value, relative_path};
 use crate::base::limits::{Bytes, parse_duration};
-use crate::runner::RunnerKind;
 use crate::score::Metric;
 
 /// What the folder checks need from `[scoring]`, as far as it could be read.

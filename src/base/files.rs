@@ -1,6 +1,8 @@
-//! A kept file's reference (path, size, content hash) and writing a file atomically.
+//! A kept file's reference (path, size, content hash), writing a file atomically, removing stale
+//! leftovers, and opening a regular file without following links.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -99,4 +101,25 @@ mod tests {
         remove_stale(dir.path(), Duration::from_millis(1));
         assert!(!kept_for_good.exists());
     }
+}
+
+/// Opens `path` only if it is a regular file and not a link.
+pub fn open_regular(path: &Path) -> Option<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    file.metadata().ok()?.is_file().then_some(file)
+}
+
+/// The sha256 of a file's content, in hex.
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use sha2::Digest;
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
 }

@@ -1,6 +1,6 @@
-//! The web application under load: the reviewer pages and the candidate portal served by a
-//! real `takehome serve` process to 50 and 200 concurrent clients while its worker evaluates,
-//! with p50/p99 latency and errors per page.
+//! The web application under load: the reviewer pages, the lead's cohort page and the
+//! candidate portal served by a real `takehome serve` process to 50 and 200 concurrent clients
+//! while its worker evaluates, with p50/p99 latency and errors per page.
 
 use std::io::Read;
 use std::path::Path;
@@ -89,6 +89,7 @@ pub fn web(load: &WebLoad) -> anyhow::Result<()> {
         reviewer_tokens.push(link_token(&cli(&["reviewer", "add", name])?, "/r/")?);
     }
     cli(&["assign", "churn", "--reviewers", "2"])?;
+    let lead_token = link_token(&cli(&["lead", "add", "Lee"])?, "/l/")?;
     eprintln!("evaluating them once (the pages show the results) ...");
     cli(&["evaluate", "--all", "--jobs", "1"])?;
     let mut server = Server::start(&exe, root)?;
@@ -132,6 +133,10 @@ pub fn web(load: &WebLoad) -> anyhow::Result<()> {
         Page {
             name: "overview",
             urls: overviews,
+        },
+        Page {
+            name: "cohort (lead)",
+            urls: vec![format!("{base}/l/{lead_token}/cohort/churn")],
         },
         Page {
             name: "candidate portal",

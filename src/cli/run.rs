@@ -352,6 +352,6 @@ pub fn report(record: &RunRecord, json: bool) -> anyhow::Result<()> {
     std::io::stdout().write_all(record.stdout.text.as_bytes())?;
     std::io::stdout().flush()?;
     std::io::stderr().write_all(record.stderr.text.as_bytes())?;
-    eprint!("{}", crate::sandbox::record::summary(record));
+    eprint!("{}", crate::record::summary(record));
     Ok(())
 }

@@ -162,7 +162,7 @@ pub async fn issue(args: IssueArgs, options: &WorkspaceOptions) -> anyhow::Resul
     let (name, email) = identity::parse_candidate(&args.candidate).map_err(usage)?;
     let workspace = options.open().await?;
     let row = find_assignment(&workspace, &args.assignment).await?;
-    let parsed = row.decode_manifest()?;
+    let parsed: assignment::Assignment = row.decode_manifest()?;
     let now = crate::base::now_ms();
     let due = match &args.due {
         Some(text) => issue::parse_due(text, now).map_err(usage)?,
@@ -329,7 +329,7 @@ pub async fn submit(args: SubmitArgs, options: &WorkspaceOptions) -> anyhow::Res
             ))
         })?;
     let row = find_assignment(&workspace, &candidate.assignment_hash).await?;
-    let parsed = row.decode_manifest()?;
+    let parsed: assignment::Assignment = row.decode_manifest()?;
     let outcome = intake_at(&workspace, &candidate, &parsed, &args.path).await?;
     match outcome {
         Outcome::Accepted { row, validation } => {

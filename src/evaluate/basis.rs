@@ -8,7 +8,7 @@ use super::model::ModelCheck;
 use super::scoring::ScoreOutcome;
 use crate::base::FileRef;
 use crate::base::closed::closed_set;
-use crate::sandbox::{DiagnosticKind, RunRecord, Verdict};
+use crate::record::{DiagnosticKind, RunRecord, Verdict};
 use crate::store::Blobs;
 
 closed_set! {

@@ -190,7 +190,7 @@ mod tests {
     fn submission_toml_wins_and_report_claims_are_all_shown() {
         let text = "Validation ROC AUC was 0.95. On the test set the ROC AUC is 0.90.";
         let found = claims_text::extract(
-            &claims_text::markdown_pieces("REPORT.md", text),
+            &crate::report::pieces::markdown_pieces("REPORT.md", text),
             Metric::RocAuc,
         );
         let checked = check_submission(

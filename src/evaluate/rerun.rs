@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Evaluation, Options};
 use crate::base::FileRef;
+use crate::base::diff::{NUMERIC_TOLERANCE, text_diff};
 use crate::sandbox::Sandbox;
 use crate::store::{AssignmentRow, Blobs, RunPurpose, Store, SubmissionRow};
 
@@ -75,9 +76,6 @@ pub async fn rerun_now(
         .comparison
         .ok_or_else(|| anyhow::anyhow!("the rerun of {} lost its comparison", submission.id))
 }
-
-/// Numbers closer than this count as equal when a CSV or JSON output differs in bytes.
-pub const NUMERIC_TOLERANCE: f64 = 1e-9;
 
 /// One thing that differs between the stored run and the rerun.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -268,21 +266,6 @@ pub fn content_diff(path: &str, old: &str, new: &str) -> String {
     text_diff(old, new)
 }
 
-/// A unified diff, at most 40 lines.
-pub fn text_diff(old: &str, new: &str) -> String {
-    let diff = similar::TextDiff::from_lines(old, new);
-    let text = diff
-        .unified_diff()
-        .context_radius(1)
-        .header("stored", "rerun")
-        .to_string();
-    let mut lines: Vec<&str> = text.lines().take(40).collect();
-    if text.lines().count() > 40 {
-        lines.push("...");
-    }
-    lines.join("\n")
-}
-
 /// Cell by cell: the cells that differ beyond the tolerance, with their row and column.
 fn csv_diff(old: &str, new: &str) -> Option<String> {
     let (a, b) = (
@@ -381,14 +364,5 @@ mod tests {
             &mut found,
         );
         assert_eq!(found, [".auc: 0.8 → 0.9"]);
-    }
-
-    #[test]
-    fn text_diffs_show_both_lines() {
-        let diff = text_diff("seed 1\ntime 3\n", "seed 1\ntime 4\n");
-        assert!(
-            diff.contains("-time 3") && diff.contains("+time 4"),
-            "{diff}"
-        );
     }
 }

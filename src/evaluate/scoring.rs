@@ -208,7 +208,7 @@ pub(super) fn run_scoring_program(
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)?;
                 }
-                let mut source = crate::sandbox::outputs::open_regular(&out.join(path))
+                let mut source = crate::base::open_regular(&out.join(path))
                     .ok_or_else(|| anyhow::anyhow!("cannot read the output {path}"))?;
                 std::io::copy(&mut source, &mut std::fs::File::create(target)?)?;
             }
@@ -282,7 +282,7 @@ pub(super) fn score_outputs(
             "the scored output {relative} is not a plain path relative to the submission"
         ));
     }
-    let Some(file) = crate::sandbox::outputs::open_regular(&out.join(relative)) else {
+    let Some(file) = crate::base::open_regular(&out.join(relative)) else {
         return failed(format!("the run left no {}", scoring.output));
     };
     let mut predictions = String::new();

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Evaluation;
 use crate::assignment::Assignment;
-use crate::sandbox::Verdict;
+use crate::record::Verdict;
 
 /// How many lines of stderr a candidate sees.
 const STDERR_LINES: usize = 20;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::base::Bytes;
-use crate::sandbox::record::GvisorInfo;
+use crate::record::GvisorInfo;
 use crate::sandbox::{StreamRecord, Verdict};
 pub use rundir::RunDir;
 

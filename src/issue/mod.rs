@@ -5,6 +5,7 @@ pub mod identity;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::assignment::Assignment;
 use crate::base::closed::closed_set;
 use crate::store::{AssignmentRow, Blobs, CandidateRow, RunPurpose, Store};
 
@@ -99,7 +100,7 @@ pub async fn issue(
     due_ms: i64,
     now: i64,
 ) -> anyhow::Result<Issued> {
-    let assignment = row.decode_manifest()?;
+    let assignment: Assignment = row.decode_manifest()?;
     let mut pseudonym = identity::pseudonym(4);
     let mut tries = 0;
     while store.pseudonym_taken(&pseudonym).await? {

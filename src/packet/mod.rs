@@ -14,13 +14,13 @@ mod sandbox_line;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::assignment::{Assignment, Criterion};
+use crate::assignment::{Assignment, Criterion, SubmissionManifest};
 use crate::base::FileRef;
 use crate::evaluate::claims::ClaimCheck;
 use crate::evaluate::model::ModelCheck;
 use crate::evaluate::rerun::Difference;
 use crate::evaluate::{Evaluation, ScoreBasis, ScoreOutcome};
-use crate::sandbox::Verdict;
+use crate::record::Verdict;
 use crate::store::{RunPurpose, SubmissionRow, Workspace};
 use crate::submission::intake::Validation;
 
@@ -204,7 +204,7 @@ pub async fn collect_with_redactions(
         .context("the submission's assignment")?;
     let assignment: Assignment = assignment_row.decode_manifest()?;
     let files: Vec<FileRef> = submission.decode_files()?;
-    let report_paths = submission.decode_manifest()?.report;
+    let report_paths = submission.decode_manifest::<SubmissionManifest>()?.report;
     let validation: Validation = submission.decode_validation()?;
 
     let evaluation: Option<(String, Evaluation)> = match store
@@ -342,7 +342,7 @@ fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Res
         };
         let image = match (&bytes, mime) {
             (Some(b), Some(mime)) if sniff_image(b, mime) => {
-                Some(format!("data:{mime};base64,{}", base64(b)))
+                Some(format!("data:{mime};base64,{}", crate::base::base64(b)))
             }
             _ => None,
         };
@@ -422,12 +422,6 @@ fn sniff_image(bytes: &[u8], mime: &str) -> bool {
     }
 }
 
-/// Standard base64 with padding, for `data:` URIs.
-pub fn base64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 /// The first [`TABLE_ROWS`] rows of a CSV text, read by the scorer's CSV reader; `None` for
 /// text that is not well-formed CSV (the file is then only listed).
 fn table(text: &str) -> Option<Table> {
@@ -447,21 +441,6 @@ fn table(text: &str) -> Option<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        for (input, expected) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), expected);
-        }
-    }
 
     #[test]
     fn csv_table_quotes_and_limits() {

@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
+use crate::record::{NotebookRecord, SavedOutput};
 use crate::runner::notebook::{self, Cell, Notebook, Output, mime_text};
-use crate::sandbox::{NotebookRecord, SavedOutput};
 
 /// A notebook as a reviewer sees it.
 #[derive(Clone, Debug, Serialize, serde::Deserialize)]
@@ -235,18 +235,21 @@ fn rich(mime: &str, text: &str) -> Option<OutputView> {
             let png = reencode_png(text)?;
             Some(image(format!(
                 "data:image/png;base64,{}",
-                super::base64(&png)
+                crate::base::base64(&png)
             )))
         }
         "image/jpeg" => {
             let bytes = b64()?;
-            bytes
-                .starts_with(&[0xff, 0xd8, 0xff])
-                .then(|| image(format!("data:image/jpeg;base64,{}", super::base64(&bytes))))
+            bytes.starts_with(&[0xff, 0xd8, 0xff]).then(|| {
+                image(format!(
+                    "data:image/jpeg;base64,{}",
+                    crate::base::base64(&bytes)
+                ))
+            })
         }
         "image/svg+xml" => Some(image(format!(
             "data:image/svg+xml;base64,{}",
-            super::base64(text.as_bytes())
+            crate::base::base64(text.as_bytes())
         ))),
         "text/html" => Some(OutputView {
             kind: "html".into(),

@@ -1,7 +1,7 @@
 //! The one line a packet shows about which sandbox ran the program (and what it replaced).
 
+use crate::record::Isolation;
 use crate::sandbox::RunRecord;
-use crate::sandbox::record::Isolation;
 
 /// `WebAssembly (wasmtime 48.0.8), runner python`, or `gVisor (runsc version …, platform
 /// ptrace), runner python-native, after a python run that missed a package`.

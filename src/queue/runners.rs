@@ -7,8 +7,8 @@ use crate::store::{Store, SubmissionRow};
 /// The runner a run of `submission` needs: its assignment's fallback when it has one (the
 /// run may end there), else the submission's runner.
 pub async fn needed(store: &Store, submission: &SubmissionRow) -> anyhow::Result<RunnerKind> {
-    let manifest = submission.decode_manifest()?;
-    let assignment = store
+    let manifest: crate::assignment::SubmissionManifest = submission.decode_manifest()?;
+    let assignment: crate::assignment::Assignment = store
         .assignment_of(&submission.pseudonym)
         .await?
         .decode_manifest()?;

@@ -8,12 +8,13 @@
 //! Markdown write-up are part of the report too.
 
 pub mod pdf;
+pub mod pieces;
 
 use serde::{Deserialize, Serialize};
 
 use crate::base::FileRef;
-use crate::evaluate::claims_text::{Location, TextPiece, markdown_pieces};
 use crate::store::Blobs;
+use pieces::{Location, TextPiece, markdown_pieces};
 
 /// PDFs read beside the named report, at most.
 pub const MAX_EXTRA_PDFS: usize = 4;

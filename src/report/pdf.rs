@@ -243,7 +243,7 @@ pub fn extract(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
             let png = pixmap
                 .into_png()
                 .map_err(|e| format!("cannot encode a page image: {e}"))?;
-            slot.png_base64 = Some(crate::packet::base64(&png));
+            slot.png_base64 = Some(crate::base::base64(&png));
             unrendered -= 1;
         }
     }

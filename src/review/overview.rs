@@ -9,7 +9,7 @@ use super::{Recommendation, ReviewState, Scores, Visibility, disagreements};
 use crate::assignment::Assignment;
 use crate::base::closed::closed_set;
 use crate::evaluate::{Evaluation, ScoreBasis};
-use crate::sandbox::Verdict;
+use crate::record::Verdict;
 use crate::store::{RunPurpose, SubmissionRow, Workspace};
 
 closed_set! {

@@ -104,14 +104,47 @@ const NOT_IMPORTABLE: [&str; 14] = [
 /// `(name, version)` of every Python package a program on the python runner can import (those
 /// of its MANIFEST with a `.dist-info` in the standard library zip), in MANIFEST order.
 pub fn python_packages() -> Vec<(String, String)> {
-    super::install::parse_manifest(PYTHON_MANIFEST)
+    parse_manifest(PYTHON_MANIFEST)
         .into_iter()
         .filter(|(name, _)| name != "python" && !NOT_IMPORTABLE.contains(&name.as_str()))
         .collect()
 }
 
+/// `(name, version)` of each `python VERSION` and `package NAME VERSION` line of a MANIFEST.
+pub(crate) fn parse_manifest(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next(), words.next()) {
+                (Some("package" | "python"), Some(name), Some(version)) => {
+                    Some((name.to_string(), version.to_string()))
+                }
+                (Some("python"), Some(version), None) => {
+                    Some(("python".to_string(), version.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn manifest_lines_become_packages() {
+        let packages = super::parse_manifest(
+            "python 3.15.0\npackage numpy 2.5.2\nnoise\npackage pandas 3.0.6\n",
+        );
+        assert_eq!(
+            packages,
+            [
+                ("python".into(), "3.15.0".into()),
+                ("numpy".into(), "2.5.2".into()),
+                ("pandas".into(), "3.0.6".into())
+            ]
+        );
+    }
+
     #[test]
     fn shipped_runner_files_parse() {
         let wasi = super::wasi();

@@ -50,7 +50,7 @@ fn read_progress(path: &Path, entries: usize) -> Progress {
         ended: vec![None; entries],
         done: false,
     };
-    let Some(file) = crate::sandbox::outputs::open_regular(path) else {
+    let Some(file) = crate::base::open_regular(path) else {
         return progress;
     };
     let mut text = String::new();

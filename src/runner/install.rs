@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::def::{self, Artifact, RunnerDef};
 use super::progress::Progress;
-use crate::base::write_atomically;
+use crate::base::{sha256_file, write_atomically};
 use crate::sandbox::Sandbox;
 
 const MARKER: &str = "installed.json";
@@ -210,7 +210,7 @@ fn unpack_and_snapshot(
             .unwrap_or_default(),
         layout: super::python::LAYOUT,
         wheels: def.wheels.iter().map(|w| w.sha256.clone()).collect(),
-        packages: parse_manifest(&std::fs::read_to_string(staging.path().join("MANIFEST"))?),
+        packages: def::parse_manifest(&std::fs::read_to_string(staging.path().join("MANIFEST"))?),
     };
     let mut installed = Installed {
         root: staging.path().to_path_buf(),
@@ -351,46 +351,4 @@ fn extract_mpl_data(stdlib: &Path, into: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-pub(crate) fn parse_manifest(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            match (words.next(), words.next(), words.next()) {
-                (Some("package" | "python"), Some(name), Some(version)) => {
-                    Some((name.to_string(), version.to_string()))
-                }
-                (Some("python"), Some(version), None) => {
-                    Some(("python".to_string(), version.to_string()))
-                }
-                _ => None,
-            }
-        })
-        .collect()
-}
-
-pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(hex::encode(hasher.finalize()))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn manifest_lines_become_packages() {
-        let packages = super::parse_manifest(
-            "python 3.15.0\npackage numpy 2.5.2\nnoise\npackage pandas 3.0.6\n",
-        );
-        assert_eq!(
-            packages,
-            [
-                ("python".into(), "3.15.0".into()),
-                ("numpy".into(), "2.5.2".into()),
-                ("pandas".into(), "3.0.6".into())
-            ]
-        );
-    }
 }

@@ -15,42 +15,12 @@ use std::path::{Path, PathBuf};
 
 use crate::sandbox::{ClockMode, Limits, Mount, RunRecord, Sandbox};
 
+pub use crate::assignment::RunnerKind;
 pub use install::{Installed, NotInstalled};
 pub use progress::Progress;
 
-/// The runners a program can be run on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RunnerKind {
-    /// A WebAssembly module run as it is.
-    Wasi,
-    /// Python from the scientific snapshot (numpy, pandas, scikit-learn, matplotlib pre-imported).
-    Python,
-    /// Python from the stock interpreter, without the scientific snapshot.
-    PythonPlain,
-    /// The host's CPython with binary wheels (LightGBM, XGBoost, ...) inside gVisor.
-    PythonNative,
-}
-
+/// What a runner means on this machine: the extensions it takes and its default limits.
 impl RunnerKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            RunnerKind::Wasi => "wasi",
-            RunnerKind::Python => "python",
-            RunnerKind::PythonPlain => "python-plain",
-            RunnerKind::PythonNative => "python-native",
-        }
-    }
-
-    pub fn all() -> [RunnerKind; 4] {
-        [
-            RunnerKind::Wasi,
-            RunnerKind::Python,
-            RunnerKind::PythonPlain,
-            RunnerKind::PythonNative,
-        ]
-    }
-
     /// The runner a file's extension implies.
     pub fn for_path(path: &Path) -> Option<RunnerKind> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
@@ -71,25 +41,6 @@ impl RunnerKind {
             RunnerKind::Python | RunnerKind::PythonPlain => def::python().limits,
             RunnerKind::PythonNative => native::def().limits,
         }
-    }
-}
-
-impl std::str::FromStr for RunnerKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        RunnerKind::all()
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = RunnerKind::all().iter().map(|k| k.name()).collect();
-                format!("`{s}` is not a runner: use {}", names.join(", "))
-            })
-    }
-}
-
-impl std::fmt::Display for RunnerKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use super::{Installed, Invocation};
-use crate::sandbox::outputs::{copy_out, open_regular};
+use crate::base::open_regular;
+use crate::sandbox::outputs::copy_out;
 use crate::sandbox::{
     Baseline, CopyLimits, Diagnostic, DiagnosticKind, Entry, Limits, Mount, RunRecord, RunSpec,
     RunnerInfo, Sandbox, copy_tree, diagnostics,

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 
-use super::install::sha256_file;
 use super::wheels;
 use crate::assignment::{Pin, normalize_package};
 use crate::base::FileRef;
+use crate::base::sha256_file;
 use crate::store::{AssignmentRow, Blobs};
 
 pub use crate::assignment::{WHEELS_UNDER, pinned_wheels};

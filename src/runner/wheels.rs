@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-use super::install::sha256_file;
+use crate::base::sha256_file;
 
 /// A wheel pinned by name, version and the sha256 of its file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 
-use super::record::StreamRecord;
+use crate::record::StreamRecord;
 
 /// What happens when the guest writes past the cap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use crate::base::child::{self, Input, NoAnswer};
 
-use super::engine::{Refusal, config, one_line};
-use super::record::Verdict;
+use super::settings::{Refusal, config, one_line};
+use crate::record::Verdict;
 
 /// Memory (address space) of the compiling child.
 pub const ADDRESS_SPACE: u64 = 4 << 30;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::record::{Diagnostic, DiagnosticKind};
+use crate::record::{Diagnostic, DiagnosticKind};
 
 /// Distinct diagnostics kept; past this, further ones are only counted in the last entry.
 pub const MAX_DISTINCT: usize = 200;

@@ -8,47 +8,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::{Config, Engine, Module};
+use wasmtime::{Engine, Module};
 
-use super::record::Verdict;
+use super::settings::{Refusal, config, one_line};
 use crate::base::Limits;
+use crate::record::Verdict;
 
 /// How often the engine's epoch advances; the granularity of the wall-clock limit.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
-
-/// Largest wasm call stack a guest may use. CPython needs a deep one.
-pub const MAX_WASM_STACK: usize = 8 << 20;
-
-/// Native stack of the thread that runs a guest: the wasm stack plus room for host calls.
-pub const RUN_THREAD_STACK: usize = MAX_WASM_STACK + (24 << 20);
-
-/// Engine settings shared by every run. Changing any of them changes the cache key.
-pub fn config(fuel: bool) -> Config {
-    let mut config = Config::new();
-    config
-        .consume_fuel(fuel)
-        .epoch_interruption(true)
-        .wasm_exceptions(true)
-        .wasm_threads(false)
-        .max_wasm_stack(MAX_WASM_STACK)
-        .async_stack_size(MAX_WASM_STACK + (2 << 20))
-        .cranelift_nan_canonicalization(true)
-        .parallel_compilation(true);
-    config
-}
 
 /// A compiled module and the hash of the bytes it came from.
 #[derive(Clone)]
 pub struct LoadedModule {
     pub(super) module: Module,
     pub sha256: String,
-}
-
-/// Why a module could not be made ready to run.
-#[derive(Debug, Clone)]
-pub struct Refusal {
-    pub verdict: Verdict,
-    pub message: String,
 }
 
 /// The engine plus a process-wide and an on-disk cache of compiled modules.
@@ -216,10 +189,6 @@ impl Compiler {
             message: format!("cannot load the compiled module: {}", one_line(&e)),
         })
     }
-}
-
-pub fn one_line(e: &wasmtime::Error) -> String {
-    format!("{e:#}").replace('\n', " ")
 }
 
 /// One ticker thread per engine advances its epoch, which is how a running guest

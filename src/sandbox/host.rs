@@ -10,11 +10,9 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use super::diagnostics::Diagnostics;
 use super::paths::GuestPaths;
 use super::quota::Quota;
-use super::record::{ClockMode, Verdict};
-use super::shadow::Stock;
-
-/// The instant virtual clocks start at: 2024-01-01T00:00:00Z.
-pub const VIRTUAL_EPOCH_SECS: u64 = 1_704_067_200;
+use super::settings::VIRTUAL_EPOCH_SECS;
+use super::shadow::stock::Stock;
+use crate::record::{ClockMode, Verdict};
 
 /// The first limit the guest ran into. Once set it decides the verdict, whatever follows.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@ mod outcome;
 pub mod outputs;
 pub mod paths;
 mod quota;
-pub mod record;
+mod settings;
 mod shadow;
 mod snapshot;
 pub mod workcopy;
@@ -26,21 +26,23 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 pub use crate::base::limits;
 pub use crate::base::{Bytes, Limits};
-pub use compile::worker_main as compile_worker_main;
-pub use engine::{LoadedModule, Refusal};
-pub use host::VIRTUAL_EPOCH_SECS;
-pub use record::{
+pub use crate::record::{
     CellError, CellOutput, CellRecord, CellStatus, ClockMode, Diagnostic, DiagnosticKind,
     EntryKind, EntryRecord, NotebookRecord, OutputFile, OutputKind, RunRecord, RunnerInfo,
     SavedOutput, StreamRecord, Verdict, Versions,
 };
+
+pub use compile::worker_main as compile_worker_main;
+pub use engine::LoadedModule;
+pub use settings::Refusal;
+pub use settings::VIRTUAL_EPOCH_SECS;
 pub use workcopy::{Baseline, CopyLimits, copy_tree};
 
 use capture::{Capture, Overflow};
 use host::{Clock, Denial, FrozenMonotonicClock, FrozenWallClock, Host, Inodes, Limiter};
 use outcome::{End, call_entry, classify};
 
-pub const WASMTIME_VERSION: &str = env!("TAKEHOME_WASMTIME_VERSION");
+pub use crate::record::WASMTIME_VERSION;
 
 /// A host folder the guest sees at `guest`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -228,7 +230,7 @@ impl Sandbox {
         let end = match self.guest.instantiate_pre(&module.module) {
             Err(e) => End::Refused(Refusal {
                 verdict: Verdict::LinkError,
-                message: engine::one_line(&e),
+                message: settings::one_line(&e),
             }),
             Ok(pre) => match pre.instantiate(&mut store) {
                 Err(e) => End::Failed(e),
@@ -237,7 +239,7 @@ impl Sandbox {
                     Ok(()) => call_entry(&mut store, instance, &spec.entry),
                     Err(e) => End::Refused(Refusal {
                         verdict: Verdict::Internal,
-                        message: engine::one_line(&e),
+                        message: settings::one_line(&e),
                     }),
                 },
             },
@@ -408,7 +410,7 @@ fn on_guest_thread<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T, String
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("guest".into())
-            .stack_size(engine::RUN_THREAD_STACK)
+            .stack_size(settings::RUN_THREAD_STACK)
             .spawn_scoped(scope, work)
             .map_err(|e| format!("cannot start a guest thread: {e}"))?;
         handle
@@ -453,7 +455,7 @@ fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
         versions: Versions::current(),
         notebook: None,
         entries: Vec::new(),
-        isolation: record::Isolation::Wasm,
+        isolation: crate::record::Isolation::Wasm,
         gvisor: None,
         fallback_of: None,
     }

@@ -4,10 +4,10 @@ use wasmtime::{Store, Trap};
 use wasmtime_wasi::I32Exit;
 
 use super::capture::Capture;
-use super::engine::{Refusal, one_line};
 use super::host::Host;
-use super::record::Verdict;
+use super::settings::{Refusal, one_line};
 use super::{Entry, turn};
+use crate::record::Verdict;
 
 pub(super) enum End {
     Returned(i32),

@@ -8,13 +8,13 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::record::{OutputFile, OutputKind};
 use super::workcopy::Baseline;
+use crate::base::open_regular;
+use crate::record::{OutputFile, OutputKind};
 
 /// Lists every entry below `root` that is not as `baseline` has it, in sorted path order,
 /// hashing regular files up to `max_read`.
@@ -124,16 +124,6 @@ fn hash_file(path: &Path, max_read: u64) -> Option<String> {
     let mut reader = file.take(max_read);
     std::io::copy(&mut reader, &mut hasher).ok()?;
     Some(hex::encode(hasher.finalize()))
-}
-
-/// Opens `path` only if it is a regular file and not a link.
-pub fn open_regular(path: &Path) -> Option<File> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .ok()?;
-    file.metadata().ok()?.is_file().then_some(file)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use wasmtime::Module;
 use wasmtime_wizer::{WasmtimeWizer, Wizer};
 
 use super::capture::{Capture, Overflow};
-use super::{RunSpec, Sandbox, engine::one_line};
+use super::settings::one_line;
+use super::{RunSpec, Sandbox};
 
 impl Sandbox {
     /// Instantiates `wasm` with the mounts, env and args of `spec`, calls `_initialize` and

@@ -18,8 +18,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 
-use super::host::VIRTUAL_EPOCH_SECS;
-use super::outputs::open_regular;
+use super::settings::VIRTUAL_EPOCH_SECS;
+use crate::base::open_regular;
 
 /// How much a source folder may hold to be copied.
 #[derive(Clone, Copy, Debug)]

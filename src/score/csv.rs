@@ -1,4 +1,6 @@
-//! A small CSV reader: RFC 4180 quoting (commas, doubled quotes, line breaks), CRLF, a UTF-8 BOM.
+//! CSV files as the scorer, the rerun differ, model checks and packets read them: the `csv`
+//! crate underneath (RFC 4180 quoting, CRLF, a UTF-8 BOM), our types and errors on top, which
+//! name the line and what was expected.
 
 use thiserror::Error;
 
@@ -26,12 +28,9 @@ pub enum CsvError {
     /// No header row: the text is empty or only blank lines.
     #[error("the file is empty: expected a header row")]
     Empty,
-    /// A quoted field runs to the end of the file.
+    /// A quoted field runs to the end of the file (a file cut short, most often).
     #[error("line {line}: a quoted field is never closed")]
     UnterminatedQuote { line: usize },
-    /// Text follows a closing quote before the next comma or line end.
-    #[error("line {line}: unexpected text after a closing quote")]
-    TextAfterQuote { line: usize },
     /// A record's field count differs from the header's.
     #[error("line {line}: {found} fields, but the header has {expected}")]
     FieldCount {
@@ -39,6 +38,9 @@ pub enum CsvError {
         found: usize,
         expected: usize,
     },
+    /// What the reader could not read, as it says it.
+    #[error("line {line}: {message}")]
+    Unreadable { line: usize, message: String },
 }
 
 impl CsvError {
@@ -47,8 +49,8 @@ impl CsvError {
         match self {
             CsvError::Empty => None,
             CsvError::UnterminatedQuote { line }
-            | CsvError::TextAfterQuote { line }
-            | CsvError::FieldCount { line, .. } => Some(*line),
+            | CsvError::FieldCount { line, .. }
+            | CsvError::Unreadable { line, .. } => Some(*line),
         }
     }
 }
@@ -60,13 +62,28 @@ impl Csv {
     }
 }
 
-/// Parses `text`. Empty lines are skipped; `\r\n`, `\n` and a lone `\r` end records.
+/// Parses `text`. Blank lines are skipped; `\r\n`, `\n` and a lone `\r` end records. As with
+/// Python's `csv` module, text after a closing quote joins the field (`"1"x` is `1x`); a quote
+/// never closed is an error naming its line (the reader would run the field to the end).
 pub fn parse(text: &str) -> Result<Csv, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut records = records(text)?.into_iter();
-    let (_, header) = records.next().ok_or(CsvError::Empty)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        None => return Err(CsvError::Empty),
+        Some(record) => fields(record?),
+    };
     let mut rows = Vec::new();
-    for (line, fields) in records {
+    let mut lines = Lines::new(text);
+    let mut last = (0, 1);
+    for record in records {
+        let record = record?;
+        let line = lines.of(&record);
+        last = (record.position().map_or(0, |p| p.byte() as usize), line);
+        let fields = fields(record);
         if fields.len() != header.len() {
             return Err(CsvError::FieldCount {
                 line,
@@ -76,74 +93,73 @@ pub fn parse(text: &str) -> Result<Csv, CsvError> {
         }
         rows.push(Row { line, fields });
     }
+    unclosed_quote(text, last.0, last.1)?;
     Ok(Csv { header, rows })
 }
 
-/// Splits text into (start line, fields) records.
-fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1;
-    while chars.peek().is_some() {
-        let start = line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        // Whether the record has content, so that empty lines can be skipped.
-        let mut any = false;
-        loop {
-            let Some(c) = chars.next() else {
-                fields.push(std::mem::take(&mut field));
-                break;
-            };
-            match c {
-                '"' if field.is_empty() => {
-                    any = true;
-                    loop {
-                        match chars.next() {
-                            None => return Err(CsvError::UnterminatedQuote { line: start }),
-                            Some('"') if chars.peek() == Some(&'"') => {
-                                chars.next();
-                                field.push('"');
-                            }
-                            Some('"') => break,
-                            Some(c) => {
-                                // A quoted CRLF counts as one line break.
-                                let crlf = c == '\r' && chars.peek() == Some(&'\n');
-                                if (c == '\n' || c == '\r') && !crlf {
-                                    line += 1;
-                                }
-                                field.push(c);
-                            }
-                        }
-                    }
-                    match chars.peek() {
-                        None | Some(',' | '\n' | '\r') => {}
-                        Some(_) => return Err(CsvError::TextAfterQuote { line }),
-                    }
-                }
-                ',' => {
-                    any = true;
-                    fields.push(std::mem::take(&mut field));
-                }
-                '\n' | '\r' => {
-                    if c == '\r' && chars.peek() == Some(&'\n') {
-                        chars.next();
-                    }
-                    line += 1;
-                    fields.push(std::mem::take(&mut field));
-                    break;
-                }
-                c => {
-                    any = true;
-                    field.push(c);
-                }
-            }
-        }
-        if any {
-            out.push((start, fields));
+/// Line numbers of records, counted from their byte offsets: the reader reports where it
+/// began reading a record, before the blank lines it skipped, so its own line count can fall
+/// short. `\r\n`, `\n` and a lone `\r` each end a line.
+struct Lines<'a> {
+    text: &'a [u8],
+    /// A byte offset and the 1-based line it is on, to count on from.
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text: text.as_bytes(),
+            at: 0,
+            line: 1,
         }
     }
-    Ok(out)
+
+    fn of(&mut self, record: &csv::StringRecord) -> usize {
+        let Some(from) = record.position().map(|p| p.byte() as usize) else {
+            return self.line;
+        };
+        let start = (from..self.text.len())
+            .find(|&i| !matches!(self.text[i], b'\n' | b'\r'))
+            .unwrap_or(self.text.len());
+        for i in self.at.min(start)..start {
+            let ends_line = match self.text[i] {
+                b'\n' => true,
+                b'\r' => self.text.get(i + 1) != Some(&b'\n'),
+                _ => false,
+            };
+            self.line += usize::from(ends_line);
+        }
+        self.at = self.at.max(start);
+        self.line
+    }
+}
+
+/// Only the last record can hold a quote never closed, as the field then runs to the end of
+/// the text; from that record's start the quotes are then odd in number (a quoted field has
+/// two, plus doubled pairs).
+fn unclosed_quote(text: &str, last_start: usize, line: usize) -> Result<(), CsvError> {
+    let quotes = text
+        .get(last_start..)
+        .map_or(0, |rest| rest.matches('"').count());
+    if quotes % 2 == 1 {
+        return Err(CsvError::UnterminatedQuote { line });
+    }
+    Ok(())
+}
+
+fn fields(record: csv::StringRecord) -> Vec<String> {
+    record.iter().map(str::to_string).collect()
+}
+
+impl From<csv::Error> for CsvError {
+    fn from(e: csv::Error) -> CsvError {
+        CsvError::Unreadable {
+            line: e.position().map_or(1, |p| p.line() as usize),
+            message: e.to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +200,14 @@ mod tests {
     }
 
     #[test]
+    fn lines_count_from_the_record_after_blank_crlf_and_lone_cr_lines() {
+        let csv = parse("a,b\r\n\r\n1,\r\n\r\n\r\n,2\r\n").unwrap();
+        assert_eq!([csv.rows[0].line, csv.rows[1].line], [3, 6]);
+        let csv = parse("a,b\r1,2\r\r3,4\r").unwrap();
+        assert_eq!([csv.rows[0].line, csv.rows[1].line], [2, 4]);
+    }
+
+    #[test]
     fn blank_lines_are_skipped_but_empty_fields_kept() {
         let csv = parse("\na,b\n\n1,\n\n,2\n").unwrap();
         assert_eq!(fields(&csv), [["1", ""], ["", "2"]]);
@@ -195,14 +219,6 @@ mod tests {
         assert_eq!(parse(""), Err(CsvError::Empty));
         assert_eq!(parse("\u{feff}\r\n\n"), Err(CsvError::Empty));
         assert_eq!(
-            parse("a,b\n1,\"x\n"),
-            Err(CsvError::UnterminatedQuote { line: 2 })
-        );
-        assert_eq!(
-            parse("a,b\n\"1\"x,2\n"),
-            Err(CsvError::TextAfterQuote { line: 2 })
-        );
-        assert_eq!(
             parse("a,b\n1,2\n3\n"),
             Err(CsvError::FieldCount {
                 line: 3,
@@ -210,5 +226,28 @@ mod tests {
                 expected: 2
             })
         );
+        assert_eq!(
+            parse("a,b\n1,2\n3\n").unwrap_err().to_string(),
+            "line 3: 1 fields, but the header has 2"
+        );
+    }
+
+    #[test]
+    fn stray_quotes_are_read_as_pythons_csv_module_reads_them() {
+        let csv = parse("a,b\n\"1\"x,2\n").unwrap();
+        assert_eq!(fields(&csv), [["1x", "2"]]);
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_an_error_naming_its_line() {
+        for text in ["a,b\n1,\"x\n2,3\n", "a,b\n1,\"x", "a,b\n1,\"x\r\n\r\n"] {
+            assert_eq!(
+                parse(text),
+                Err(CsvError::UnterminatedQuote { line: 2 }),
+                "{text:?}"
+            );
+        }
+        assert!(parse("a,b\n1,\"x\ny\"\n").is_ok());
+        assert!(parse("a,b\n1,\"say \"\"hi\"\"\"\n").is_ok());
     }
 }

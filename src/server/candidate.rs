@@ -28,7 +28,7 @@ pub async fn portal(State(app): State<Arc<App>>, Path(token): Path<String>) -> R
     let candidate = auth::candidate(&app, &token).await?;
     let store = &app.workspace.store;
     let row = store.assignment_of(&candidate.pseudonym).await?;
-    let assignment = row.decode_manifest()?;
+    let assignment: Assignment = row.decode_manifest()?;
     let files = row.decode_files()?;
     let brief = match files.iter().find(|f| f.path == "brief.md") {
         Some(file) => crate::packet::markdown::render(&String::from_utf8_lossy(
@@ -232,7 +232,7 @@ pub async fn upload(
         .store
         .assignment_of(&candidate.pseudonym)
         .await?;
-    let assignment = row.decode_manifest()?;
+    let assignment: Assignment = row.decode_manifest()?;
     let outcome = intake::submit(&intake, &candidate, &assignment, upload.path(), now_ms()).await?;
     drop(upload);
     let base = format!("/c/{token}");

@@ -36,11 +36,11 @@ pub async fn home(State(app): State<Arc<App>>, Path(token): Path<String>) -> Res
         .into_response())
 }
 
-async fn view(app: &App, assignment: &str) -> Result<Cohort> {
+async fn view(app: &App, assignment: &str) -> Result<Arc<Cohort>> {
     if app.workspace.store.assignment(assignment).await?.is_none() {
         return Err(Failure::NotFound);
     }
-    Ok(cohort::cohort(&app.workspace, assignment, Vec::new()).await?)
+    Ok(app.cohorts.get(&app.workspace, assignment).await?)
 }
 
 pub async fn page(
@@ -101,7 +101,7 @@ pub async fn page(
             "cohort.html",
             context! {
                 assignment, base => format!("/l/{token}"),
-                view => to_value(&view)?, pairs, bars,
+                view => to_value(&*view)?, pairs, bars,
                 more_pairs => view.similarity.pairs.len().saturating_sub(LISTED_PAIRS),
                 agreement, leniency, unreproduced,
             },
@@ -212,7 +212,7 @@ pub async fn export(
         return Err(Failure::NotFound);
     };
     let view = view(&app, assignment).await?;
-    let body = serde_json::to_string_pretty(&view).map_err(anyhow::Error::from)?;
+    let body = serde_json::to_string_pretty(&*view).map_err(anyhow::Error::from)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),

@@ -4,6 +4,7 @@
 
 mod auth;
 mod candidate;
+mod cohorts;
 mod lead;
 mod packets;
 mod pages;
@@ -29,6 +30,7 @@ pub struct App {
     csrf_key: String,
     pages: pages::Pages,
     packets: packets::Packets,
+    cohorts: cohorts::Cohorts,
 }
 
 impl App {
@@ -43,6 +45,7 @@ impl App {
             csrf_key,
             pages: pages::Pages::new(),
             packets: packets::Packets::default(),
+            cohorts: cohorts::Cohorts::default(),
         }))
     }
 }

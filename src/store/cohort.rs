@@ -13,9 +13,33 @@ pub struct LeadRow {
     pub added_at: i64,
 }
 
+/// What a cohort view is computed from, counted: assignment versions, submissions and
+/// submitted reviews are only ever added, so equal counts mean an unchanged cohort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CohortInputs {
+    pub assignment_versions: i64,
+    pub submissions: i64,
+    pub submitted_reviews: i64,
+}
+
 const LEAD_SELECT: &str = "SELECT id, name, token_hash, added_at FROM leads";
 
 impl Store {
+    /// The counts a kept cohort view is checked against, in one query.
+    pub async fn cohort_inputs(&self) -> anyhow::Result<CohortInputs> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM assignments) AS a, (SELECT COUNT(*) FROM submissions) AS s, \
+             (SELECT COUNT(*) FROM reviews WHERE submitted_at IS NOT NULL) AS r",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(CohortInputs {
+            assignment_versions: row.try_get("a")?,
+            submissions: row.try_get("s")?,
+            submitted_reviews: row.try_get("r")?,
+        })
+    }
+
     pub async fn add_lead(&self, row: &LeadRow) -> anyhow::Result<()> {
         sqlx::query("INSERT INTO leads (id, name, token_hash, added_at) VALUES ($1, $2, $3, $4)")
             .bind(&row.id)

@@ -1,8 +1,8 @@
 //! Stored JSON columns, decoded with one error policy: a value that does not decode is an
 //! error naming the row and the column (never a silent default). Each row type has one
 //! accessor per JSON column, `decode_<column>`; where the column's type belongs to a stage
-//! above the store (an evaluation, a validation, job options), the accessor is generic and
-//! the caller names the type.
+//! above the store (an assignment, a manifest, an evaluation, a validation, job options), the
+//! accessor is generic and the caller names the type: the store knows only its own rows.
 
 use anyhow::Context;
 use serde::de::DeserializeOwned;
@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 use super::queue::JobRow;
 use super::reviews::ReviewRow;
 use super::{AssignmentRow, RunRow, SubmissionRow};
-use crate::assignment::{Assignment, SubmissionManifest};
 
 pub use crate::base::FileRef;
 
@@ -30,8 +29,8 @@ impl AssignmentRow {
         format!("assignment {} revision {}", self.id, self.revision)
     }
 
-    /// The parsed `assignment.toml`.
-    pub fn decode_manifest(&self) -> anyhow::Result<Assignment> {
+    /// The parsed `assignment.toml` (`assignment::Assignment`).
+    pub fn decode_manifest<T: DeserializeOwned>(&self) -> anyhow::Result<T> {
         decode(&self.what(), "manifest", &self.manifest)
     }
 
@@ -51,8 +50,8 @@ impl SubmissionRow {
         decode(&self.what(), "files", &self.files)
     }
 
-    /// Its `submission.toml`.
-    pub fn decode_manifest(&self) -> anyhow::Result<SubmissionManifest> {
+    /// Its `submission.toml` (`assignment::SubmissionManifest`).
+    pub fn decode_manifest<T: DeserializeOwned>(&self) -> anyhow::Result<T> {
         decode(&self.what(), "manifest", &self.manifest)
     }
 
@@ -133,7 +132,7 @@ mod tests {
         };
         assert_eq!(row.decode_files().unwrap(), files);
         assert!(
-            row.decode_manifest()
+            row.decode_manifest::<serde_json::Value>()
                 .unwrap_err()
                 .to_string()
                 .starts_with("submission C-1/1: the stored `manifest`")

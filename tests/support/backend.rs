@@ -7,6 +7,16 @@ use std::path::Path;
 
 use sqlx::Connection;
 
+/// Declares each test twice, as `sqlite::NAME` and `postgres::NAME`, each calling
+/// `BODY(Backend)` of the invoking file.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident => $body:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $name() { super::$body($crate::support::backend::Backend::Sqlite) } )* }
+        mod postgres { $( #[test] fn $name() { super::$body($crate::support::backend::Backend::Postgres) } )* }
+    };
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -156,9 +156,38 @@ impl Browser {
         .map(|v| v[ELEMENT].as_str().unwrap().to_string())
     }
 
+    /// Clicks `css` where the page stays (a radio button, a field). A click that replaces
+    /// the page is `click_to_new_page`: what follows it must not read the old page.
     pub fn click(&self, css: &str) {
         let id = self.find(css);
         self.ok("POST", &format!("/element/{id}/click"), json!({}));
+    }
+
+    /// Clicks `css` (a link or a form's button) and waits until the page it leads to has
+    /// loaded. The old document is marked first; the new one is known by lacking the mark,
+    /// so an element read next can never be the old page's, however slow the answer.
+    pub fn click_to_new_page(&self, css: &str) {
+        self.execute("window.__takehomeOldPage = true; return null;");
+        self.click(css);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let script = "return window.__takehomeOldPage === true ? 'old' : document.readyState;";
+        loop {
+            // While the page is being replaced a script may fail to run: not there yet.
+            let state = self.command(
+                "POST",
+                "/execute/sync",
+                json!({"script": script, "args": []}),
+            );
+            if matches!(&state, Ok(Value::String(s)) if s == "complete") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} led to no new page within a minute (last state {state:?}, at {})",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn type_into(&self, css: &str, text: &str) {

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use super::backend::{Backend, Database};
 use super::{cli_ok, issued_pseudonym, repo};
 
 /// A running `takehome serve`, stopped when dropped.
@@ -59,10 +60,22 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// A SQLite workspace (the default a new user gets).
     pub fn new(candidates: usize, reviewers: &[&str]) -> Fixture {
         let dir = super::tempdir();
+        cli_ok(dir.path(), &["init"]);
+        Fixture::populate(dir, candidates, reviewers)
+    }
+
+    /// A workspace on `backend`; the database lives as long as the returned `Database`.
+    pub fn on(backend: Backend, candidates: usize, reviewers: &[&str]) -> (Fixture, Database) {
+        let dir = super::tempdir();
+        let database = Database::workspace(backend, dir.path());
+        (Fixture::populate(dir, candidates, reviewers), database)
+    }
+
+    fn populate(dir: tempfile::TempDir, candidates: usize, reviewers: &[&str]) -> Fixture {
         let root = dir.path();
-        cli_ok(root, &["init"]);
         let candidates = issue_churn(root, candidates);
         let reviewers = reviewers
             .iter()

@@ -13,9 +13,10 @@ use anyhow::Context;
 use super::python::{self, GUEST_DATA, GUEST_TMP, GUEST_WORK};
 use super::wheels::PinnedWheel;
 use super::{Invocation, def::RunnerDef, notebook};
+use crate::base::open_regular;
 use crate::gvisor::{Bind, Runsc, Spec};
-use crate::sandbox::outputs::{self, copy_out, open_regular};
-use crate::sandbox::record::Isolation;
+use crate::record::Isolation;
+use crate::sandbox::outputs::{self, copy_out};
 use crate::sandbox::{ClockMode, RunRecord, RunnerInfo, Verdict, Versions, diagnostics};
 
 const TOML: &str = include_str!("../../../runners/python-native.toml");

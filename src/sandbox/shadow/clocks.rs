@@ -6,12 +6,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wasmtime::{Caller, Linker};
 
-use super::super::host::{Denial, Host, VIRTUAL_EPOCH_SECS};
-use super::super::record::ClockMode;
+use super::super::host::{Denial, Host};
+use super::super::settings::VIRTUAL_EPOCH_SECS;
 use super::descriptors::{Kind, kind_of};
 use super::layout::*;
 use super::memory::{read_bytes, write_bytes};
 use super::{P1, Ret};
+use crate::record::ClockMode;
 
 fn fuel_used(caller: &Caller<'_, Host>) -> u64 {
     let left = caller.get_fuel().unwrap_or(0);

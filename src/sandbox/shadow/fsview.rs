@@ -3,7 +3,8 @@
 
 use wasmtime::{Caller, Linker};
 
-use super::super::host::{Host, VIRTUAL_EPOCH_SECS};
+use super::super::host::Host;
+use super::super::settings::VIRTUAL_EPOCH_SECS;
 use super::layout::*;
 use super::memory::{memory, read_raw, write_bytes};
 use super::{P1, Ret};

@@ -24,16 +24,17 @@ mod fsview;
 pub(super) mod layout;
 mod memory;
 mod pathcalls;
-mod stock;
+pub(super) mod stock;
 mod writes;
 
-use wasmtime::{Caller, Linker};
+use wasmtime::{Caller, Instance, Linker, Store};
 
 use super::host::{Denial, Host};
 use super::quota::QuotaExceeded;
-use super::record::DiagnosticKind;
+use crate::record::DiagnosticKind;
 
-pub use stock::{Stock, attach, shim_wat};
+use stock::Stock;
+pub use stock::shim_wat;
 
 pub(super) const P1: &str = "wasi_snapshot_preview1";
 
@@ -74,4 +75,30 @@ fn quota_result(
             }
         });
     Err(host.deny(Denial::Disk(message)))
+}
+
+/// Instantiates the shim against the guest's memory and keeps its functions in the store,
+/// so the wrappers can reach the stock functions. A guest without an exported memory gets
+/// none (its WASI calls fail anyway).
+pub fn attach(
+    shim: &wasmtime::Module,
+    stock_linker: &Linker<Host>,
+    store: &mut Store<Host>,
+    guest: Instance,
+) -> wasmtime::Result<()> {
+    let Some(memory) = guest.get_memory(&mut *store, "memory") else {
+        return Ok(());
+    };
+    let mut imports: Vec<wasmtime::Extern> = vec![memory.into()];
+    for (name, _) in stock::SIGNATURES {
+        let func = stock_linker
+            .get(&mut *store, P1, name)
+            .ok()
+            .ok_or_else(|| wasmtime::format_err!("wasmtime-wasi defines no {name}"))?;
+        imports.push(func);
+    }
+    let instance = Instance::new(&mut *store, shim, &imports)?;
+    let stock = Stock::from_shim(&instance, store)?;
+    store.data_mut().stock = Some(stock);
+    Ok(())
 }

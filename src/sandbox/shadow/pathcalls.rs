@@ -22,11 +22,11 @@ use wasmtime::{Caller, Linker};
 
 use super::super::host::Host;
 use super::super::paths::{for_reviewer, with_slashes};
-use super::super::record::DiagnosticKind;
 use super::fsview::virtualize_filestat;
 use super::layout::*;
 use super::memory::{read_bytes, read_u32, write_bytes};
 use super::{P1, Ret, quota_result};
+use crate::record::DiagnosticKind;
 
 const RIGHTS_FD_WRITE_SIGNED: i64 = RIGHTS_FD_WRITE as i64;
 /// Longest path the wrappers look at; longer ones go to the stock functions untouched.
@@ -207,8 +207,32 @@ fn note_failed_open(
     }
 }
 
+/// Wraps the stock `$name`, whose one path is (`$fd`, `$path`, `$len`), routing the path
+/// across preopens; with `counts_entry: true` a success counts one new entry against the
+/// disk quota.
+macro_rules! one_path_call {
+    ($linker:ident, $name:ident($($arg:ident: $ty:ty),*), path: ($fd:ident, $path:ident, $len:ident), counts_entry: $counts:literal) => {
+        $linker.func_wrap(P1, stringify!($name), |mut caller: Caller<'_, Host>, $($arg: $ty),*| -> Ret {
+            let stock = stock!(caller, $name);
+            let errno = simple(&mut caller, $fd, $path, $len, |c, $fd, $len| {
+                stock.call(c, ($($arg,)*))
+            })?;
+            if $counts && errno == 0 {
+                let check = caller.data_mut().quota.created();
+                quota_result(&mut caller, check, None)?;
+            }
+            Ok(errno)
+        })?;
+    };
+}
+
 /// Adds the wrappers of the path functions to `linker`.
 pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
+    one_path_call!(linker, path_filestat_set_times(fd: i32, flags: i32, path: i32, len: i32, atim: i64, mtim: i64, fst: i32), path: (fd, path, len), counts_entry: false);
+    one_path_call!(linker, path_remove_directory(fd: i32, path: i32, len: i32), path: (fd, path, len), counts_entry: false);
+    one_path_call!(linker, path_unlink_file(fd: i32, path: i32, len: i32), path: (fd, path, len), counts_entry: false);
+    one_path_call!(linker, path_create_directory(fd: i32, path: i32, len: i32), path: (fd, path, len), counts_entry: true);
+    one_path_call!(linker, path_symlink(old: i32, old_len: i32, fd: i32, new: i32, new_len: i32), path: (fd, new, new_len), counts_entry: true);
     linker.func_wrap(
         P1,
         "path_open",
@@ -282,24 +306,6 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     )?;
     linker.func_wrap(
         P1,
-        "path_filestat_set_times",
-        |mut caller: Caller<'_, Host>,
-         fd: i32,
-         flags: i32,
-         path: i32,
-         len: i32,
-         atim: i64,
-         mtim: i64,
-         fst: i32|
-         -> Ret {
-            let set = stock!(caller, path_filestat_set_times);
-            simple(&mut caller, fd, path, len, |c, fd, len| {
-                set.call(c, (fd, flags, path, len, atim, mtim, fst))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        P1,
         "path_readlink",
         |mut caller: Caller<'_, Host>,
          fd: i32,
@@ -320,26 +326,6 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                 &outs,
                 |c, fd, len| readlink.call(c, (fd, path, len, buf, buf_len, used)),
             )
-        },
-    )?;
-    linker.func_wrap(
-        P1,
-        "path_remove_directory",
-        |mut caller: Caller<'_, Host>, fd: i32, path: i32, len: i32| -> Ret {
-            let remove = stock!(caller, path_remove_directory);
-            simple(&mut caller, fd, path, len, |c, fd, len| {
-                remove.call(c, (fd, path, len))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        P1,
-        "path_unlink_file",
-        |mut caller: Caller<'_, Host>, fd: i32, path: i32, len: i32| -> Ret {
-            let unlink = stock!(caller, path_unlink_file);
-            simple(&mut caller, fd, path, len, |c, fd, len| {
-                unlink.call(c, (fd, path, len))
-            })
         },
     )?;
     linker.func_wrap(
@@ -371,42 +357,6 @@ pub fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
                     None => rename.call(c, (fd, old, old_len, new_fd, new, new_len)),
                 }
             })
-        },
-    )?;
-    linker.func_wrap(
-        P1,
-        "path_create_directory",
-        |mut caller: Caller<'_, Host>, fd: i32, path: i32, len: i32| -> Ret {
-            let mkdir = stock!(caller, path_create_directory);
-            let errno = simple(&mut caller, fd, path, len, |c, fd, len| {
-                mkdir.call(c, (fd, path, len))
-            })?;
-            if errno == 0 {
-                let check = caller.data_mut().quota.created();
-                quota_result(&mut caller, check, None)?;
-            }
-            Ok(errno)
-        },
-    )?;
-    linker.func_wrap(
-        P1,
-        "path_symlink",
-        |mut caller: Caller<'_, Host>,
-         old: i32,
-         old_len: i32,
-         fd: i32,
-         new: i32,
-         new_len: i32|
-         -> Ret {
-            let symlink = stock!(caller, path_symlink);
-            let errno = simple(&mut caller, fd, new, new_len, |c, fd, len| {
-                symlink.call(c, (old, old_len, fd, new, len))
-            })?;
-            if errno == 0 {
-                let check = caller.data_mut().quota.created();
-                quota_result(&mut caller, check, None)?;
-            }
-            Ok(errno)
         },
     )?;
     Ok(())

@@ -1,14 +1,14 @@
-//! The stock wasmtime-wasi functions the wrappers call, declared once: the [`Stock`] handles,
-//! the shim module that reaches them, and attaching it to a guest.
+//! The stock wasmtime-wasi functions the wrappers call, declared once: the [`Stock`] handles
+//! and the shim module that reaches them. Knows nothing of the store's data, so the host
+//! state can hold the handles.
 //!
 //! The stock functions find guest memory through their caller's `memory` export, which a
 //! host function calling them directly does not have; called through the shim (a tiny
 //! module that imports the guest's memory and the stock functions and re-exports both),
 //! their caller is the shim, which exports the guest's memory.
 
-use wasmtime::{Instance, Linker, Store, TypedFunc};
+use wasmtime::{Instance, Store, TypedFunc};
 
-use super::super::host::Host;
 use super::P1;
 
 macro_rules! stock_functions {
@@ -20,12 +20,12 @@ macro_rules! stock_functions {
         }
 
         /// Each stock function's name and parameter types, as the shim declares them.
-        const SIGNATURES: &[(&str, &[&str])] = &[
+        pub(super) const SIGNATURES: &[(&str, &[&str])] = &[
             $((stringify!($name), &[$(stringify!($param)),*]),)*
         ];
 
         impl Stock {
-            fn from_shim(instance: &Instance, store: &mut Store<Host>) -> wasmtime::Result<Stock> {
+            pub(super) fn from_shim<T>(instance: &Instance, store: &mut Store<T>) -> wasmtime::Result<Stock> {
                 Ok(Stock {
                     $($name: instance.get_typed_func(&mut *store, stringify!($name))?,)*
                 })
@@ -78,30 +78,4 @@ pub fn shim_wat() -> String {
     }
     wat.push(')');
     wat
-}
-
-/// Instantiates the shim against the guest's memory and keeps its functions in the store,
-/// so the wrappers can reach the stock functions. A guest without an exported memory gets
-/// none (its WASI calls fail anyway).
-pub fn attach(
-    shim: &wasmtime::Module,
-    stock_linker: &Linker<Host>,
-    store: &mut Store<Host>,
-    guest: Instance,
-) -> wasmtime::Result<()> {
-    let Some(memory) = guest.get_memory(&mut *store, "memory") else {
-        return Ok(());
-    };
-    let mut imports: Vec<wasmtime::Extern> = vec![memory.into()];
-    for (name, _) in SIGNATURES {
-        let func = stock_linker
-            .get(&mut *store, P1, name)
-            .ok()
-            .ok_or_else(|| wasmtime::format_err!("wasmtime-wasi defines no {name}"))?;
-        imports.push(func);
-    }
-    let instance = Instance::new(&mut *store, shim, &imports)?;
-    let stock = Stock::from_shim(&instance, store)?;
-    store.data_mut().stock = Some(stock);
-    Ok(())
 }

@@ -1,8 +1,12 @@
-//! The run record: what one sandboxed run did, as data. Rendering lives with the callers.
+//! The run record: what one run did, as data, written by the sandboxes and read by every stage
+//! above them (packets and grading read it; they never run code). Rendering lives with the callers.
 
 use serde::{Deserialize, Serialize};
 
 use crate::base::Limits;
+
+/// The wasmtime this build embeds, as a record's `versions` names it.
+pub const WASMTIME_VERSION: &str = env!("TAKEHOME_WASMTIME_VERSION");
 
 /// How a run ended. The strings are part of the interface (`verdict` in the JSON record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -199,7 +203,7 @@ impl Versions {
     pub fn current() -> Self {
         Versions {
             takehome: env!("CARGO_PKG_VERSION").to_string(),
-            wasmtime: super::WASMTIME_VERSION.to_string(),
+            wasmtime: WASMTIME_VERSION.to_string(),
         }
     }
 }
@@ -448,7 +452,7 @@ pub fn summary(record: &RunRecord) -> String {
         out,
         "{:<8} {} peak of {}",
         "memory",
-        super::Bytes(record.peak_memory_bytes),
+        crate::base::Bytes(record.peak_memory_bytes),
         limits.memory
     );
     for (name, stream) in [("stdout", &record.stdout), ("stderr", &record.stderr)] {
