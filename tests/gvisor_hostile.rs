@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use takehome::sandbox::record::Isolation;
+use takehome::record::Isolation;
 use takehome::sandbox::{DiagnosticKind, RunRecord, Verdict};
 
 /// Writes `main.py` (and `files`) into a fresh folder and runs it on python-native.
