@@ -87,6 +87,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("finished_at", Int),
             ("run_id", Text),
             ("error", Text),
+            ("runner", Text),
         ],
     ),
     (
