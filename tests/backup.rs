@@ -16,13 +16,6 @@ use support::backend::{Backend, Database, block_on};
 use support::web::{Part, Server, csrf_of, get, issue_churn, post_multipart, zip_folder};
 use support::{cli, cli_ok, repo, tempdir};
 
-macro_rules! on_both_backends {
-    ($($name:ident => $body:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::$body(super::Backend::Sqlite) } )* }
-        mod postgres { $( #[test] fn $name() { super::$body(super::Backend::Postgres) } )* }
-    };
-}
-
 on_both_backends! {
     a_backup_opens_as_a_workspace_and_exports_what_the_original_does => quiet_backup,
     a_backup_taken_while_a_worker_evaluates_and_uploads_arrive_holds_only_whole_records => busy_backup,

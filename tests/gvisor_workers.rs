@@ -9,13 +9,6 @@ use support::{cli_ok, issued_pseudonym, repo, tempdir};
 use takehome::queue::{self, JobOptions};
 use takehome::store::Store;
 
-macro_rules! on_both_backends {
-    ($($name:ident => $body:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::$body(super::Backend::Sqlite) } )* }
-        mod postgres { $( #[test] fn $name() { super::$body(super::Backend::Postgres) } )* }
-    };
-}
-
 on_both_backends! {
     a_gvisor_job_is_claimed_only_by_a_worker_offering_python_native => claims_by_runner,
 }

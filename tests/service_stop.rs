@@ -15,13 +15,6 @@ use support::backend::{Backend, Database};
 use support::web::{Body, Part, csrf_of, get, issue_churn, zip_folder};
 use support::{cli, cli_ok, tempdir};
 
-macro_rules! on_both_backends {
-    ($($name:ident => $body:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::$body(super::Backend::Sqlite) } )* }
-        mod postgres { $( #[test] fn $name() { super::$body(super::Backend::Postgres) } )* }
-    };
-}
-
 on_both_backends! {
     a_worker_stopped_mid_run_without_grace_hands_the_job_back_for_another => handed_back,
     a_worker_stopped_mid_run_with_grace_finishes_and_records_the_run => finished_in_grace,
