@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::backend::{Backend, Database, block_on};
 use support::web::{Part, Server, csrf_of, get, issue_churn, post_multipart, zip_folder};
-use support::{cli_ok, repo, tempdir};
+use support::{cli_ok, repo, script_submission, tempdir};
 use takehome::store::{RunPurpose, Store};
 
 on_both_backends! {
@@ -20,20 +20,6 @@ on_both_backends! {
     a_worker_killed_mid_run_loses_its_run_to_another => killed_worker,
     a_run_that_keeps_losing_its_worker_is_failed_with_the_reason => failing_run,
     uploads_arrive_while_workers_run => uploads_while_working,
-}
-
-/// A submission folder for churn whose entry point is `main_py`.
-fn script_submission(dir: &Path, main_py: &str) -> std::path::PathBuf {
-    let folder = dir.join("script");
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(folder.join("main.py"), main_py).unwrap();
-    std::fs::write(folder.join("REPORT.md"), "# Method\n\nA script.\n").unwrap();
-    std::fs::write(
-        folder.join("submission.toml"),
-        "runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n",
-    )
-    .unwrap();
-    folder
 }
 
 fn worker(root: &Path, args: &[&str]) -> Child {

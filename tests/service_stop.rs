@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::backend::{Backend, Database};
 use support::web::{Body, Part, csrf_of, get, issue_churn, zip_folder};
-use support::{cli, cli_ok, tempdir};
+use support::{cli, cli_ok, script_submission, tempdir};
 
 on_both_backends! {
     a_worker_stopped_mid_run_without_grace_hands_the_job_back_for_another => handed_back,
@@ -26,19 +26,6 @@ on_both_backends! {
 const SLOW: &str = "x = 0\nfor i in range(20_000_000):\n    x += i * i\nprint(x)\n";
 /// A run that never ends within the test: only a hand-back can free its job.
 const ENDLESS: &str = "x = 0\nwhile True:\n    x += 1\n";
-
-fn script_submission(dir: &Path, main_py: &str) -> std::path::PathBuf {
-    let folder = dir.join("script");
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(folder.join("main.py"), main_py).unwrap();
-    std::fs::write(folder.join("REPORT.md"), "# Method\n\nA script.\n").unwrap();
-    std::fs::write(
-        folder.join("submission.toml"),
-        "runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n",
-    )
-    .unwrap();
-    folder
-}
 
 fn worker(root: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_takehome"))

@@ -537,3 +537,17 @@ pub fn issued_pseudonym(out: &str) -> String {
     );
     pseudonym
 }
+
+/// A churn submission folder `script` in `dir` whose entry point is `main_py`.
+pub fn script_submission(dir: &Path, main_py: &str) -> std::path::PathBuf {
+    let folder = dir.join("script");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("main.py"), main_py).unwrap();
+    std::fs::write(folder.join("REPORT.md"), "# Method\n\nA script.\n").unwrap();
+    std::fs::write(
+        folder.join("submission.toml"),
+        "runner = \"python\"\nentry = \"main.py\"\nreport = \"REPORT.md\"\n",
+    )
+    .unwrap();
+    folder
+}
