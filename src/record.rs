@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::base::Limits;
+pub use crate::base::difference::{Cause, Difference, DifferenceKind, NumberChange};
 
 /// The wasmtime this build embeds, as a record's `versions` names it.
 pub const WASMTIME_VERSION: &str = env!("TAKEHOME_WASMTIME_VERSION");
@@ -145,6 +146,8 @@ pub enum DiagnosticKind {
     TranslatedPath,
     /// The submission's own `data/` folder, hidden by the assignment's public data.
     DataShadowed,
+    /// Code written for an older version of a library; `detail` is the library.
+    VersionDrift,
 }
 
 impl DiagnosticKind {
@@ -156,6 +159,7 @@ impl DiagnosticKind {
             DiagnosticKind::WriteRefused => "write_refused",
             DiagnosticKind::TranslatedPath => "translated_path",
             DiagnosticKind::DataShadowed => "data_shadowed",
+            DiagnosticKind::VersionDrift => "version_drift",
         }
     }
 }
@@ -357,6 +361,9 @@ pub struct CellRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<CellError>,
     pub saved_output: SavedOutput,
+    /// How the saved outputs differ from the rerun's, when they do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<Difference>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

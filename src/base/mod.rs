@@ -1,11 +1,13 @@
 //! Values and helpers every stage shares: sizes, limits and durations, file references,
-//! atomic writes, the clock and the cache folder, base64 and text diffs. Depends on nothing else in the crate.
+//! atomic writes, the clock and the cache folder, base64, text diffs and the kinds of difference
+//! between two outputs. Depends on nothing else in the crate.
 
 mod cache;
 pub mod child;
 mod clock;
 pub mod closed;
 pub mod diff;
+pub mod difference;
 mod encode;
 mod files;
 pub mod limits;

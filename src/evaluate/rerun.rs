@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Evaluation, Options};
 use crate::base::FileRef;
 use crate::base::diff::{NUMERIC_TOLERANCE, text_diff};
+use crate::base::difference::{DifferenceKind, classify_text};
 use crate::sandbox::Sandbox;
 use crate::store::{AssignmentRow, Blobs, RunPurpose, Store, SubmissionRow};
 
@@ -84,6 +85,32 @@ pub struct Difference {
     pub what: String,
     /// A readable account: both values, or a diff.
     pub detail: String,
+    /// For text (stdout, stderr, text files): `warnings`, `display`, `numbers` or `content`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<DifferenceKind>,
+    /// For text: the kind's one-line account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+impl Difference {
+    fn new(what: impl Into<String>, detail: impl Into<String>) -> Difference {
+        Difference {
+            what: what.into(),
+            detail: detail.into(),
+            kind: None,
+            summary: None,
+        }
+    }
+
+    /// With the kind of difference between the two texts, when they are text.
+    fn of_text(mut self, texts: Option<(String, String)>) -> Difference {
+        if let Some(d) = texts.and_then(|(old, new)| classify_text(&old, &new)) {
+            self.kind = Some(d.kind);
+            self.summary = Some(d.summary);
+        }
+        self
+    }
 }
 
 /// The outcome of comparing a rerun with the stored run.
@@ -105,10 +132,7 @@ pub fn compare(
     let (a, b) = (&before.record, &after.record);
     let mut field = |what: &str, x: String, y: String| {
         if x != y {
-            differences.push(Difference {
-                what: what.to_string(),
-                detail: format!("{x} → {y}"),
-            });
+            differences.push(Difference::new(what.to_string(), format!("{x} → {y}")));
         }
     };
     field("verdict", a.verdict.to_string(), b.verdict.to_string());
@@ -127,18 +151,15 @@ pub fn compare(
         ("stderr", &a.stderr, &b.stderr),
     ] {
         if x.sha256 != y.sha256 {
-            differences.push(Difference {
-                what: name.to_string(),
-                detail: text_diff(&x.text, &y.text),
-            });
+            differences.push(
+                Difference::new(name, text_diff(&x.text, &y.text))
+                    .of_text(Some((x.text.clone(), y.text.clone()))),
+            );
         }
     }
     for (x, y) in a.notebooks().into_iter().zip(b.notebooks()) {
         if let Some(detail) = crate::runner::notebook::first_diverging_cell(x, y) {
-            differences.push(Difference {
-                what: format!("notebook {}", x.path),
-                detail,
-            });
+            differences.push(Difference::new(format!("notebook {}", x.path), detail));
         }
     }
     let paths: std::collections::BTreeSet<&str> = before
@@ -151,18 +172,12 @@ pub fn compare(
         let find = |list: &'_ [FileRef]| list.iter().find(|o| o.path == path).cloned();
         match (find(&before.outputs), find(&after.outputs)) {
             (Some(x), Some(y)) if x.sha256 == y.sha256 => {}
-            (Some(x), Some(y)) => differences.push(Difference {
-                what: path.to_string(),
-                detail: file_diff(blobs, path, &x, &y),
-            }),
-            (Some(_), None) => differences.push(Difference {
-                what: path.to_string(),
-                detail: "missing from the rerun".into(),
-            }),
-            (None, _) => differences.push(Difference {
-                what: path.to_string(),
-                detail: "new in the rerun".into(),
-            }),
+            (Some(x), Some(y)) => differences.push(
+                Difference::new(path, file_diff(blobs, path, &x, &y))
+                    .of_text(text_pair(blobs, path, &x, &y)),
+            ),
+            (Some(_), None) => differences.push(Difference::new(path.to_string(), "missing from the rerun")),
+            (None, _) => differences.push(Difference::new(path.to_string(), "new in the rerun")),
         }
     }
     // A handed-in model's predictions must come out bit for bit the same too.
@@ -173,28 +188,22 @@ pub fn compare(
     };
     match (model(before), model(after)) {
         (Some((Some(x), _)), Some((Some(y), _))) if x.sha256 != y.sha256 => {
-            differences.push(Difference {
-                what: "model predictions".into(),
-                detail: file_diff(blobs, ".csv", &x, &y),
-            })
+            differences.push(Difference::new("model predictions", file_diff(blobs, ".csv", &x, &y)))
         }
         (x, y) if x.as_ref().map(|m| m.1) != y.as_ref().map(|m| m.1) => {
-            differences.push(Difference {
-                what: "model".into(),
-                detail: format!(
+            differences.push(Difference::new(
+                "model",
+                format!(
                     "{} → {}",
                     model_state(before.model.as_ref()),
                     model_state(after.model.as_ref())
                 ),
-            })
+            ))
         }
         _ => {}
     }
     if before.score_basis != after.score_basis {
-        differences.push(Difference {
-            what: "score_basis".into(),
-            detail: format!("{} → {}", before.score_basis, after.score_basis),
-        });
+        differences.push(Difference::new("score_basis", format!("{} → {}", before.score_basis, after.score_basis)));
     }
     Comparison {
         original_run: original_run.to_string(),
@@ -212,6 +221,16 @@ fn model_state(model: Option<&super::model::ModelCheck>) -> String {
             None => "ran".into(),
         },
     }
+}
+
+/// Both versions of a text output (not a notebook, whose cells are compared one by one).
+fn text_pair(blobs: &Blobs, path: &str, x: &FileRef, y: &FileRef) -> Option<(String, String)> {
+    if path.ends_with(".ipynb") {
+        return None;
+    }
+    let old = String::from_utf8(blobs.get(&x.sha256).ok()?).ok()?;
+    let new = String::from_utf8(blobs.get(&y.sha256).ok()?).ok()?;
+    Some((old, new))
 }
 
 fn file_diff(blobs: &Blobs, path: &str, x: &FileRef, y: &FileRef) -> String {

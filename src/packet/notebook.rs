@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::record::{NotebookRecord, SavedOutput};
+use crate::record::{Difference, DifferenceKind, NotebookRecord, SavedOutput};
 use crate::runner::notebook::{self, Cell, Notebook, Output, mime_text};
 
 /// A notebook as a reviewer sees it.
@@ -19,6 +19,10 @@ pub struct NotebookView {
     pub out_of_order: bool,
     /// Whether a rerun's outputs are shown next to the saved ones where they differ.
     pub rerun: bool,
+    /// Cells counted by how their saved outputs compare with the rerun's: `14 same, 9
+    /// display, 2 numbers (unseeded randomness)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproducibility: Option<String>,
     pub cells: Vec<CellView>,
     /// Why the file could not be shown as a notebook.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,6 +43,12 @@ pub struct CellView {
     pub outputs: Vec<OutputView>,
     /// The rerun's outputs, only where they differ from the saved ones.
     pub rerun_outputs: Option<Vec<OutputView>>,
+    /// How they differ (kind, summary, likely cause), where they do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<Difference>,
+    /// Display and warning differences are folded away until the reviewer opens them.
+    #[serde(default)]
+    pub folded: bool,
     /// `ok`, `error` or `skipped` in the rerun, when there was one.
     pub status: Option<String>,
 }
@@ -82,6 +92,7 @@ pub fn view(
                 bytes: bytes.len() as u64,
                 out_of_order: false,
                 rerun: false,
+                reproducibility: None,
                 cells: Vec::new(),
                 error: Some(format!("{error:#}")),
             };
@@ -99,6 +110,8 @@ pub fn view(
                 execution_count: None,
                 outputs: Vec::new(),
                 rerun_outputs: None,
+                difference: None,
+                folded: false,
                 status: None,
             },
             Cell::Raw { .. } => CellView {
@@ -109,6 +122,8 @@ pub fn view(
                 execution_count: None,
                 outputs: Vec::new(),
                 rerun_outputs: None,
+                difference: None,
+                folded: false,
                 status: None,
             },
             Cell::Code {
@@ -124,6 +139,15 @@ pub fn view(
                     notebook::compare_outputs(outputs, new) != SavedOutput::Same
                         && !(outputs.is_empty() && new.is_empty())
                 });
+                let cell_record = record.and_then(|r| r.cells.iter().find(|c| c.index == index));
+                let difference = match (cell_record, rerun) {
+                    (Some(c), _) if c.difference.is_some() => c.difference.clone(),
+                    (_, Some(new)) if differs => notebook::classify_outputs(outputs, new),
+                    _ => None,
+                };
+                let folded = difference.as_ref().is_some_and(|d| {
+                    matches!(d.kind, DifferenceKind::Display | DifferenceKind::Warnings)
+                });
                 CellView {
                     index,
                     kind: "code".into(),
@@ -134,9 +158,9 @@ pub fn view(
                     rerun_outputs: rerun
                         .filter(|_| differs)
                         .map(|new| new.iter().map(output).collect()),
-                    status: record
-                        .and_then(|r| r.cells.iter().find(|c| c.index == index))
-                        .map(|c| {
+                    difference,
+                    folded,
+                    status: cell_record.map(|c| {
                             serde_json::to_value(c.status)
                                 .ok()
                                 .and_then(|v| v.as_str().map(str::to_string))
@@ -151,6 +175,7 @@ pub fn view(
         bytes: bytes.len() as u64,
         out_of_order: notebook::out_of_order(&saved),
         rerun: executed.is_some(),
+        reproducibility: record.map(notebook::reproducibility_line),
         cells,
         error: None,
     }

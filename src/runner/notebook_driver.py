@@ -8,14 +8,19 @@
 # After each cell one JSON line goes to RESULTS_PATH (opened, appended, closed), so the
 # host still knows what ran when a limit stops the run in the middle of a later cell:
 #     {"index": 3, "execution_count": 2, "status": "ok"|"error", "fuel_used": N,
-#      "outputs": [nbformat 4 output dicts], "error": {"ename", "evalue"} | null}
+#      "outputs": [nbformat 4 output dicts], "error": {"ename", "evalue"} | null,
+#      "random": {"unseeded": ["RandomForestClassifier (line 3)"], "seeds": false} | null}
 # and a last line {"done": true} when every cell ran.
+#
+# With `script`, the driver runs that file instead: a script exported from a notebook
+# (`get_ipython()` calls, `# In[1]:` markers), as one cell of the same shell, so its magics
+# behave as in the notebook it came from; its output goes straight to the run's streams.
 #
 # Anything needing a process or the network (`!cmd`, %pip, %conda, %%bash, ...) is a
 # visible no-op: the cell goes on and its stderr output says what was skipped and why.
 
 
-def _takehome_notebook(cells_json, results_path):
+def _takehome_notebook(cells_json, results_path, script=None):
     import json
     import sys
     import time
@@ -133,8 +138,17 @@ def _takehome_notebook(cells_json, results_path):
                 self.pending = None
             self._is_active = False
 
-    class Shell(InteractiveShell):
-        """An InteractiveShell whose outputs become nbformat outputs of the current cell."""
+    class ZMQShell(InteractiveShell):
+        """An InteractiveShell whose outputs become nbformat outputs of the current cell.
+
+        Libraries ask whether they print into a Jupyter kernel rather than a terminal, and
+        lay out text accordingly: pandas looks for "zmq" in the shell's type name (then it
+        reports no console size and wraps frames at `display.width`, 80) and for a `kernel`
+        attribute (then it shows up to 20 columns instead of fitting a terminal). The name
+        and the attribute answer as ipykernel's shell does, so a notebook prints here what it
+        printed in the candidate's Jupyter."""
+
+        kernel = None
 
         last_error = None
 
@@ -176,6 +190,42 @@ def _takehome_notebook(cells_json, results_path):
 
     def skipped(what, why):
         sys.stderr.write(f"[takehome] skipped `{what.strip()}`: {why}; the cell goes on without it.\n")
+        note_installs(what)
+
+    # Distribution names whose import name differs.
+    import_names = {
+        "scikit-learn": "sklearn", "sklearn": "sklearn", "opencv-python": "cv2",
+        "opencv-python-headless": "cv2", "opencv-contrib-python": "cv2", "pillow": "PIL",
+        "beautifulsoup4": "bs4", "pyyaml": "yaml", "python-dateutil": "dateutil",
+        "scikit-image": "skimage", "xgboost-cpu": "xgboost", "imbalanced-learn": "imblearn",
+        "pytorch": "torch", "tensorflow-cpu": "tensorflow", "lightgbm": "lightgbm",
+        "catboost": "catboost", "sentence-transformers": "sentence_transformers",
+    }
+
+    def note_installs(what):
+        """`pip install X` (as `%pip`, `!pip`, `!python -m pip`, `%conda`): each X the
+        interpreter cannot import is a missing module, named as the run's diagnostics name it."""
+        import importlib.util
+        import re
+        words = what.replace("!", " ").replace("%", " ").split()
+        if "install" not in words:
+            return
+        for word in words[words.index("install") + 1:]:
+            if word.startswith("-") or "/" in word or word.startswith("git+"):
+                continue
+            name = re.split(r"[\[<>=!~;@ ]", word.strip("'\""), maxsplit=1)[0].lower()
+            if not name:
+                continue
+            module = import_names.get(name, name.replace("-", "_"))
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                support = sys.modules.get("_takehome")
+                if support is not None:
+                    support.report("missing_module", module, support.missing_module_message(module)
+                                   + f" (the notebook installs it with `{what.strip()}`)")
 
     no_install = "the sandbox has no network and installs nothing; only the runner's packages are available"
     no_process = "it needs a process, and the sandbox starts none"
@@ -215,6 +265,82 @@ def _takehome_notebook(cells_json, results_path):
             elapsed = time.perf_counter() - start
             print(f"{elapsed * 1e3:.3g} ms, run once (%timeit repeats nothing in the sandbox)")
 
+    def kernel_display_defaults():
+        """pandas chose its column limit when it was imported (in the snapshot, before any
+        shell existed, so as for a terminal); a kernel starts with 20."""
+        pandas = sys.modules.get("pandas")
+        if pandas is not None:
+            pandas.set_option("display.max_columns", 20)
+
+    import ast
+
+    # Calls that draw random numbers unless given a seed (`random_state=`), by their last name.
+    needs_random_state = {
+        "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
+        "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
+        "BaggingClassifier", "BaggingRegressor", "AdaBoostClassifier", "AdaBoostRegressor",
+        "IsolationForest", "MLPClassifier", "MLPRegressor", "SGDClassifier", "SGDRegressor",
+        "Perceptron", "KMeans", "MiniBatchKMeans", "GaussianMixture", "TSNE",
+        "train_test_split", "ShuffleSplit", "StratifiedShuffleSplit", "RandomizedSearchCV",
+        "SMOTE", "RandomOverSampler", "RandomUnderSampler", "resample", "sample",
+        "make_classification", "make_regression", "make_blobs", "make_moons", "make_circles",
+    }
+    # Splitters that shuffle only when asked to.
+    shuffle_if_asked = {"KFold", "StratifiedKFold", "GroupKFold", "RepeatedKFold"}
+    global_draws = {
+        "rand", "randn", "randint", "random", "random_sample", "ranf", "choice", "choices",
+        "shuffle", "permutation", "normal", "uniform", "binomial", "poisson", "exponential",
+        "gauss", "randrange", "multivariate_normal", "standard_normal", "randperm",
+    }
+    seeding = {"seed", "manual_seed", "set_seed", "set_random_seed", "seed_everything"}
+
+    def dotted(node):
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            parts.append(node.id)
+        return ".".join(reversed(parts))
+
+    def random_use(source):
+        """The cell's calls that draw random numbers with no seed, and whether it sets one;
+        read from its code (as IPython runs it), never from its objects."""
+        try:
+            tree = ast.parse(shell.transform_cell(source))
+        except Exception:
+            return None
+        unseeded, seeds = [], False
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = dotted(node.func)
+            last = name.rsplit(".", 1)[-1]
+            keywords = {k.arg: k.value for k in node.keywords}
+            if None in keywords:  # **kwargs: the seed may be in there
+                continue
+            module_level = name.startswith(("np.random.", "numpy.random.", "random.", "torch."))
+            if last in seeding and node.args + node.keywords:
+                seeds = True
+            elif module_level and last in global_draws:
+                unseeded.append(f"{name} (line {node.lineno})")
+            elif last in ("default_rng", "RandomState") and not (node.args or node.keywords):
+                unseeded.append(f"{name}() (line {node.lineno})")
+            elif module_level:
+                continue
+            elif last in needs_random_state and "random_state" not in keywords:
+                shuffle = keywords.get("shuffle")
+                if isinstance(shuffle, ast.Constant) and shuffle.value is False:
+                    continue
+                unseeded.append(f"{last} (line {node.lineno})")
+            elif last in shuffle_if_asked and "random_state" not in keywords:
+                shuffle = keywords.get("shuffle")
+                if isinstance(shuffle, ast.Constant) and shuffle.value is True:
+                    unseeded.append(f"{last} (line {node.lineno})")
+        if not unseeded and not seeds:
+            return None
+        return {"unseeded": unseeded, "seeds": seeds}
+
     config = Config()
     config.HistoryManager.enabled = False
     config.HistoryAccessor.enabled = False
@@ -233,7 +359,12 @@ def _takehome_notebook(cells_json, results_path):
             matplotlib.pyplot.close("all")
         except Exception:
             pass
-    shell = Shell.instance(config=config)
+    shell = ZMQShell.instance(config=config)
+    kernel_display_defaults()
+    # Cells are compiled as `<ipython-input-N-...>`: the candidate's code, for the diagnostics.
+    support = sys.modules.get("_takehome")
+    if support is not None and "<ipython-input-" not in support.candidate_prefixes:
+        support.candidate_prefixes.append("<ipython-input-")
     shell.register_magics(SandboxMagics)
     for name in ("bash", "sh", "script", "perl", "ruby", "python2", "python3", "pypy"):
         def script_magic(line, cell, name=name):
@@ -245,6 +376,25 @@ def _takehome_notebook(cells_json, results_path):
     except Exception as error:  # matplotlib missing: figures simply are not shown.
         real_stderr.write(f"[takehome] inline figures are off: {error}\n")
 
+    def run_exported_script(path):
+        """Runs the script at `path` in the shell; exits as `python` would (1 on an error)."""
+        support = sys.modules["_takehome"]
+        with open(path, encoding="utf-8") as file:
+            source = file.read()
+        shell.user_ns["__file__"] = path
+        shell.ast_node_interactivity = "none"
+        try:
+            result = shell.run_cell(source, store_history=False)
+        finally:
+            support.flush_reports()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        error = result.error_before_exec or result.error_in_exec
+        if isinstance(error, SystemExit):
+            sys.exit(error.code)
+        if not result.success:
+            sys.exit(1)
+
     def fuel():
         # Under the virtual clock, monotonic time advances one nanosecond per unit of fuel
         # (plus virtual sleeps and a microsecond per clock read): a cell's fuel, read from
@@ -254,6 +404,9 @@ def _takehome_notebook(cells_json, results_path):
     def emit(record):
         with open(results_path, "a", encoding="utf-8") as results:
             results.write(json.dumps(record) + "\n")
+
+    if script is not None:
+        return run_exported_script(script)
 
     for cell in cells:
         sink.clear()
@@ -279,5 +432,6 @@ def _takehome_notebook(cells_json, results_path):
             "fuel_used": used,
             "outputs": sink.outputs,
             "error": error,
+            "random": random_use(cell["source"]),
         })
     emit({"done": True})

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::format::{Bundle, Cell, Notebook, Output, mime_text};
+use crate::base::difference::same_text;
 use crate::record::{CellError, NotebookRecord, SavedOutput};
 
 /// The first code cell whose status, execution count, fuel or outputs differ between two
@@ -104,7 +105,7 @@ pub fn compare_outputs(saved: &[Output], rerun: &[Output]) -> SavedOutput {
 }
 
 /// Outputs with consecutive streams of the same name joined, as a reader sees them.
-fn comparable(outputs: &[Output]) -> Vec<Output> {
+pub(super) fn comparable(outputs: &[Output]) -> Vec<Output> {
     let mut out: Vec<Output> = Vec::new();
     for output in outputs {
         if let (
@@ -124,7 +125,7 @@ fn comparable(outputs: &[Output]) -> Vec<Output> {
     out
 }
 
-fn same_output(a: &Output, b: &Output) -> bool {
+pub(super) fn same_output(a: &Output, b: &Output) -> bool {
     match (a, b) {
         (Output::Stream { name: n, text: x }, Output::Stream { name: m, text: y }) => {
             n == m && same_text(&x.0, &y.0)
@@ -226,96 +227,4 @@ fn to_rgba(color: png::ColorType, buf: &[u8]) -> Option<Vec<u8>> {
             .collect(),
         Indexed => return None,
     })
-}
-
-/// Text equal after normalising memory addresses and trailing whitespace, numbers within
-/// [`crate::base::diff::NUMERIC_TOLERANCE`] relative.
-pub fn same_text(a: &str, b: &str) -> bool {
-    let (x, y) = (tokens(a), tokens(b));
-    x.len() == y.len()
-        && x.iter().zip(&y).all(|(p, q)| match (p, q) {
-            (Token::Number(m), Token::Number(n)) => close(*m, *n),
-            _ => p == q,
-        })
-}
-
-fn close(a: f64, b: f64) -> bool {
-    if a == b || (a.is_nan() && b.is_nan()) {
-        return true;
-    }
-    (a - b).abs() <= crate::base::diff::NUMERIC_TOLERANCE * a.abs().max(b.abs())
-}
-
-#[derive(Debug, PartialEq)]
-enum Token {
-    Text(String),
-    Number(f64),
-}
-
-/// Lines without trailing whitespace, `0x…` addresses replaced, and numbers split out.
-fn tokens(text: &str) -> Vec<Token> {
-    let normalised: String = text
-        .trim_end()
-        .lines()
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join("\n");
-    let chars: Vec<char> = normalised.chars().collect();
-    let mut out = Vec::new();
-    let mut plain = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        // A memory address: 0x followed by hex digits.
-        if c == '0'
-            && chars.get(i + 1) == Some(&'x')
-            && chars.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
-        {
-            i += 2;
-            while i < chars.len() && chars[i].is_ascii_hexdigit() {
-                i += 1;
-            }
-            plain.push_str("0x…");
-            continue;
-        }
-        let starts_number = c.is_ascii_digit()
-            || (c == '-' || c == '.') && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
-        let inside_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
-        if starts_number && !inside_word {
-            let start = i;
-            i += 1;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
-                let mut j = i + 1;
-                if j < chars.len() && (chars[j] == '-' || chars[j] == '+') {
-                    j += 1;
-                }
-                if j < chars.len() && chars[j].is_ascii_digit() {
-                    i = j;
-                    while i < chars.len() && chars[i].is_ascii_digit() {
-                        i += 1;
-                    }
-                }
-            }
-            let literal: String = chars[start..i].iter().collect();
-            match literal.parse::<f64>() {
-                Ok(n) => {
-                    if !plain.is_empty() {
-                        out.push(Token::Text(std::mem::take(&mut plain)));
-                    }
-                    out.push(Token::Number(n));
-                }
-                Err(_) => plain.push_str(&literal),
-            }
-            continue;
-        }
-        plain.push(c);
-        i += 1;
-    }
-    if !plain.is_empty() {
-        out.push(Token::Text(plain));
-    }
-    out
 }

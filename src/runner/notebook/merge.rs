@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::compare::compare_outputs;
+use super::difference::{RandomUse, assign_causes, classify_outputs};
 use super::format::{Cell, Notebook, Output};
 use super::{CellResult, RAISES_TAG};
+use crate::base::difference::{Difference, DifferenceKind};
 use crate::record::{CellError, CellRecord, CellStatus, NotebookRecord, SavedOutput};
 
 /// The executed notebook and the cell records, from the notebook and the driver's results.
@@ -22,6 +24,8 @@ pub(crate) fn merge(
         results.into_iter().map(|r| (r.index, r)).collect();
     let mut executed = notebook.clone();
     let mut cells = Vec::new();
+    let mut random: Vec<Option<RandomUse>> = Vec::new();
+    let mut saved_counts = Vec::new();
     let mut interrupted = false;
     for (index, cell) in executed.cells.iter_mut().enumerate() {
         let Cell::Code {
@@ -33,8 +37,10 @@ pub(crate) fn merge(
             continue;
         };
         let saved = std::mem::take(outputs);
+        saved_counts.push(*execution_count);
         let cell_record = match by_index.remove(&index) {
             Some(result) => {
+                random.push(result.random);
                 *execution_count = result.execution_count;
                 *outputs = result.outputs;
                 let status = if result.status == "ok" {
@@ -51,9 +57,11 @@ pub(crate) fn merge(
                     outputs: outputs.iter().map(Output::summary).collect(),
                     error: result.error.filter(|_| status == CellStatus::Error),
                     saved_output: compare_outputs(&saved, outputs),
+                    difference: classify_outputs(&saved, outputs),
                 }
             }
             None => {
+                random.push(None);
                 *execution_count = None;
                 // The first cell without a result is the one a limit (or an exit) stopped.
                 let stop = stopped.filter(|_| !interrupted);
@@ -82,6 +90,13 @@ pub(crate) fn merge(
                     } else {
                         SavedOutput::Differs
                     },
+                    difference: (!saved.is_empty()).then(|| Difference {
+                        kind: DifferenceKind::Content,
+                        summary: "the rerun stopped before this cell".into(),
+                        cause: None,
+                        numbers: None,
+                        only_figures: false,
+                    }),
                 }
             }
         };
@@ -95,6 +110,7 @@ pub(crate) fn merge(
             }
         }
     }
+    assign_causes(&mut cells, &random, &saved_counts);
     let record = NotebookRecord {
         path: entry.to_string(),
         cells,

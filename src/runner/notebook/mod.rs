@@ -9,9 +9,11 @@
 //! output does not match its typed schema.
 //!
 //! Parts: [`format`] the nbformat 4 types, [`merge`] the executed notebook and cell records
-//! from the driver's results, [`compare`] saved outputs against a rerun.
+//! from the driver's results, [`compare`] saved outputs against a rerun, [`difference`] what
+//! kind of difference a cell shows and its likely cause.
 
 mod compare;
+mod difference;
 mod format;
 mod merge;
 #[cfg(test)]
@@ -27,10 +29,11 @@ use super::python::{self, GUEST_TMP};
 use super::{Installed, Invocation};
 use crate::sandbox::{CellError, ClockMode, RunRecord, Sandbox, Verdict};
 
+pub use crate::base::difference::same_text;
 pub use compare::{
     compare_outputs, decode_png, first_diverging_cell, first_diverging_output, output_text,
-    same_text,
 };
+pub use difference::{classify_outputs, reproducibility_line};
 
 pub use format::{Bundle, Cell, Notebook, Output, Text, mime_text, parse, read, to_json};
 pub use merge::out_of_order;
@@ -66,6 +69,9 @@ pub(crate) struct CellResult {
     outputs: Vec<Output>,
     #[serde(default)]
     error: Option<CellError>,
+    /// What the driver saw of the cell's random numbers.
+    #[serde(default)]
+    random: Option<difference::RandomUse>,
 }
 
 /// The cells the driver reported, and whether it reached the end.
@@ -109,6 +115,66 @@ fn source(
         setup = python::setup(entry, workdir, args, env, reseed),
         cells = py(cells_json),
         results = py(&format!("{GUEST_TMP}/{RESULTS}")),
+    )
+}
+
+/// Whether the script at `path` was exported from a notebook and needs its shell: it calls
+/// `get_ipython()` (Jupyter's and VS Code's exports turn magics into such calls).
+pub fn is_exported_notebook(path: &Path) -> bool {
+    let Some(file) = crate::base::open_regular(path) else {
+        return false;
+    };
+    let mut text = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::io::Read::take(file, 4 << 20), &mut text);
+    String::from_utf8_lossy(&text).contains("get_ipython(")
+}
+
+/// Runs the script `path` (inside `folder`), exported from a notebook, in the notebook's
+/// shell: a script run in every other respect.
+pub fn run_exported(
+    sandbox: &Sandbox,
+    installed: &Installed,
+    use_snapshot: bool,
+    folder: &Path,
+    path: &Path,
+    invocation: &Invocation,
+) -> anyhow::Result<RunRecord> {
+    let tmp = tempfile::tempdir()?;
+    python::run_source(
+        sandbox,
+        installed,
+        use_snapshot,
+        folder,
+        path,
+        invocation,
+        tmp.path(),
+        &|entry, env, reseed| {
+            exported_script_source(
+                entry,
+                invocation.workdir.as_deref(),
+                &invocation.args,
+                env,
+                reseed,
+            )
+        },
+    )
+}
+
+/// The Python source of a run of a script exported from a notebook: the driver, the usual
+/// setup, then the script run in the notebook's shell.
+fn exported_script_source(
+    entry: &str,
+    workdir: Option<&str>,
+    args: &[String],
+    env: &[(String, String)],
+    reseed: Option<u64>,
+) -> String {
+    let py = |s: &str| serde_json::to_string(s).expect("strings serialise");
+    format!(
+        "{support}{DRIVER}\ndef _takehome_notebook_main():\n{setup}    _takehome_notebook('[]', '', script={path})\n_takehome_status = _takehome_notebook_main()\n",
+        support = python::load_support(),
+        setup = python::setup(entry, workdir, args, env, reseed),
+        path = py(&format!("{}/{entry}", python::GUEST_WORK)),
     )
 }
 
