@@ -1,6 +1,7 @@
 //! Runners: named execution environments (`runners/*.toml`), their provisioning, and how a
 //! program is started on each. Calls `sandbox`; never touches wasmtime itself.
 
+pub mod causes;
 pub mod def;
 mod entries;
 pub mod install;
@@ -76,13 +77,15 @@ pub fn run(
     program: &Path,
     invocation: &Invocation,
 ) -> anyhow::Result<RunRecord> {
-    match kind {
-        RunnerKind::Wasi => run_wasi(sandbox, program, invocation),
-        RunnerKind::PythonNative => native::run(folder, program, invocation, &[]),
+    let mut record = match kind {
+        RunnerKind::Wasi => return run_wasi(sandbox, program, invocation),
+        RunnerKind::PythonNative => native::run(folder, program, invocation, &[])?,
         RunnerKind::Python | RunnerKind::PythonPlain => {
             let installed = Installed::find(&crate::base::cache_dir())?;
             let run = if notebook::is_notebook(program) {
                 notebook::run
+            } else if notebook::is_exported_notebook(program) {
+                notebook::run_exported
             } else {
                 python::run
             };
@@ -93,9 +96,11 @@ pub fn run(
                 folder,
                 program,
                 invocation,
-            )
+            )?
         }
-    }
+    };
+    causes::name_causes(&mut record, folder);
+    Ok(record)
 }
 
 /// Runs `programs` on `kind` in order, in one working copy (Python), with one record; one
@@ -120,14 +125,16 @@ pub fn run_entries(
         ),
         _ => {
             let installed = Installed::find(&crate::base::cache_dir())?;
-            entries::run(
+            let mut record = entries::run(
                 sandbox,
                 &installed,
                 kind == RunnerKind::Python,
                 folder,
                 programs,
                 invocation,
-            )
+            )?;
+            causes::name_causes(&mut record, folder);
+            Ok(record)
         }
     }
 }
