@@ -116,21 +116,23 @@ pub fn classify_text(saved: &str, rerun: &str) -> Option<Difference> {
     Some(difference)
 }
 
-/// Reprs that changed between library versions: (in the older output, in the newer).
+/// Reprs that changed between library versions: text only the older version prints, or
+/// (when the first is empty) text only the newer one prints.
 const VERSION_MARKS: &[(&str, &str)] = &[
     // pandas 2.0 names `value_counts()` results `count` / `proportion`.
     ("", "Name: count, dtype"),
     ("", "Name: proportion, dtype"),
     // pandas 3.0 prints its classes by their public path.
-    ("<class 'pandas.core.", "<class 'pandas."),
+    ("<class 'pandas.core.", ""),
 ];
 
 /// Whether one side shows a repr another library version prints otherwise.
 fn printed_by_another_version(saved: &str, rerun: &str) -> bool {
+    let only = |mark: &str, one: &str, other: &str| {
+        !mark.is_empty() && one.contains(mark) && !other.contains(mark)
+    };
     VERSION_MARKS.iter().any(|(old, new)| {
-        let marks = |older: &str, newer: &str| {
-            newer.contains(new) && !older.contains(new) && (old.is_empty() || older.contains(old))
-        };
+        let marks = |older: &str, newer: &str| only(old, older, newer) || only(new, newer, older);
         marks(saved, rerun) || marks(rerun, saved)
     })
 }
@@ -173,7 +175,7 @@ fn classify_body(saved: &str, rerun: &str) -> Difference {
             only_figures: false,
         };
     }
-    if let Some(change) = number_change(saved, rerun) {
+    if let Some(change) = number_change(&short_class_names(saved), &short_class_names(rerun)) {
         let relative = change.largest_relative * 100.0;
         return Difference {
             kind: DifferenceKind::Numbers,
@@ -197,6 +199,25 @@ fn classify_body(saved: &str, rerun: &str) -> Difference {
         numbers: None,
         only_figures: false,
     }
+}
+
+/// `<class 'pandas.core.frame.DataFrame'>` as `<class 'DataFrame'>`: where a library prints
+/// a class from is not content.
+fn short_class_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("<class '") {
+        let start = at + "<class '".len();
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        if let Some(end) = rest.find("'>") {
+            let name = &rest[..end];
+            out.push_str(name.rsplit('.').next().unwrap_or(name));
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Why two texts print the same values, if they do.

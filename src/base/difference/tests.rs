@@ -105,3 +105,12 @@ fn a_repr_a_newer_library_prints_otherwise_names_the_library_version() {
     assert_eq!(d.cause, Some(Cause::LibraryVersion), "{}", d.summary);
     assert_eq!(classify_text("a 1", "a 2").unwrap().cause, None);
 }
+
+#[test]
+fn df_info_of_another_pandas_is_numbers_of_another_version() {
+    let saved = "<class 'pandas.core.frame.DataFrame'>\nRangeIndex: 6000 entries\nmemory usage: 422.0 KB\n";
+    let rerun = "<class 'pandas.DataFrame'>\nRangeIndex: 6000 entries\nmemory usage: 421.9 KB\n";
+    let d = classify_text(saved, rerun).unwrap();
+    assert_eq!(d.kind, DifferenceKind::Numbers, "{}", d.summary);
+    assert_eq!(d.cause, Some(Cause::LibraryVersion));
+}
