@@ -380,6 +380,8 @@ fn data_files_are_shown_as_tables_after_the_code_not_as_code() {
         "name\tweight\ntenure\t0.4\n",
     )
     .unwrap();
+    std::fs::write(folder.path().join("plans.xlsx"), xlsx()).unwrap();
+    std::fs::write(folder.path().join("scores.parquet"), b"PAR1 not really PAR1").unwrap();
     std::fs::write(
         folder.path().join("REPORT.md"),
         "# Report\n\n## Method\n\nA constant.\n",
@@ -416,6 +418,18 @@ fn data_files_are_shown_as_tables_after_the_code_not_as_code() {
     assert_eq!(train["first_rows"][0][0], "C00000");
     let tsv = data.iter().find(|d| d["path"] == "features.tsv").unwrap();
     assert_eq!(tsv["header"], serde_json::json!(["name", "weight"]));
+    // A workbook is read in its limited child: its first sheet, shape and types.
+    let book = data.iter().find(|d| d["path"] == "plans.xlsx").unwrap();
+    assert_eq!(book["sheet"], "Plans", "{book:#}");
+    assert_eq!((&book["rows"], &book["columns"]), (&2.into(), &2.into()));
+    assert_eq!(book["types"], serde_json::json!(["text", "number"]));
+    let parquet = data.iter().find(|d| d["path"] == "scores.parquet").unwrap();
+    assert!(
+        parquet["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("not previewed")
+    );
     // Shown after the code, with its shape and a link to the whole file.
     let code_at = html.find("id=\"code\"").unwrap();
     let data_at = html.find("id=\"data\"").unwrap();
@@ -425,4 +439,48 @@ fn data_files_are_shown_as_tables_after_the_code_not_as_code() {
         html.contains("download=\"data_train.csv\" href=\"data:text/plain;charset=utf-8;base64,")
     );
     assert!(!html.contains("<td>C00999,"), "not listed line by line");
+}
+
+/// A minimal workbook: a sheet "Plans" with a header and two rows.
+fn xlsx() -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    let main = "http://schemas.openxmlformats.org";
+    for (name, body) in [
+        (
+            "[Content_Types].xml",
+            format!(
+                r#"<Types xmlns="{main}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#
+            ),
+        ),
+        (
+            "_rels/.rels",
+            format!(
+                r#"<Relationships xmlns="{main}/package/2006/relationships"><Relationship Id="rId1" Type="{main}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+            ),
+        ),
+        (
+            "xl/workbook.xml",
+            format!(
+                r#"<workbook xmlns="{main}/spreadsheetml/2006/main" xmlns:r="{main}/officeDocument/2006/relationships"><sheets><sheet name="Plans" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+            ),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            format!(
+                r#"<Relationships xmlns="{main}/package/2006/relationships"><Relationship Id="rId1" Type="{main}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
+            ),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!(
+                r#"<worksheet xmlns="{main}/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>plan</t></is></c><c r="B1" t="inlineStr"><is><t>fee</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>basic</t></is></c><c r="B2"><v>9.5</v></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>pro</t></is></c><c r="B3"><v>19.5</v></c></row></sheetData></worksheet>"#
+            ),
+        ),
+    ] {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
 }

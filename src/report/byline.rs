@@ -46,7 +46,11 @@ const COMMON: &str = "a about abstract acquisition advanced ai algorithm all an 
     statement statistics steps student study submission submitted summary summer system \
     table take take-home takehome task team technical test testing text thanks the thesis \
     this time to training tree trees university user users using v validation value version \
-    via vs we winter with work written xgboost your";
+    via vs we winter with work written xgboost your \
+    competition kaggle github repository readme instructions setup installation usage \
+    requirements dependencies environment todo homework week day lesson tutorial guide \
+    documentation docs jupyter colab google microsoft amazon titanic iris mnist dataframe \
+    exploring predict understanding building improving quick simple overview";
 
 /// Whether `word` is a common word of titles and reports, never a name by itself.
 pub fn is_common(word: &str) -> bool {
@@ -164,12 +168,6 @@ pub fn names(text: &str) -> Vec<String> {
     if let Some(tail) = title_tail(plain(title)) {
         out.extend(names_in(tail, person_like));
     }
-    // A title that is itself a name ("Iacob Iasmina" on a cover line of its own).
-    out.extend(
-        names_in(plain(title), person_like)
-            .into_iter()
-            .filter(|n| n.as_str() == plain(title)),
-    );
     for line in lines.take(OPENING_LINES) {
         let heading = line.starts_with('#')
             || line.len() > 100
