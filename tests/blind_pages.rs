@@ -381,7 +381,11 @@ fn data_files_are_shown_as_tables_after_the_code_not_as_code() {
     )
     .unwrap();
     std::fs::write(folder.path().join("plans.xlsx"), xlsx()).unwrap();
-    std::fs::write(folder.path().join("scores.parquet"), b"PAR1 not really PAR1").unwrap();
+    std::fs::write(
+        folder.path().join("scores.parquet"),
+        b"PAR1 not really PAR1",
+    )
+    .unwrap();
     std::fs::write(
         folder.path().join("REPORT.md"),
         "# Report\n\n## Method\n\nA constant.\n",
