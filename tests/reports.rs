@@ -219,7 +219,7 @@ fn a_pdf_report_is_shown_checked_for_structure_mined_for_claims_and_blind() {
             .contains("ROC AUC is 0.50")
     );
     assert_eq!(html.matches("<img class=\"page\"").count(), 2);
-    assert!(html.contains("Page images may show the candidate"));
+    assert!(html.contains("covered by black boxes"));
     // Structure from the PDF's text: numbered and differently worded headings count.
     for section in json["report"]["sections"].as_array().unwrap() {
         assert_eq!(section["present"], true, "{section}");

@@ -7,5 +7,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
-    let _ = std::panic::catch_unwind(|| takehome::report::pdf::extract(bytes, false));
+    let _ = std::panic::catch_unwind(|| takehome::report::pdf::extract(bytes, None));
 });

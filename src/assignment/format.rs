@@ -138,8 +138,9 @@ pub struct Deliverables {
     /// Files the run must leave behind, relative to the submission folder.
     pub outputs: Vec<String>,
     /// Whether packets show the pages of PDF reports as images (`pdf_page_images`, default
-    /// true). Page images may show the candidate's name, which cannot be removed from a
-    /// picture; set false to show only the extracted (de-identified) text.
+    /// true). Identity found in a page's text is boxed over on its image, and pages without
+    /// a text layer are shown as text; a name inside a picture on a page, or drawn as
+    /// shapes, is not found. Set false to show only the extracted (de-identified) text.
     #[serde(default = "yes")]
     pub pdf_page_images: bool,
 }

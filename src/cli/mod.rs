@@ -105,6 +105,9 @@ enum Command {
     /// Runs an ONNX model for the harness, under limits (internal).
     #[command(name = "onnx-worker", hide = true)]
     OnnxWorker,
+    /// Reads a workbook on stdin for a packet's data preview, under limits (internal).
+    #[command(name = "sheet-worker", hide = true)]
+    SheetWorker,
 }
 
 #[derive(clap::Args, Debug)]
@@ -118,7 +121,8 @@ struct CompileWorkerArgs {
 
 #[derive(clap::Args, Debug)]
 struct PdfWorkerArgs {
-    /// Render the pages too.
+    /// Render the pages too, with the texts to cover (the cover's length and JSON precede
+    /// the PDF on stdin).
     #[arg(long)]
     images: bool,
 }
@@ -193,6 +197,7 @@ pub fn main() -> ExitCode {
             return crate::sandbox::compile_worker_main(&args.folder, !args.no_fuel);
         }
         Command::OnnxWorker => return crate::evaluate::onnx::worker_main(),
+        Command::SheetWorker => return crate::packet::data_view::sheet_worker_main(),
     };
     match result {
         Ok(code) => code,

@@ -224,7 +224,7 @@ pub fn evaluate(
         &score_from,
     )?;
     let score = judged.score;
-    let report = crate::report::read(blobs, &submission_files, &manifest.report, false);
+    let report = crate::report::read(blobs, &submission_files, &manifest.report);
     let found = claims_text::extract(&report.pieces, assignment.scoring.metric);
     let mut checked = claims::check_submission(
         &manifest.claims,

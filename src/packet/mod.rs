@@ -4,6 +4,8 @@
 //! email) is never read into a [`Packet`], and everything else that could identify the
 //! candidate is replaced before a packet leaves [`collect`] ([`redact`]).
 
+mod blind;
+pub mod data_view;
 pub mod markdown;
 pub mod notebook;
 pub mod redact;
@@ -25,7 +27,7 @@ use crate::store::{RunPurpose, SubmissionRow, Workspace};
 use crate::submission::intake::Validation;
 
 /// Text files shown in full with line numbers, by extension.
-const CODE_EXTENSIONS: &[&str] = &["py", "md", "toml", "txt", "csv"];
+const CODE_EXTENSIONS: &[&str] = &["py", "md", "toml", "txt"];
 /// Larger text files are listed, not shown.
 const CODE_MAX_BYTES: u64 = 200 * 1024;
 /// CSV outputs show this many data rows.
@@ -49,7 +51,10 @@ pub struct Packet {
     pub code: Vec<CodeFile>,
     /// Notebooks, shown as notebooks (with the rerun's outputs where they differ).
     pub notebooks: Vec<notebook::NotebookView>,
-    /// Submission files not shown as code.
+    /// Data files (CSV, TSV, Excel, Parquet), shown as tables after the code and notebooks.
+    #[serde(default)]
+    pub data: Vec<data_view::DataView>,
+    /// Submission files not shown as code, notebooks or data.
     pub other_files: Vec<FileRef>,
     /// The newest evaluation; `None`: not evaluated yet.
     pub run: Option<RunSummary>,
@@ -217,7 +222,17 @@ pub async fn collect_with_redactions(
     let mut code = Vec::new();
     let mut notebooks = Vec::new();
     let mut other_files = Vec::new();
+    let mut data = Vec::new();
     for file in &files {
+        if data_view::DataFormat::of(&file.path).is_some() {
+            let bytes = if file.bytes <= data_view::MAX_BYTES {
+                workspace.blobs.get(&file.sha256).ok()
+            } else {
+                None
+            };
+            data.push(data_view::view(&file.path, file.bytes, bytes.as_deref()));
+            continue;
+        }
         if crate::runner::notebook::is_notebook(std::path::Path::new(&file.path))
             && file.bytes <= crate::runner::notebook::MAX_NOTEBOOK_BYTES
         {
@@ -272,8 +287,18 @@ pub async fn collect_with_redactions(
             }),
         }
     }
-    let (report, report_text) =
+    let (mut report, report_text) =
         report_view::build(&workspace.blobs, &files, &report_paths, &assignment);
+    // Who the candidate is must be known before page images are made: they are covered
+    // where the identity is drawn.
+    let mut redactor = blind::learn(workspace, &submission.pseudonym, &files, &report_text).await?;
+    report_view::render_pages(
+        &workspace.blobs,
+        &files,
+        &mut report,
+        &mut redactor,
+        &assignment,
+    );
 
     let run = match &evaluation {
         Some((id, evaluation)) => Some(summarize(workspace, id, evaluation)?),
@@ -309,12 +334,13 @@ pub async fn collect_with_redactions(
         },
         code,
         notebooks,
+        data,
         other_files,
         run,
         reproducibility,
         rubric: assignment.rubric.clone(),
     };
-    report_view::deidentify(workspace, packet, &files, &report_text).await
+    blind::deidentify(redactor, packet)
 }
 
 fn summarize(workspace: &Workspace, run_id: &str, e: &Evaluation) -> anyhow::Result<RunSummary> {

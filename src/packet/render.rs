@@ -1,6 +1,7 @@
 //! Packets as HTML through minijinja templates, autoescaped (`.html` names). Only two values
 //! bypass escaping, both marked `|safe` in the templates: the ammonia-sanitised report (and notebook HTML)
-//! and the `data:` URIs the packet builds itself from base64.
+//! and the `data:` URIs the packet builds itself from base64 (images, and the `data_uri`
+//! filter that makes a data file's download link from its de-identified text).
 
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
@@ -18,6 +19,12 @@ const NB_OUTPUT: &str = include_str!("templates/nb_output.html");
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_filter("data_uri", |text: String| {
+        format!(
+            "data:text/plain;charset=utf-8;base64,{}",
+            crate::base::base64(text.as_bytes())
+        )
+    });
     env.add_template("packet.html", PACKET)
         .expect("packet template parses");
     env.add_template("index.html", INDEX)

@@ -1,47 +1,16 @@
 //! The report as a packet shows it: Markdown rendered, text as text, PDFs as page images
-//! and extracted text, the structure check over every heading, and what could not be read.
-//! Also the de-identification of a whole packet ([`deidentify`]).
+//! (identity boxed over, [`render_pages`]) and extracted text, the structure check over
+//! every heading, and what could not be read.
 
 use serde::{Deserialize, Serialize};
 
-use super::redact::{Place, Redaction, Redactor};
-use super::{Packet, Report, Section, markdown};
+use super::redact::Redactor;
+use super::{Report, Section, markdown};
 use crate::assignment::{Assignment, sections_in};
 use crate::base::FileRef;
+use crate::report::cover::{Cover, CoverText};
 use crate::report::{Format, ReportText};
-use crate::store::{Blobs, Workspace};
-
-/// Text files read to learn who the candidate is, by extension (and git configuration).
-const LEARN_EXTENSIONS: &[&str] = &[
-    "py", "md", "markdown", "txt", "ipynb", "toml", "cfg", "ini", "json", "yaml", "yml", "r", "sh",
-    "tex", "rst", "csv", "sql", "js",
-];
-const LEARN_MAX_BYTES: u64 = 4 << 20;
-
-/// Packet fields whose values are the harness's own closed sets, numbers as text and
-/// hashes: a made-up user name ("notebook" for "N. Otebook") must not rewrite them.
-const STRUCTURAL: &[&str] = &[
-    "format",
-    "split",
-    "status",
-    "verdict",
-    "metric",
-    "sha256",
-    "submission_id",
-    "pseudonym",
-    "run_id",
-    "original_run",
-    "received_at",
-    "trap",
-    "version",
-    "claimed_text",
-    "measured_text",
-    "score_text",
-    "score_basis",
-    "model_sha256",
-    "runtime",
-    "id",
-];
+use crate::store::Blobs;
 
 /// A PDF of the report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -57,6 +26,9 @@ pub struct PdfView {
     pub images_hidden: bool,
     /// Pages beyond the rendering cap, shown as text only.
     pub unrendered_pages: usize,
+    /// Why no page image could be made, when none could.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images_error: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -64,24 +36,28 @@ pub struct PageView {
     pub number: usize,
     /// Extracted text (de-identified like everything else).
     pub text: String,
-    /// `data:image/png;base64,...` of the page rendered without the document's metadata.
+    /// `data:image/png;base64,...` of the page rendered without the document's metadata,
+    /// with what the de-identification removes from its text boxed over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// Boxes painted over the image.
+    #[serde(default)]
+    pub boxes: usize,
+    /// Why the page is shown as text only though images are shown (no text layer; identity
+    /// that could not be located on the image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
-/// Reads the report files named in `report_paths` and builds its part of the packet.
+/// Reads the report files named in `report_paths` and builds its part of the packet, PDF
+/// pages without images (see [`render_pages`]).
 pub fn build(
     blobs: &Blobs,
     files: &[FileRef],
     report_paths: &[String],
     assignment: &Assignment,
 ) -> (Report, ReportText) {
-    let text = crate::report::read(
-        blobs,
-        files,
-        report_paths,
-        assignment.deliverables.pdf_page_images,
-    );
+    let text = crate::report::read(blobs, files, report_paths);
     let named: Vec<_> = text
         .files
         .iter()
@@ -123,15 +99,14 @@ pub fn build(
                     .map(|(i, p)| PageView {
                         number: i + 1,
                         text: p.text.clone(),
-                        image: p
-                            .png_base64
-                            .as_ref()
-                            .filter(|_| assignment.deliverables.pdf_page_images)
-                            .map(|b| format!("data:image/png;base64,{b}")),
+                        image: None,
+                        boxes: 0,
+                        note: None,
                     })
                     .collect(),
                 images_hidden: !assignment.deliverables.pdf_page_images,
                 unrendered_pages: pdf.unrendered_pages,
+                images_error: None,
             }
         })
         .collect();
@@ -161,83 +136,68 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Replaces everything in `packet` that identifies its candidate (see [`super::redact`]):
-/// the issue record's name and email, identity learnt from the submission's files and PDF
-/// metadata, home-folder user names, and secrets. Returns the packet and the log of what
-/// was replaced where, for the hiring lead only.
-pub async fn deidentify(
-    workspace: &Workspace,
-    packet: Packet,
+/// Renders the page images of the report's PDFs (unless the assignment hides them), with
+/// every span `redactor` would remove from a page's text boxed over on that page's image,
+/// inside the PDF child. A page whose identity cannot be located, or that has no text
+/// layer, keeps its text only, with a note saying why. Each box is logged for the lead
+/// (`report.pdf page 1: box over name`).
+pub fn render_pages(
+    blobs: &Blobs,
     files: &[FileRef],
-    report: &ReportText,
-) -> anyhow::Result<(Packet, Vec<Redaction>)> {
-    let candidate = workspace.store.candidate(&packet.pseudonym).await?;
-    let (name, email) = candidate
-        .as_ref()
-        .map(|c| (c.name.as_str(), c.email.as_str()))
-        .unwrap_or(("", ""));
-    let mut redactor = Redactor::new(&packet.pseudonym, name, email);
-    for file in files {
-        let lower = file.path.to_ascii_lowercase();
-        let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
-        let git = lower.contains(".git/") || lower.ends_with(".gitconfig");
-        if (LEARN_EXTENSIONS.contains(&ext) || git)
-            && file.bytes <= LEARN_MAX_BYTES
-            && let Ok(bytes) = workspace.blobs.get(&file.sha256)
-        {
-            redactor.learn_from_file(&file.path, &String::from_utf8_lossy(&bytes));
-        }
-        // A file name can carry identity too.
-        redactor.learn_from_file(&file.path, &file.path);
+    report: &mut Report,
+    redactor: &mut Redactor,
+    assignment: &Assignment,
+) {
+    if !assignment.deliverables.pdf_page_images {
+        return;
     }
-    for f in &report.files {
-        if let Some(pdf) = &f.pdf {
-            redactor.learn_from_pdf(&pdf.metadata);
-        }
-    }
-    let mut value = serde_json::to_value(&packet)?;
-    let place = |path: &[String]| -> Place {
-        let p: Vec<&str> = path.iter().map(String::as_str).collect();
-        let field = || Place::At(format!("packet field {}", p.join(".")), false);
-        let index = |i: &str| i.parse::<usize>().ok();
-        match p.as_slice() {
-            // Rendered HTML repeats its logged source.
-            [.., last] if last.ends_with("html") => Place::Quiet,
-            // Closed sets and hashes the harness writes itself: never candidate text.
-            [.., last] if STRUCTURAL.contains(last) => Place::Skip,
-            ["code", i, "lines", line] => {
-                match (index(i).and_then(|i| packet.code.get(i)), index(line)) {
-                    (Some(file), Some(line)) => {
-                        Place::At(format!("{}:{}", file.path, line + 1), false)
-                    }
-                    _ => field(),
-                }
+    for pdf in report.pdfs.iter_mut().filter(|p| p.error.is_none()) {
+        let Some(file) = files.iter().find(|f| f.path == pdf.path) else {
+            continue;
+        };
+        let cover = Cover {
+            pages: pdf
+                .pages
+                .iter()
+                .take(crate::report::pdf::MAX_RENDERED_PAGES)
+                .map(|page| {
+                    let mut texts: Vec<CoverText> = redactor
+                        .spans(&page.text)
+                        .into_iter()
+                        .map(|(text, reason)| CoverText { text, reason })
+                        .collect();
+                    texts.sort_by(|a, b| a.text.cmp(&b.text));
+                    texts.dedup();
+                    texts
+                })
+                .collect(),
+        };
+        let read = blobs
+            .get(&file.sha256)
+            .map_err(|e| format!("{} cannot be read: {e:#}", file.path))
+            .and_then(|bytes| crate::report::pdf::read(&bytes, &file.sha256, Some(&cover)));
+        let rendered = match read {
+            Ok(rendered) => rendered,
+            Err(e) => {
+                pdf.images_error = Some(format!("page images could not be made: {e}"));
+                continue;
             }
-            ["code", i, "path"] | ["other_files", i, "path"] => match path_of(&packet, p[0], i) {
-                Some(path) => Place::At(format!("file name {path}"), false),
-                None => field(),
-            },
-            ["report", "markdown"] => Place::At(packet.report.path.clone(), true),
-            ["report", "pdfs", i, "pages", n, "text"] => {
-                match (index(i).and_then(|i| packet.report.pdfs.get(i)), index(n)) {
-                    (Some(pdf), Some(n)) => {
-                        Place::At(format!("{} page {}", pdf.path, n + 1), false)
-                    }
-                    _ => field(),
-                }
+        };
+        pdf.unrendered_pages = rendered.unrendered_pages;
+        for (view, page) in pdf.pages.iter_mut().zip(&rendered.pages) {
+            view.image = page
+                .png_base64
+                .as_ref()
+                .map(|b| format!("data:image/png;base64,{b}"));
+            view.boxes = page.boxes.len();
+            view.note = page.withheld.clone();
+            let location = format!("{} page {}", pdf.path, view.number);
+            for b in &page.boxes {
+                redactor.note(&location, &format!("box over {} on the image", b.reason), 1);
             }
-            _ => field(),
+            if page.withheld.is_some() {
+                redactor.note(&location, "image withheld, shown as text", 1);
+            }
         }
-    };
-    redactor.value(&mut value, &mut Vec::new(), &place);
-    let packet: Packet = serde_json::from_value(value)?;
-    Ok((packet, redactor.log()))
-}
-
-fn path_of(packet: &Packet, list: &str, i: &str) -> Option<String> {
-    let i: usize = i.parse().ok()?;
-    match list {
-        "code" => packet.code.get(i).map(|f| f.path.clone()),
-        _ => packet.other_files.get(i).map(|f| f.path.clone()),
     }
 }

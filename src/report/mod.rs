@@ -7,6 +7,8 @@
 //! under `data/` or `out/`) are read beside it, up to [`MAX_EXTRA_PDFS`]: slides next to a
 //! Markdown write-up are part of the report too.
 
+pub mod byline;
+pub mod cover;
 pub mod pdf;
 pub mod pieces;
 
@@ -114,10 +116,11 @@ fn looks_like_heading(line: &str) -> bool {
 }
 
 /// Reads the report files named in `report` (usually one; several notebooks whose markdown
-/// is the report), in that order, and the PDFs beside them from the stored `files`. With
-/// `images`, PDF pages are also rendered (for packets). Never fails: a file that cannot be
-/// read carries its error.
-pub fn read(blobs: &Blobs, files: &[FileRef], report: &[String], images: bool) -> ReportText {
+/// is the report), in that order, and the PDFs beside them from the stored `files`. PDF
+/// pages are not rendered here: packets render them once they know what to cover
+/// ([`pdf::read`] with a [`cover::Cover`]). Never fails: a file that cannot be read carries
+/// its error.
+pub fn read(blobs: &Blobs, files: &[FileRef], report: &[String]) -> ReportText {
     let mut chosen: Vec<&FileRef> = report
         .iter()
         .filter_map(|path| files.iter().find(|f| &f.path == path))
@@ -162,7 +165,7 @@ pub fn read(blobs: &Blobs, files: &[FileRef], report: &[String], images: bool) -
         };
         match (bytes, format) {
             (Err(e), _) => entry.error = Some(e),
-            (Ok(bytes), Format::Pdf) => match pdf::read(&bytes, &file.sha256, images) {
+            (Ok(bytes), Format::Pdf) => match pdf::read(&bytes, &file.sha256, None) {
                 Ok(report) => {
                     for (n, page) in report.pages.iter().enumerate() {
                         text.pieces.push(TextPiece {

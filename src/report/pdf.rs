@@ -7,15 +7,19 @@
 //! [`CPU_SECONDS`] of CPU, [`ADDRESS_SPACE`] of memory, no files written, no core dump; the
 //! parent kills it after [`WALL`] and reads at most [`MAX_OUTPUT`] of its answer. The child
 //! reads text, outline and metadata with lopdf and pdf-extract; for page images it strips
-//! the document's metadata (the Info dictionary and the XMP stream), saves that copy, and
-//! renders its pages with hayro. Whatever goes wrong becomes an error string, which callers
-//! show as "PDF could not be read: ...".
+//! the document's metadata (the Info dictionary and the XMP stream), saves that copy,
+//! renders its pages with hayro and paints boxes over the texts the caller asked to cover
+//! ([`super::cover`]) before a page is encoded: an image leaves the child covered or not at
+//! all. Whatever goes wrong becomes an error string, which callers show as "PDF could not
+//! be read: ...".
 
 use std::process::{Command, ExitCode};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use super::cover::{self, Cover, CoverBox};
 
 /// PDFs larger than this are not read.
 pub const MAX_BYTES: u64 = 32 << 20;
@@ -50,9 +54,17 @@ pub struct PdfReport {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PdfPage {
     pub text: String,
-    /// The page as PNG, base64; `None` when not rendered.
+    /// The page as PNG, base64, with the asked-for texts covered; `None` when not rendered
+    /// or withheld.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub png_base64: Option<String>,
+    /// The boxes painted over the image, and what each covers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boxes: Vec<CoverBox>,
+    /// Why the page was rendered but its image is withheld (no text layer; identity that
+    /// could not be located on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 /// The Info dictionary's text fields that can name a person.
@@ -66,33 +78,41 @@ pub struct PdfMetadata {
     pub keywords: Option<String>,
 }
 
-type Cached = (String, bool, Arc<Result<PdfReport, String>>);
+/// (content hash, hash of the [`Cover`] when rendered, result).
+type Cached = (String, Option<String>, Arc<Result<PdfReport, String>>);
 
 /// Recent results by content hash: a reviewer's page asks for the same PDF again and again.
 static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
 const CACHE_ENTRIES: usize = 8;
 
-/// Reads `bytes` (whose SHA-256 is `sha256`) in a limited child process; with `images`,
-/// its pages are rendered too.
-pub fn read(bytes: &[u8], sha256: &str, images: bool) -> Result<PdfReport, String> {
+/// Reads `bytes` (whose SHA-256 is `sha256`) in a limited child process; with a `cover`,
+/// its pages are rendered too, with the cover's texts boxed over. Results are kept by
+/// content and cover: the same PDF with other texts to cover is rendered again.
+pub fn read(bytes: &[u8], sha256: &str, cover: Option<&Cover>) -> Result<PdfReport, String> {
+    let key = cover.map(|c| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(
+            serde_json::to_vec(c).unwrap_or_default(),
+        ))
+    });
     if let Ok(cache) = CACHE.lock()
         && let Some((_, _, hit)) = cache
             .iter()
-            .find(|(sha, rendered, _)| sha == sha256 && (*rendered || !images))
+            .find(|(sha, rendered, _)| sha == sha256 && (key.is_none() || *rendered == key))
     {
         return (**hit).clone();
     }
-    let result = run_worker(bytes, images);
+    let result = run_worker(bytes, cover);
     if let Ok(mut cache) = CACHE.lock() {
         if cache.len() >= CACHE_ENTRIES {
             cache.remove(0);
         }
-        cache.push((sha256.to_string(), images, Arc::new(result.clone())));
+        cache.push((sha256.to_string(), key, Arc::new(result.clone())));
     }
     result
 }
 
-fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
+fn run_worker(bytes: &[u8], cover: Option<&Cover>) -> Result<PdfReport, String> {
     use crate::base::child::{self, Input, NoAnswer};
     if bytes.len() as u64 > MAX_BYTES {
         return Err(format!("{} bytes, more than {MAX_BYTES}", bytes.len()));
@@ -100,9 +120,22 @@ fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
     let exe = child::takehome_exe()?;
     let mut command = Command::new(exe);
     command.arg("pdf-worker");
-    if images {
+    // With --images, stdin is the cover's length (8 bytes, little-endian), the cover as
+    // JSON, then the PDF.
+    let mut input = Vec::new();
+    if let Some(cover) = cover {
         command.arg("--images");
+        let json = serde_json::to_vec(cover).map_err(|e| format!("cannot pass the cover: {e}"))?;
+        if json.len() as u64 > cover::MAX_COVER_BYTES {
+            return Err(format!(
+                "more than {} bytes of identity to cover on its pages",
+                cover::MAX_COVER_BYTES
+            ));
+        }
+        input.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        input.extend_from_slice(&json);
     }
+    input.extend_from_slice(bytes);
     command.env_clear();
     let limits = child::ChildLimits {
         cpu_seconds: CPU_SECONDS,
@@ -112,7 +145,7 @@ fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
     };
     child::limit(&mut command, limits);
     let input =
-        child::input_file(bytes).map_err(|e| format!("cannot hand the PDF to its reader: {e}"))?;
+        child::input_file(&input).map_err(|e| format!("cannot hand the PDF to its reader: {e}"))?;
     let ended = child::run(command, Input::File(input), MAX_OUTPUT, WALL).map_err(|e| match e {
         NoAnswer::Start(e) => format!("cannot start the PDF reader: {e}"),
         NoAnswer::Wall => format!(
@@ -150,14 +183,32 @@ fn run_worker(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
 /// The child's side: reads a PDF on stdin, answers one JSON [`PdfReport`] on stdout, or an
 /// error on stderr with exit status 1.
 pub fn worker_main(images: bool) -> ExitCode {
-    let (mut answer, bytes) = match crate::base::child::worker_streams(MAX_BYTES + 1) {
+    let limit = MAX_BYTES
+        + 1
+        + if images {
+            8 + cover::MAX_COVER_BYTES
+        } else {
+            0
+        };
+    let (mut answer, input) = match crate::base::child::worker_streams(limit) {
         Ok(streams) => streams,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
         }
     };
-    match extract(&bytes, images) {
+    let (cover, bytes) = if images {
+        match split_cover(&input) {
+            Ok((cover, bytes)) => (Some(cover), bytes),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        (None, &input[..])
+    };
+    match extract(bytes, cover.as_ref()) {
         Ok(report) => match serde_json::to_writer(&mut answer, &report) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -172,9 +223,24 @@ pub fn worker_main(images: bool) -> ExitCode {
     }
 }
 
+/// The cover and the PDF of a `--images` child's input.
+fn split_cover(input: &[u8]) -> Result<(Cover, &[u8]), String> {
+    let (length, rest) = input
+        .split_first_chunk::<8>()
+        .ok_or("the input holds no cover")?;
+    let length = u64::from_le_bytes(*length);
+    if length > cover::MAX_COVER_BYTES || length as usize > rest.len() {
+        return Err(format!("the cover's length {length} is out of bounds"));
+    }
+    let (json, pdf) = rest.split_at(length as usize);
+    let cover = serde_json::from_slice(json).map_err(|e| format!("unreadable cover: {e}"))?;
+    Ok((cover, pdf))
+}
+
 /// Reads a PDF in this process. Only the limited child (`worker_main`) and the fuzz target
-/// call it: everywhere else PDFs go through [`read`].
-pub fn extract(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
+/// call it: everywhere else PDFs go through [`read`]. With a `cover`, pages are rendered
+/// with its texts boxed over (or withheld, see [`super::cover`]).
+pub fn extract(bytes: &[u8], cover: Option<&Cover>) -> Result<PdfReport, String> {
     if bytes.len() as u64 > MAX_BYTES {
         return Err(format!("more than {MAX_BYTES} bytes"));
     }
@@ -201,12 +267,12 @@ pub fn extract(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
         .into_iter()
         .map(|text| PdfPage {
             text,
-            png_base64: None,
+            ..PdfPage::default()
         })
         .collect();
     pages.resize(page_count.max(pages.len()), PdfPage::default());
     let mut unrendered = pages.len();
-    if images {
+    if let Some(cover) = cover {
         // Render from a copy without the document's metadata.
         doc.trailer.remove(b"Info");
         if let Ok(catalog) = doc.catalog_mut() {
@@ -219,17 +285,33 @@ pub fn extract(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
             .map_err(|e| format!("cannot render the PDF: {e:?}"))?;
         let cache = hayro::RenderCache::new();
         let settings = hayro::hayro_interpret::InterpreterSettings::default();
-        for (page, slot) in pdf
+        let everywhere: Vec<_> = cover.pages.iter().flatten().cloned().collect();
+        for (index, (page, slot)) in pdf
             .pages()
             .iter()
             .zip(pages.iter_mut())
+            .enumerate()
             .take(MAX_RENDERED_PAGES)
         {
             let (w, h) = page.render_dimensions();
             let scale = (1.5f32)
                 .min((MAX_PIXELS / (w * h).max(1.0)).sqrt())
                 .max(0.01);
-            let pixmap = hayro::render(
+            unrendered -= 1;
+            let size = ((w * scale) as u16, (h * scale) as u16);
+            let transform = hayro::kurbo::Affine::scale(f64::from(scale))
+                * hayro::hayro_interpret::util::TransformExt::to_kurbo(
+                    &page.initial_transform(true),
+                );
+            let wanted = cover.pages.get(index).map_or(&[][..], Vec::as_slice);
+            let boxes = match cover::locate(page, transform, size, wanted, &everywhere) {
+                Ok(boxes) => boxes,
+                Err(why) => {
+                    slot.withheld = Some(why.to_string());
+                    continue;
+                }
+            };
+            let mut pixmap = hayro::render(
                 page,
                 &cache,
                 &settings,
@@ -240,11 +322,12 @@ pub fn extract(bytes: &[u8], images: bool) -> Result<PdfReport, String> {
                     bg_color: hayro::vello_cpu::color::palette::css::WHITE,
                 },
             );
+            let (pw, ph) = (pixmap.width(), pixmap.height());
+            slot.boxes = cover::paint(pixmap.data_as_u8_slice_mut(), pw, ph, &boxes);
             let png = pixmap
                 .into_png()
                 .map_err(|e| format!("cannot encode a page image: {e}"))?;
             slot.png_base64 = Some(crate::base::base64(&png));
-            unrendered -= 1;
         }
     }
     Ok(PdfReport {

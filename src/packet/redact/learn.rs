@@ -63,6 +63,8 @@ static GIT_USER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?im)^\s*name\s*=\s*(.+?)\s*$").expect("git user"));
 
 impl Redactor {
+    /// Learns a person's name: whole (in either order: surname first is common), its parts,
+    /// and user names made of it.
     pub fn learn_name(&mut self, name: &str) {
         let name = name.trim().trim_matches(|c: char| "\"'<>,".contains(c));
         let parts: Vec<&str> = name
@@ -73,6 +75,11 @@ impl Redactor {
             return;
         }
         self.add(&parts.join(" "), Kind::Name);
+        if parts.len() >= 2 {
+            let mut reversed = parts.clone();
+            reversed.reverse();
+            self.add(&reversed.join(" "), Kind::Name);
+        }
         for part in &parts {
             self.add(part.trim_end_matches('.'), Kind::Name);
         }
@@ -168,6 +175,65 @@ impl Redactor {
             }
             if let Some(n) = meta["author"].as_str() {
                 self.learn_name(n);
+            }
+        }
+    }
+
+    /// Learns the bylines of a report's text (a Markdown or text report, a notebook's
+    /// markdown cells, a PDF's first page; see [`crate::report::byline`]); with
+    /// `opening` false only its labelled lines (`Author:`, `By ...`), as for later PDF pages.
+    pub fn learn_from_report(&mut self, text: &str, opening: bool) {
+        let names = if opening {
+            crate::report::byline::names(text)
+        } else {
+            crate::report::byline::labelled(text)
+        };
+        for name in names {
+            self.learn_name(&name);
+        }
+    }
+
+    /// Learns the words written beside a known name in `text`: "Iacob Iasmina" where only
+    /// "Mihaela Iacob" is known makes "Iasmina" a name too. A neighbour counts when it is
+    /// a capitalised word of three letters or more, not a common word of reports, and
+    /// separated from the name by spaces (or a comma) on the same line.
+    pub fn learn_neighbours(&mut self, text: &str) {
+        static WORD: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"[\p{L}][\p{L}'’-]*").expect("word"));
+        for line in text.lines() {
+            let words: Vec<regex::Match<'_>> = WORD.find_iter(line).collect();
+            let known = |w: &str| {
+                self.terms
+                    .iter()
+                    .any(|(t, k)| *k == Kind::Name && t.eq_ignore_ascii_case(w))
+            };
+            let mut found = Vec::new();
+            for (i, w) in words.iter().enumerate() {
+                if !known(w.as_str()) {
+                    continue;
+                }
+                let before = i.checked_sub(1).map(|j| (words[j], w.start()));
+                let after = words.get(i + 1).map(|n| (*n, w.end()));
+                for (neighbour, _) in [before, after].into_iter().flatten() {
+                    let gap = if neighbour.start() < w.start() {
+                        &line[neighbour.end()..w.start()]
+                    } else {
+                        &line[w.end()..neighbour.start()]
+                    };
+                    let candidate = neighbour.as_str();
+                    if gap.trim().trim_matches(',').trim().is_empty()
+                        && !gap.is_empty()
+                        && candidate.chars().count() >= 3
+                        && candidate.chars().next().is_some_and(char::is_uppercase)
+                        && !crate::report::byline::is_common(candidate)
+                        && !known(candidate)
+                    {
+                        found.push(candidate.to_string());
+                    }
+                }
+            }
+            for name in found {
+                self.add(&name, Kind::Name);
             }
         }
     }

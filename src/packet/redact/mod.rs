@@ -138,8 +138,6 @@ impl Redactor {
         r
     }
 
-    /// Learns a person's name: whole, its parts, and user names made of it.
-
     fn regex(&mut self) -> Option<&Regex> {
         if self.compiled.is_none() && !self.terms.is_empty() {
             let mut terms: Vec<String> = self.terms.keys().cloned().collect();
@@ -174,19 +172,50 @@ impl Redactor {
     /// `text` with identity and secrets replaced; each replacement is logged under
     /// `location` (with the line number appended when `lines` is set).
     pub fn redact(&mut self, text: &str, location: &str, lines: bool) -> String {
-        // (line, what) of every replacement.
-        let mut hits: Vec<(usize, String)> = Vec::new();
+        let (out, hits) = self.replaced(text);
+        for hit in hits {
+            let place = if lines {
+                format!("{location}:{}", hit.line)
+            } else {
+                location.to_string()
+            };
+            self.record(&place, &hit.what, 1);
+        }
+        out
+    }
+
+    /// What [`Redactor::redact`] would replace in `text`: each span as it stands there and
+    /// why (`name`, `email`, `secret (...)`), in order, without logging anything. Page
+    /// images are covered where these spans are drawn.
+    pub fn spans(&mut self, text: &str) -> Vec<(String, String)> {
+        self.replaced(text)
+            .1
+            .into_iter()
+            .map(|hit| (hit.text, hit.what))
+            .collect()
+    }
+
+    /// Logs `count` replacements of kind `what` at `location` that happened elsewhere (boxes
+    /// over a page image).
+    pub fn note(&mut self, location: &str, what: &str, count: usize) {
+        self.record(location, what, count);
+    }
+
+    /// `text` redacted, and every replacement made.
+    fn replaced(&mut self, text: &str) -> (String, Vec<Hit>) {
+        let mut hits: Vec<Hit> = Vec::new();
         let pseudonym = self.pseudonym.clone();
         // Secrets first: a key may contain a name-like run.
         let mut out = text.to_string();
         for (kind, re) in SECRETS.iter() {
-            out = replace(&out, re, &mut hits, &format!("secret ({kind})"), |_| {
+            out = replace(&out, re, 0, &mut hits, &format!("secret ({kind})"), |_| {
                 SECRET_MASK.to_string()
             });
         }
         out = replace(
             &out,
             &URL_PASSWORD,
+            2,
             &mut hits,
             "secret (password in a URL)",
             |c| format!("{}{SECRET_MASK}{}", &c[1], &c[3]),
@@ -194,11 +223,12 @@ impl Redactor {
         out = replace(
             &out,
             &ASSIGNED_SECRET,
+            2,
             &mut hits,
             "secret (assigned value)",
             |c| format!("{}{SECRET_MASK}{}", &c[1], &c[3]),
         );
-        out = replace(&out, &HOME, &mut hits, "home folder", |c| {
+        out = replace(&out, &HOME, 2, &mut hits, "home folder", |c| {
             format!("{}{pseudonym}", &c[1])
         });
         let own: Vec<String> = self
@@ -207,7 +237,7 @@ impl Redactor {
             .filter(|(_, k)| **k == Kind::Email)
             .map(|(t, _)| t.to_lowercase())
             .collect();
-        out = replace(&out, &EMAIL, &mut hits, "email", |c| {
+        out = replace(&out, &EMAIL, 0, &mut hits, "email", |c| {
             if own.contains(&c[0].to_lowercase()) {
                 pseudonym.clone()
             } else {
@@ -228,10 +258,11 @@ impl Redactor {
                             .iter()
                             .find(|(t, _)| t.eq_ignore_ascii_case(term))
                             .map_or(Kind::Name, |(_, k)| *k);
-                        hits.push((
-                            line_of(&current, c.get(1).expect("group").start()),
-                            kind.as_str().to_string(),
-                        ));
+                        hits.push(Hit {
+                            line: line_of(&current, c.get(1).expect("group").start()),
+                            what: kind.as_str().to_string(),
+                            text: term.to_string(),
+                        });
                         changed = true;
                         c[0].replacen(term, &pseudonym, 1)
                     })
@@ -241,15 +272,7 @@ impl Redactor {
                 }
             }
         }
-        for (line, what) in hits {
-            let place = if lines {
-                format!("{location}:{line}")
-            } else {
-                location.to_string()
-            };
-            self.record(&place, &what, 1);
-        }
-        out
+        (out, hits)
     }
 
     /// Every replacement so far, by place and kind.
@@ -310,19 +333,29 @@ impl Redactor {
     }
 }
 
-/// Replaces every match of `re`, noting the offset (in the text as it was) and `what`.
+/// One replacement: its line, its kind, and the text it replaced.
+struct Hit {
+    line: usize,
+    what: String,
+    text: String,
+}
+
+/// Replaces every match of `re`, noting the line (in the text as it was), `what`, and the
+/// text of capture `group` (the part that identifies).
 fn replace(
     text: &str,
     re: &Regex,
-    hits: &mut Vec<(usize, String)>,
+    group: usize,
+    hits: &mut Vec<Hit>,
     what: &str,
     with: impl Fn(&Captures<'_>) -> String,
 ) -> String {
     re.replace_all(text, |c: &Captures<'_>| {
-        hits.push((
-            line_of(text, c.get(0).map_or(0, |m| m.start())),
-            what.to_string(),
-        ));
+        hits.push(Hit {
+            line: line_of(text, c.get(0).map_or(0, |m| m.start())),
+            what: what.to_string(),
+            text: c.get(group).map_or("", |m| m.as_str()).to_string(),
+        });
         // Keep the line count, so that later lines keep their numbers.
         let mut replacement = with(c);
         replacement.push_str(&"\n".repeat(c[0].matches('\n').count()));

@@ -109,3 +109,29 @@ fn common_words_and_short_parts_are_never_terms() {
     assert_eq!(r.redact("the data of Li", "x", false), "the data of Li");
     assert_eq!(r.redact("Li Data", "x", false), "C-2");
 }
+
+#[test]
+fn a_word_beside_a_known_name_is_learnt_but_labels_and_title_words_are_not() {
+    let mut r = Redactor::new("C-3", "Mihaela Iacob", "");
+    r.learn_neighbours("Churn Report\nIacob Iasmina\nPrepared by Iacob, Data Team\n");
+    assert_eq!(
+        r.redact("Iasmina wrote it; Prepared by Iacob", "x", false),
+        "C-3 wrote it; Prepared by C-3"
+    );
+}
+
+#[test]
+fn a_name_is_replaced_surname_first_too_and_spans_tell_what_to_cover() {
+    let mut r = Redactor::new("C-4", "Iasmina Iacob", "ii@example.org");
+    assert_eq!(r.redact("By Iacob Iasmina.", "x", false), "By C-4.");
+    let logged = r.log();
+    let spans = r.spans("Iacob Iasmina, ii@example.org, other@example.org, /home/iiacob/x");
+    let texts: Vec<(&str, &str)> = spans
+        .iter()
+        .map(|(t, w)| (t.as_str(), w.as_str()))
+        .collect();
+    assert!(texts.contains(&("Iacob Iasmina", "name")), "{texts:?}");
+    assert!(texts.contains(&("other@example.org", "email")), "{texts:?}");
+    assert!(texts.contains(&("iiacob", "home folder")), "{texts:?}");
+    assert_eq!(r.log(), logged, "spans log nothing");
+}
