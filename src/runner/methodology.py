@@ -137,8 +137,9 @@ def column_hash(col):
         else:
             values = np.asarray(col, dtype=np.float64)
         values = values + 0.0  # -0.0 becomes 0.0
-        values = np.where(values != values, np.nan, values)
-        return _mix(np, np.ascontiguousarray(values).view(np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))
+        if np.isnan(values).any():
+            values = np.where(values != values, np.nan, values)
+        return np.ascontiguousarray(values).view(np.uint64)
     if pd is None:
         return None
     values = np.asarray(col, dtype=object)
@@ -157,24 +158,49 @@ class Rows:
 
 
 def _columns(X):
-    """(names or None, n rows, list of column getters) for the kinds of tables we read."""
+    """(names or None, n rows, blocks): each block a function giving a 2-D uint64 array of
+    the column values' bits (see column_hash) for a run of consecutive columns."""
     np = _np()
     pd = _pd()
     if pd is not None and isinstance(X, pd.DataFrame):
         names = tuple(str(c) for c in X.columns)
-        return names, len(X), [(lambda j=j: X.iloc[:, j]) for j in range(X.shape[1])]
+        blocks = []
+        for start in range(0, X.shape[1], 16):
+            part = X.iloc[:, start:start + 16]
+            blocks.append(lambda part=part: _frame_block(np, part))
+        return names, len(X), blocks
     if pd is not None and isinstance(X, pd.Series):
-        return (str(X.name),), len(X), [lambda: X]
+        return (str(X.name),), len(X), [lambda: column_hash(X)[:, None]]
     if isinstance(X, np.ndarray):
         if X.ndim == 1:
-            return None, len(X), [lambda: X]
+            return None, len(X), [lambda: column_hash(X)[:, None]]
         if X.ndim == 2:
-            return None, X.shape[0], [(lambda j=j: X[:, j]) for j in range(X.shape[1])]
+            blocks = []
+            for start in range(0, X.shape[1], 16):
+                part = X[:, start:start + 16]
+                blocks.append(lambda part=part: _array_block(np, part))
+            return None, X.shape[0], blocks
         return None
     if isinstance(X, list) and X and not isinstance(X[0], (list, tuple)):
         values = np.asarray(X, dtype=object)
-        return None, len(X), [lambda: values]
+        return None, len(X), [lambda: column_hash(values)[:, None]]
     return None
+
+
+def _array_block(np, part):
+    if part.dtype.kind in "biuf":
+        values = part.astype(np.float64) + 0.0
+        if np.isnan(values).any():
+            values = np.where(values != values, np.nan, values)
+        return np.ascontiguousarray(values).view(np.uint64)
+    return np.stack([column_hash(part[:, j]) for j in range(part.shape[1])], axis=1)
+
+
+def _frame_block(np, part):
+    kinds = {getattr(t, "kind", "O") for t in part.dtypes}
+    if kinds <= set("biuf") and all(isinstance(t, np.dtype) for t in part.dtypes):
+        return _array_block(np, part.to_numpy(dtype=np.float64))
+    return np.stack([column_hash(part.iloc[:, j]) for j in range(part.shape[1])], axis=1)
 
 
 def _sparse_rows(X):
@@ -185,7 +211,7 @@ def _sparse_rows(X):
     csr = X.tocsr()
     csr.sort_indices()
     n = csr.shape[0]
-    data = column_hash(np.asarray(csr.data))
+    data = _mix(np, column_hash(np.asarray(csr.data)))
     cols = _mix(np, csr.indices.astype(np.uint64) + np.uint64(1))
     cells = _mix(np, data ^ cols)
     counts = np.diff(csr.indptr)
@@ -215,20 +241,26 @@ def rows_of(X, names=None):
         shape = _columns(X)
         if shape is None:
             return None
-        own_names, n, getters = shape
-        if not getters:
+        own_names, n, blocks = shape
+        if not blocks:
             return None
+        width = X.shape[1] if getattr(X, "ndim", 1) == 2 else 1
         step = 1
-        if n * len(getters) > MAX_CELLS:
-            step = -(-(n * len(getters)) // MAX_CELLS)
+        if n * width > MAX_CELLS:
+            step = -(-(n * width) // MAX_CELLS)
             state.sampled = True
-        h = np.full(n, 0x243F6A8885A308D3, dtype=np.uint64)
-        for j in range(0, len(getters), step):
-            col = column_hash(getters[j]())
-            if col is None or len(col) != n:
+        h = np.zeros(n, dtype=np.uint64)
+        for b, block in enumerate(blocks):
+            if step > 1 and b % step:
+                continue
+            bits = block()
+            if bits is None or bits.shape[0] != n:
                 return None
-            h = _mix(np, h ^ col ^ np.uint64(j + 1))
-        return Rows(h, own_names)
+            salts = (np.arange(bits.shape[1], dtype=np.uint64) + np.uint64(16 * b + 1)) * np.uint64(0xD6E8FEB86659FD93)
+            cells = (bits ^ salts[None, :]) * np.uint64(0x9E3779B97F4A7C15)
+            cells ^= cells >> np.uint64(29)
+            h += cells.sum(axis=1, dtype=np.uint64)
+        return Rows(_mix(np, h), own_names)
 
 
 def vector_hash(v):
@@ -274,6 +306,7 @@ class Epoch:
         self.where = where
         self.is_model = is_model
         self.lineage = []  # (input Rows, output Rows)
+        self.lineage_keys = set()
         self.proj = {}
         self.target = []  # (column, how) found at fit time
 
@@ -404,7 +437,10 @@ def _after(before, est, result, where):
             return
         out = rows_of(result)
         if out is not None and out.n == rows_in.n and len(epoch.lineage) < 50:
-            epoch.lineage.append((rows_in, out))
+            key = (out.n, hash(rows_in.fps.tobytes()), hash(out.fps.tobytes()))
+            if key not in epoch.lineage_keys:  # the same rows transformed again
+                epoch.lineage_keys.add(key)
+                epoch.lineage.append((rows_in, out))
         return
     if method == "fit_resample":
         epoch, rows_in = before[1], before[2]
@@ -446,6 +482,17 @@ def _number(value):
     return number if number == number else None
 
 
+def _column_getters(X):
+    """(names or None, a function per column giving it) for 2-D arrays and frames."""
+    np = _np()
+    pd = _pd()
+    if pd is not None and isinstance(X, pd.DataFrame):
+        return [str(c) for c in X.columns], [(lambda j=j: X.iloc[:, j]) for j in range(X.shape[1])]
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        return None, [(lambda j=j: X[:, j]) for j in range(X.shape[1])]
+    return None, []
+
+
 def _target_check(X, y, n):
     """Columns of X that reproduce y one to one on these rows: [(column, how)]."""
     np = _np()
@@ -465,10 +512,7 @@ def _target_check(X, y, n):
         label = getattr(y, "name", None)
         if label is not None and pd is not None and isinstance(X, pd.DataFrame) and label in X.columns:
             found.append((str(label), "is the label column itself"))
-        shape = _columns(X)
-        if shape is None:
-            return found
-        names, _, getters = shape
+        names, getters = _column_getters(X)
         for j, get in enumerate(getters[:300]):
             name = names[j] if names else f"column {j}"
             if any(f[0] == name for f in found):
@@ -485,15 +529,20 @@ def _target_check(X, y, n):
             pairs = np.unique(cinv.astype(np.int64) * ky + yinv)
             if len(pairs) != ky:
                 continue
-            how = "equals the target on every training row" if np.array_equal(ch, yh) else \
-                "maps one to one onto the target on every training row"
-            if ky > 2 and yv.dtype.kind in "biuf" and getattr(col, "dtype", None) is not None \
-                    and col.dtype.kind in "biuf" and how != "equals the target on every training row":
+            if np.array_equal(ch, yh):
+                found.append((name, "equals the target on every training row"))
+                continue
+            monotone = False
+            if ky > 2 and yv.dtype.kind in "biuf" and getattr(getattr(col, "dtype", None), "kind", "O") in "biuf":
                 c = np.asarray(col, dtype=np.float64)[np.argsort(yv, kind="stable")]
                 d = np.diff(c)
-                if (d >= 0).all() or (d <= 0).all():
-                    how = "is a monotone function of the target on every training row"
-            found.append((name, how))
+                monotone = bool((d >= 0).all() or (d <= 0).all())
+            if monotone:
+                found.append((name, "is a monotone function of the target on every training row"))
+            elif ky <= n // 2:
+                # With (nearly) every label distinct, any column of distinct values (an id)
+                # would be one to one with it: only a monotone map counts then.
+                found.append((name, "maps one to one onto the target on every training row"))
     return found
 
 
@@ -531,7 +580,7 @@ def _traced_method(fn, method):
             pass
         return result
 
-    traced._takehome_traced = True
+    _wrappers.add(traced)
     return traced
 
 
@@ -565,18 +614,27 @@ def _traced_function(fn, record):
                 pass
         return result
 
-    traced._takehome_traced = True
+    _wrappers.add(traced)
     return traced
 
 
+# The wrappers made here and the classes already wrapped, kept beside them rather than as
+# attributes on them, so that nothing the program can list carries the tracer's mark.
+_wrappers = weakref.WeakSet()
+_seen_classes = set()
+
+
 def _is_traced(fn):
-    return getattr(fn, "_takehome_traced", False)
+    try:
+        return fn in _wrappers
+    except TypeError:
+        return False
 
 
 def _wrap_class(cls):
     for owner in getattr(cls, "__mro__", ()):
         module = getattr(owner, "__module__", "") or ""
-        if not module.startswith(PACKAGES) or owner.__dict__.get("_takehome_seen"):
+        if not module.startswith(PACKAGES) or owner in _seen_classes:
             continue
         for method in METHODS:
             attr = owner.__dict__.get(method)
@@ -588,10 +646,7 @@ def _wrap_class(cls):
             elif callable(attr) and not isinstance(attr, (staticmethod, classmethod, type)):
                 if not _is_traced(attr):
                     setattr(owner, method, _traced_method(attr, method))
-        try:
-            owner._takehome_seen = True
-        except Exception:
-            pass
+        _seen_classes.add(owner)
 
 
 def _subclasses(root):
@@ -741,7 +796,7 @@ def _patch_utils():
 
 def _patch_pandas():
     pd = sys.modules.get("pandas")
-    if pd is None or getattr(pd.DataFrame.sample, "_takehome_traced", False):
+    if pd is None or _is_traced(pd.DataFrame.sample):
         return
     for name in READS:
         fn = pd.__dict__.get(name)
@@ -767,7 +822,7 @@ def _patch_pandas():
                 pass
         return result
 
-    sample._takehome_traced = True
+    _wrappers.add(sample)
     pd.DataFrame.sample = sample
 
 
@@ -817,14 +872,14 @@ class ImportHook:
             cls.busy = False
         loader = spec.loader
         if loader is not None and hasattr(loader, "exec_module") and \
-                not getattr(loader.exec_module, "_takehome_traced", False):
+                not _is_traced(getattr(loader.exec_module, "__func__", loader.exec_module)):
             real = loader.exec_module
 
             def exec_module(module):
                 real(module)
                 _after_import(module)
 
-            exec_module._takehome_traced = True
+            _wrappers.add(exec_module)
             try:
                 loader.exec_module = exec_module
             except Exception:
