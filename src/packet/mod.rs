@@ -5,6 +5,7 @@
 //! candidate is replaced before a packet leaves [`collect`] ([`redact`]).
 
 pub mod markdown;
+pub mod methodology_view;
 pub mod notebook;
 pub mod redact;
 pub mod render;
@@ -55,6 +56,9 @@ pub struct Packet {
     pub run: Option<RunSummary>,
     /// The newest rerun; `None`: not rerun yet.
     pub reproducibility: Option<Reproducibility>,
+    /// What the methodology tracer saw in the newest evaluation (leakage, test-set misuse).
+    #[serde(default)]
+    pub methodology: Option<methodology_view::MethodologySection>,
     pub rubric: Vec<Criterion>,
 }
 
@@ -292,6 +296,9 @@ pub async fn collect_with_redactions(
         None => None,
     };
 
+    let methodology = evaluation.as_ref().and_then(|(_, e)| {
+        methodology_view::section(e.record.methodology.as_ref(), &code, &notebooks)
+    });
     let packet = Packet {
         assignment: AssignmentInfo {
             id: assignment.id.clone(),
@@ -312,6 +319,7 @@ pub async fn collect_with_redactions(
         other_files,
         run,
         reproducibility,
+        methodology,
         rubric: assignment.rubric.clone(),
     };
     report_view::deidentify(workspace, packet, &files, &report_text).await

@@ -13,7 +13,9 @@ arguments and returns its result untouched; it reads arguments only when they ar
 frames, sparse matrices or lists (never iterators), touches no random state, warns nothing,
 and swallows its own errors. Calls made by library code (a Pipeline fitting its steps,
 GridSearchCV its candidates) are not recorded: only calls whose caller is the candidate's.
-The analysis is in methodology_analysis.py, which reads only the events kept here.
+The analysis is in methodology_analysis.py (the string `_analysis_source`, set by the
+loader and compiled only when a program ends with events), which reads only the events
+kept here.
 """
 
 import functools
@@ -98,15 +100,6 @@ def shown(where):
     return text
 
 
-def notebook_started(path):
-    notebook["path"] = path
-    notebook["cells"] = {}
-
-
-def cell_started(execution_count, index):
-    notebook["cells"][execution_count] = index
-
-
 # ----------------------------------------------------------------------------------------
 # Fingerprints: one uint64 per row, from the row's content
 
@@ -138,9 +131,6 @@ def column_hash(col):
             values = col.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             values = np.asarray(col, dtype=np.float64)
-        values = values + 0.0  # -0.0 becomes 0.0
-        if np.isnan(values).any():
-            values = np.where(values != values, np.nan, values)
         return np.ascontiguousarray(values).view(np.uint64)
     if pd is None:
         return None
@@ -151,58 +141,74 @@ def column_hash(col):
 class Rows:
     """What was seen of a table: a fingerprint per row, the column names when it had them."""
 
-    __slots__ = ("fps", "names", "n")
+    __slots__ = ("fps", "names", "n", "bits")
 
     def __init__(self, fps, names):
         self.fps = fps
         self.names = names
         self.n = len(fps)
+        self.bits = None
 
 
-def _columns(X):
-    """(names or None, n rows, blocks): each block a function giving a 2-D uint64 array of
-    the column values' bits (see column_hash) for a run of consecutive columns."""
+def _table_bits(X):
+    """(names or None, bits, numeric): the table's values as a C-contiguous (rows, columns)
+    uint64 array (see column_hash) and which columns hold numbers; None for anything else.
+    A table over MAX_CELLS keeps a regular sample of its columns (noted in the summary)."""
     np = _np()
     pd = _pd()
     if pd is not None and isinstance(X, pd.DataFrame):
         names = tuple(str(c) for c in X.columns)
-        blocks = []
-        for start in range(0, X.shape[1], 16):
-            part = X.iloc[:, start:start + 16]
-            blocks.append(lambda part=part: _frame_block(np, part))
-        return names, len(X), blocks
+        n, d = X.shape
+        keep = _kept_columns(n, d)
+        kinds = [getattr(t, "kind", "O") for t in X.dtypes]
+        numeric = np.array([kinds[j] in "biuf" for j in keep], dtype=bool)
+        if numeric.all() and all(isinstance(t, np.dtype) for t in X.dtypes):
+            part = X if len(keep) == d else X.iloc[:, keep]
+            bits = np.ascontiguousarray(part.to_numpy(dtype=np.float64)).view(np.uint64)
+        else:
+            # Plain numeric columns in one conversion; the others one by one.
+            bits = np.empty((n, len(keep)), dtype=np.uint64)
+            dtypes = list(X.dtypes)
+            plain = [at for at, j in enumerate(keep) if numeric[at] and isinstance(dtypes[j], np.dtype)]
+            if plain:
+                block = X.iloc[:, [keep[at] for at in plain]].to_numpy(dtype=np.float64)
+                bits[:, plain] = np.ascontiguousarray(block).view(np.uint64)
+            done = set(plain)
+            for at, j in enumerate(keep):
+                if at not in done:
+                    bits[:, at] = column_hash(X.iloc[:, j])
+        return names, bits, numeric
     if pd is not None and isinstance(X, pd.Series):
-        return (str(X.name),), len(X), [lambda: column_hash(X)[:, None]]
-    if isinstance(X, np.ndarray):
-        if X.ndim == 1:
-            return None, len(X), [lambda: column_hash(X)[:, None]]
-        if X.ndim == 2:
-            blocks = []
-            for start in range(0, X.shape[1], 16):
-                part = X[:, start:start + 16]
-                blocks.append(lambda part=part: _array_block(np, part))
-            return None, X.shape[0], blocks
-        return None
+        return (str(X.name),), column_hash(X)[:, None], np.array([X.dtype.kind in "biuf"])
+    if isinstance(X, np.ndarray) and X.ndim in (1, 2):
+        table = X[:, None] if X.ndim == 1 else X
+        n, d = table.shape
+        keep = _kept_columns(n, d)
+        if len(keep) < d:
+            table = table[:, keep]
+        if table.dtype.kind in "biuf":
+            bits = np.ascontiguousarray(table, dtype=np.float64).view(np.uint64)
+        else:
+            bits = np.empty((n, len(keep)), dtype=np.uint64)
+            for at in range(len(keep)):
+                bits[:, at] = column_hash(table[:, at])
+        return None, bits, np.full(len(keep), table.dtype.kind in "biuf")
     if isinstance(X, list) and X and not isinstance(X[0], (list, tuple)):
-        values = np.asarray(X, dtype=object)
-        return None, len(X), [lambda: column_hash(values)[:, None]]
+        return None, column_hash(np.asarray(X, dtype=object))[:, None], np.array([False])
     return None
 
 
-def _array_block(np, part):
-    if part.dtype.kind in "biuf":
-        values = part.astype(np.float64) + 0.0
-        if np.isnan(values).any():
-            values = np.where(values != values, np.nan, values)
-        return np.ascontiguousarray(values).view(np.uint64)
-    return np.stack([column_hash(part[:, j]) for j in range(part.shape[1])], axis=1)
+def _kept_columns(n, d):
+    if n * d <= MAX_CELLS:
+        return list(range(d))
+    state.sampled = True
+    step = -(-(n * d) // MAX_CELLS)
+    return list(range(0, d, step))
 
 
-def _frame_block(np, part):
-    kinds = {getattr(t, "kind", "O") for t in part.dtypes}
-    if kinds <= set("biuf") and all(isinstance(t, np.dtype) for t in part.dtypes):
-        return _array_block(np, part.to_numpy(dtype=np.float64))
-    return np.stack([column_hash(part.iloc[:, j]) for j in range(part.shape[1])], axis=1)
+def _salts(np, columns):
+    """An odd 64-bit multiplier per column position."""
+    return _mix(np, (np.asarray(columns, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
 
 
 def _sparse_rows(X):
@@ -252,7 +258,7 @@ def rows_of(X, names=None):
     return _rows_of(np, X, names)
 
 
-def _rows_of(np, X, names):
+def _rows_of(np, X, names, keep_bits=False):
     with np.errstate(all="ignore"):
         sparse = _sparse_rows(X)
         if sparse is not None:
@@ -265,29 +271,15 @@ def _rows_of(np, X, names):
                 X = X.loc[:, list(names)]
             except Exception:
                 return None
-        shape = _columns(X)
-        if shape is None:
+        table = _table_bits(X)
+        if table is None or table[1].shape[1] == 0:
             return None
-        own_names, n, blocks = shape
-        if not blocks:
-            return None
-        width = X.shape[1] if getattr(X, "ndim", 1) == 2 else 1
-        step = 1
-        if n * width > MAX_CELLS:
-            step = -(-(n * width) // MAX_CELLS)
-            state.sampled = True
-        h = np.zeros(n, dtype=np.uint64)
-        for b, block in enumerate(blocks):
-            if step > 1 and b % step:
-                continue
-            bits = block()
-            if bits is None or bits.shape[0] != n:
-                return None
-            salts = (np.arange(bits.shape[1], dtype=np.uint64) + np.uint64(16 * b + 1)) * np.uint64(0xD6E8FEB86659FD93)
-            cells = (bits ^ salts[None, :]) * np.uint64(0x9E3779B97F4A7C15)
-            cells ^= cells >> np.uint64(29)
-            h += cells.sum(axis=1, dtype=np.uint64)
-        return Rows(_mix(np, h), own_names)
+        own_names, bits, numeric = table
+        # One pass: each row's values times a multiplier per column, summed (mod 2**64).
+        rows = Rows(_mix(np, np.dot(bits, _salts(np, range(bits.shape[1])))), own_names)
+        if keep_bits:
+            rows.bits = (bits, numeric)
+        return rows
 
 
 def vector_hash(v):
@@ -377,13 +369,24 @@ def current_epoch(est):
     return epochs[-1] if epochs else None
 
 
-def _setting(est):
+def _setting(est, depth=0):
+    """The estimator's class and parameters, as text: what makes two models "settings".
+    Nested estimators by their own settings (scikit-learn's repr is slow to print)."""
     try:
         params = est.get_params(deep=False)
         return type(est).__name__ + "(" + ", ".join(
-            f"{k}={params[k]!r}" for k in sorted(params) if k not in ("verbose", "n_jobs")) + ")"
+            f"{k}={_value_key(params[k], depth)}" for k in sorted(params) if k not in ("verbose", "n_jobs")) + ")"
     except Exception:
         return type(est).__name__ + "(?)"
+
+
+def _value_key(value, depth):
+    if depth < 4 and hasattr(value, "get_params") and not isinstance(value, type):
+        return _setting(value, depth + 1)
+    if depth < 4 and isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value_key(v, depth + 1) for v in value[:50]) + "]"
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _arg(args, kwargs, position, *names):
@@ -428,15 +431,16 @@ def _before(est, method, args, kwargs, where):
     cls = type(est).__name__
     if method in ("fit", "fit_transform", "fit_predict", "fit_resample"):
         y = _arg(args, kwargs, 1, "y")
-        rows = rows_of(X)
         is_model = hasattr(type(est), "predict") and method != "fit_resample"
+        np = _np()
+        rows = _rows_of(np, X, None, keep_bits=True) if np is not None and is_model and y is not None else rows_of(X)
         epoch = Epoch(state.seq + 1, cls, method, _setting(est), rows, vector_hash(y) if y is not None else None,
                       where, is_model)
         state.seq += 1
         epoch.proj = _projections(X, transformer_names()) if is_model else {}
         if is_model and y is not None and rows is not None:
-            from_target = _target_check(X, y, rows.n)
-            epoch.target = from_target
+            epoch.target = _target_check(X, y, rows)
+            rows.bits = None  # not kept: the values themselves
         if len(state.epochs) < MAX_EVENTS:
             state.epochs.append(epoch)
         epochs = _estimator_epochs(est, create=True)
@@ -509,25 +513,17 @@ def _number(value):
     return number if number == number else None
 
 
-def _column_getters(X):
-    """(names or None, a function per column giving it) for 2-D arrays and frames."""
-    np = _np()
-    pd = _pd()
-    if pd is not None and isinstance(X, pd.DataFrame):
-        return [str(c) for c in X.columns], [(lambda j=j: X.iloc[:, j]) for j in range(X.shape[1])]
-    if isinstance(X, np.ndarray) and X.ndim == 2:
-        return None, [(lambda j=j: X[:, j]) for j in range(X.shape[1])]
-    return None, []
-
-
-def _target_check(X, y, n):
-    """Columns of X that reproduce y one to one on these rows: [(column, how)]."""
+def _target_check(X, y, rows):
+    """Columns of X (whose fingerprints with their values are `rows`) that reproduce y one
+    to one on these rows: [(column, how)]."""
     np = _np()
     pd = _pd()
     found = []
+    n = rows.n
     yv = y.to_numpy() if pd is not None and isinstance(y, pd.Series) else np.asarray(y) if isinstance(y, (list, np.ndarray)) else None
-    if yv is None or yv.ndim != 1 or len(yv) != n or n < 10:
+    if yv is None or yv.ndim != 1 or len(yv) != n or n < 10 or rows.bits is None:
         return found
+    bits, numeric = rows.bits
     with np.errstate(all="ignore"):
         yh = column_hash(yv)
         if yh is None:
@@ -539,30 +535,27 @@ def _target_check(X, y, n):
         label = getattr(y, "name", None)
         if label is not None and pd is not None and isinstance(X, pd.DataFrame) and label in X.columns:
             found.append((str(label), "is the label column itself"))
-        names, getters = _column_getters(X)
-        for j, get in enumerate(getters[:300]):
-            name = names[j] if names else f"column {j}"
+        # A column with more distinct values than the label in its first rows cannot map one
+        # to one onto it: most columns are ruled out here, all at once.
+        head = np.sort(bits[:64], axis=0)
+        distinct = (head[1:] != head[:-1]).sum(axis=0) + 1
+        order = None
+        for k in np.nonzero(distinct <= ky)[0][:300]:
+            name = rows.names[k] if rows.names and k < len(rows.names) else f"column {k}"
             if any(f[0] == name for f in found):
                 continue
-            col = get()
-            ch = column_hash(col)
-            if ch is None or len(ch) != n:
-                continue
-            if len(np.unique(ch[:1000])) > ky:
-                continue
+            ch = np.ascontiguousarray(bits[:, k])
             _, cinv = np.unique(ch, return_inverse=True)
-            if int(cinv.max()) + 1 != ky:
-                continue
-            pairs = np.unique(cinv.astype(np.int64) * ky + yinv)
-            if len(pairs) != ky:
+            if int(cinv.max()) + 1 != ky or len(np.unique(cinv.astype(np.int64) * ky + yinv)) != ky:
                 continue
             if np.array_equal(ch, yh):
                 found.append((name, "equals the target on every training row"))
                 continue
             monotone = False
-            if ky > 2 and yv.dtype.kind in "biuf" and getattr(getattr(col, "dtype", None), "kind", "O") in "biuf":
-                c = np.asarray(col, dtype=np.float64)[np.argsort(yv, kind="stable")]
-                d = np.diff(c)
+            if ky > 2 and yv.dtype.kind in "biuf" and numeric[k]:
+                if order is None:
+                    order = np.argsort(yv, kind="stable")
+                d = np.diff(ch.view(np.float64)[order])
                 monotone = bool((d >= 0).all() or (d <= 0).all())
             if monotone:
                 found.append((name, "is a monotone function of the target on every training row"))
@@ -918,11 +911,14 @@ class ImportHook:
         pass
 
 
-def install(prefixes=None):
-    """Starts tracing: patches what is already imported, and what is imported later."""
-    global active
+def install(prefixes=None, notebook_info=None):
+    """Starts tracing: patches what is already imported, and what is imported later.
+    `notebook_info` is the support module's {"path", "cells"} of the notebook running."""
+    global active, notebook
     if prefixes:
         candidate_prefixes[:] = list(prefixes)
+    if notebook_info is not None:
+        notebook = notebook_info
     if "sklearn.base" in sys.modules:
         _patch_sklearn()
     if "pandas" in sys.modules:
@@ -940,6 +936,9 @@ def finish():
         return
     was, active = active, False
     try:
+        if "analyse" not in globals():
+            # The conclusions are compiled only for a program that made calls to conclude on.
+            exec(compile(_analysis_source, "<takehome>", "exec"), globals())
         findings = analyse(state)
         os.makedirs(os.path.dirname(REPORT), exist_ok=True)
         with open(REPORT, "a", encoding="utf-8") as out:

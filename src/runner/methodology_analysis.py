@@ -382,7 +382,8 @@ def _target(st):
         if key in seen:
             continue
         seen.add(key)
-        column, how = epoch.target[0]
+        ranked = sorted(epoch.target, key=lambda t: 0 if t[1].startswith(("is the label", "equals")) else 1)
+        column, how = ranked[0]
         n = epoch.rows.n
         estimator = f"{epoch.cls}.{epoch.method}"
         more = len(epoch.target) - 1

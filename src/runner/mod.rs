@@ -4,6 +4,7 @@
 pub mod def;
 mod entries;
 pub mod install;
+pub mod methodology;
 pub mod native;
 pub mod notebook;
 mod progress;

@@ -255,7 +255,10 @@ def _takehome_notebook(cells_json, results_path):
         with open(results_path, "a", encoding="utf-8") as results:
             results.write(json.dumps(record) + "\n")
 
+    import _takehome
+    _takehome.notebook_started(sys.argv[0] if sys.argv else None)
     for cell in cells:
+        _takehome.cell_started(shell.execution_count, cell["index"])
         sink.clear()
         shell.last_error = None
         sys.stdout = CellStream("stdout", real_stdout)
@@ -280,4 +283,5 @@ def _takehome_notebook(cells_json, results_path):
             "outputs": sink.outputs,
             "error": error,
         })
+    _takehome.finish_methodology()
     emit({"done": True})
