@@ -141,6 +141,7 @@ def flush_reports():
 
 
 def _watching_import(name, globals=None, locals=None, fromlist=(), level=0):
+    __tracebackhide__ = True  # IPython leaves this frame out of a failed import's traceback
     if level == 0 and name.partition(".")[0] in WATCHED:
         builtins.__import__ = _real_import
         start_methodology()
