@@ -68,6 +68,7 @@ fn the_demo_runs_everything_and_serves_the_reviewer_application() {
         ("strong", " ok ", "verified"),
         ("overclaiming", " ok ", "not reproduced"),
         ("misbehaving", "fuel_limit", "not measurable"),
+        ("leaky", " ok ", ""),
     ] {
         let row = row(example);
         assert!(row.contains(verdict) && row.contains(claims), "{row}");
@@ -77,25 +78,38 @@ fn the_demo_runs_everything_and_serves_the_reviewer_application() {
         );
     }
     assert!(workspace.join("packets/index.html").is_file());
-    // The link opens the reviewer's queue with all three candidates.
+    // The example with leaks shows both of its faults, at their lines; the others none.
+    let methodology: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("methodology:"))
+        .collect();
+    assert_eq!(
+        methodology,
+        [
+            "           methodology: preprocessing at main.py:31 (StandardScaler.fit_transform)",
+            "           methodology: multi_test at main.py:42 (roc_auc_score)",
+        ],
+        "{text}"
+    );
+    // The link opens the reviewer's queue with all four candidates.
     let page = get(&link);
     assert_eq!(page.status, 200);
     assert_eq!(
         page.text().matches("class=\"review-link\"").count(),
-        3,
+        4,
         "{}",
         page.text()
     );
-    // A reviewer whose reviews the demo submitted still sees the three candidates.
+    // A reviewer whose reviews the demo submitted still sees the four candidates.
     let page = get(example_reviewers[0]);
     assert_eq!(page.status, 200);
-    assert_eq!(page.text().matches("class=\"review-link\"").count(), 3);
+    assert_eq!(page.text().matches("class=\"review-link\"").count(), 4);
     // The lead's page shows similarity, agreement (alpha per criterion with its interval)
     // and leniency for the demo cohort.
     let page = get(&format!("{lead}/cohort/churn"));
     assert_eq!(page.status, 200, "{}", page.text());
     let html = page.text();
-    assert!(html.contains("6 submitted review(s)"), "{html}");
+    assert!(html.contains("8 submitted review(s)"), "{html}");
     assert!(!html.contains("id=\"no-reviews\""), "{html}");
     let table = |id: &str| {
         let at = html
@@ -134,7 +148,7 @@ fn the_demo_runs_everything_and_serves_the_reviewer_application() {
         assert!(numbers(row) >= 2, "no leniency for {reviewer}: {row}");
     }
     let pairs = table("pairs");
-    assert_eq!(pairs.matches("class=\"pair-link\"").count(), 3, "{pairs}");
+    assert_eq!(pairs.matches("class=\"pair-link\"").count(), 6, "{pairs}");
     let _ = child.kill();
     let _ = child.wait();
 }

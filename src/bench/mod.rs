@@ -1,12 +1,14 @@
 //! `takehome bench`: the figures in the README, measured side by side in one run.
 //! A benchmark reports; it never fails because a number is slow.
 
+mod methodology;
 mod notebook;
 mod python;
 mod queue;
 mod sandbox;
 mod web;
 
+pub use methodology::methodology;
 pub use notebook::{NATIVE_HELP, check_native, notebook};
 pub use python::python;
 pub use queue::queue;

@@ -20,7 +20,9 @@ use super::usage;
 /// the candidate portal from each number of --clients in turn for --duration, each client
 /// pausing about --think between requests; it prints p50/p99 latency and errors per page. `notebook` runs one notebook
 /// (pandas, scikit-learn, a matplotlib figure) with `takehome run` and with native nbclient
-/// from --native-python, whole processes, side by side. `all` is sandbox and python.
+/// from --native-python, whole processes, side by side. `methodology` runs the churn examples
+/// (--churn) and that notebook with and without the methodology tracer, side by side, and
+/// checks their outputs are identical. `all` is sandbox and python.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// What to measure.
@@ -69,6 +71,7 @@ enum Suite {
     Queue,
     Web,
     Notebook,
+    Methodology,
     All,
 }
 
@@ -97,7 +100,7 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
         })?;
         crate::bench::notebook(iterations, native)?;
     }
-    if matches!(args.suite, Suite::Queue | Suite::Web) {
+    if matches!(args.suite, Suite::Queue | Suite::Web | Suite::Methodology) {
         let example = args.churn.join("examples/strong/submission.toml");
         if !args.churn.join("assignment.toml").is_file() || !example.is_file() {
             return Err(usage(format!(
@@ -105,6 +108,9 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 args.churn.display()
             )));
         }
+    }
+    if args.suite == Suite::Methodology {
+        crate::bench::methodology(iterations, &args.churn.canonicalize()?)?;
     }
     if args.suite == Suite::Queue {
         let churn = args.churn.canonicalize()?;

@@ -17,7 +17,7 @@ use crate::store::Workspace;
 /// Show takehome doing its job, end to end, in a fresh demo workspace.
 ///
 /// Issues an example assignment (churn unless --assignment says otherwise) to one candidate
-/// per example submission (for churn: strong, over-claiming, misbehaving), runs them all in
+/// per example submission (for churn: strong, over-claiming, misbehaving, leaky), runs them all in
 /// the sandbox, scores them, checks their claims, reruns them to prove they reproduce, writes
 /// the blind review packets, adds three reviewers (two of whom submit example reviews made
 /// by the demo) and a hiring lead, and serves the reviewer application. Installs the Python
@@ -58,7 +58,7 @@ const CANDIDATES: [&str; 6] = [
 ];
 
 /// Examples named here come first, in this order; any others follow alphabetically.
-const EXAMPLE_ORDER: [&str; 3] = ["strong", "overclaiming", "misbehaving"];
+const EXAMPLE_ORDER: [&str; 4] = ["strong", "overclaiming", "misbehaving", "leaky"];
 
 /// The example submissions of an assignment folder, paired with the candidates handing them in.
 fn examples(assignment: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
@@ -304,6 +304,18 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
         println!(
             "{pseudonym:<10} {example:<13} {verdict:<14} {score:<16} {claims:<28} {reproducible}"
         );
+        // What the methodology tracer saw: leads for the interview.
+        if let Ok(e) = result {
+            for finding in e.record.methodology.iter().flat_map(|m| &m.findings) {
+                println!(
+                    "{:<10} methodology: {} at {} ({})",
+                    "",
+                    finding.kind.as_str(),
+                    finding.location.shown(),
+                    finding.estimator
+                );
+            }
+        }
     }
     println!("\npackets: {}", packets.join("index.html").display());
     if args.no_serve {

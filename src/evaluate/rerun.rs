@@ -162,6 +162,17 @@ pub fn compare(
             differences.push(Difference::new(format!("notebook {}", x.path), detail));
         }
     }
+    // The methodology findings are part of what a run did: the same program sees the same rows.
+    let (x, y) = (
+        crate::record::methodology::lines(a.methodology.as_ref()),
+        crate::record::methodology::lines(b.methodology.as_ref()),
+    );
+    if x != y {
+        differences.push(Difference::new(
+            "methodology",
+            text_diff(&x.join("\n"), &y.join("\n")),
+        ));
+    }
     let paths: std::collections::BTreeSet<&str> = before
         .outputs
         .iter()

@@ -7,6 +7,7 @@
 mod blind;
 pub mod data_view;
 pub mod markdown;
+pub mod methodology_view;
 pub mod notebook;
 pub mod redact;
 pub mod render;
@@ -60,6 +61,9 @@ pub struct Packet {
     pub run: Option<RunSummary>,
     /// The newest rerun; `None`: not rerun yet.
     pub reproducibility: Option<Reproducibility>,
+    /// What the methodology tracer saw in the newest evaluation (leakage, test-set misuse).
+    #[serde(default)]
+    pub methodology: Option<methodology_view::MethodologySection>,
     pub rubric: Vec<Criterion>,
 }
 
@@ -317,6 +321,9 @@ pub async fn collect_with_redactions(
         None => None,
     };
 
+    let methodology = evaluation.as_ref().and_then(|(_, e)| {
+        methodology_view::section(e.record.methodology.as_ref(), &code, &notebooks)
+    });
     let packet = Packet {
         assignment: AssignmentInfo {
             id: assignment.id.clone(),
@@ -338,6 +345,7 @@ pub async fn collect_with_redactions(
         other_files,
         run,
         reproducibility,
+        methodology,
         rubric: assignment.rubric.clone(),
     };
     blind::deidentify(redactor, packet)

@@ -9,7 +9,7 @@ use super::{Recommendation, ReviewState, Scores, Visibility, disagreements};
 use crate::assignment::Assignment;
 use crate::base::closed::closed_set;
 use crate::evaluate::{Evaluation, ScoreBasis};
-use crate::record::Verdict;
+use crate::record::{FindingKind, Methodology, Severity, Verdict};
 use crate::store::{RunPurpose, SubmissionRow, Workspace};
 
 closed_set! {
@@ -67,6 +67,38 @@ pub struct OverviewRow {
     pub disagreements: Vec<String>,
     /// Review results are withheld: the viewer must submit their own review first.
     pub withheld: bool,
+    /// Where the methodology tracer saw each kind of leakage or test-set misuse in the
+    /// newest evaluation (`main.py:14`, `(possible)` when the evidence is partial).
+    pub methodology: MethodologyColumns,
+}
+
+/// One list of locations per kind of methodology finding: a column each in the export.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MethodologyColumns {
+    pub preprocessing: Vec<String>,
+    pub overlap: Vec<String>,
+    pub multi_test: Vec<String>,
+    pub target: Vec<String>,
+}
+
+impl MethodologyColumns {
+    fn of(methodology: Option<&Methodology>) -> MethodologyColumns {
+        let mut columns = MethodologyColumns::default();
+        for finding in methodology.map(|m| m.findings.as_slice()).unwrap_or_default() {
+            let possible = match finding.severity {
+                Severity::Finding => "",
+                Severity::Possible => " (possible)",
+            };
+            let column = match finding.kind {
+                FindingKind::Preprocessing => &mut columns.preprocessing,
+                FindingKind::Overlap => &mut columns.overlap,
+                FindingKind::MultiTest => &mut columns.multi_test,
+                FindingKind::Target => &mut columns.target,
+            };
+            column.push(format!("{}{possible}", finding.location.shown()));
+        }
+        columns
+    }
 }
 
 /// The rows of assignment `assignment_id` (every version), as `visibility` allows: a
@@ -146,6 +178,9 @@ pub async fn rows(
             recommendations: seen.iter().filter_map(|s| s.recommendation).collect(),
             disagreements: disagreements(&assignment.rubric, &seen),
             withheld,
+            methodology: MethodologyColumns::of(
+                evaluation.as_ref().and_then(|e| e.record.methodology.as_ref()),
+            ),
         });
     }
     Ok(rows)
@@ -154,7 +189,7 @@ pub async fn rows(
 /// The rows as CSV, one line per candidate.
 pub fn csv(rows: &[OverviewRow]) -> String {
     let mut out = String::from(
-        "pseudonym,submission,late,verdict,metric,score,score_basis,not_run_reason,claims,reviews_submitted,reviews_assigned,weighted_total,recommendations,disagreements\n",
+        "pseudonym,submission,late,verdict,metric,score,score_basis,not_run_reason,claims,reviews_submitted,reviews_assigned,weighted_total,recommendations,disagreements,methodology_preprocessing,methodology_overlap,methodology_multi_test,methodology_target\n",
     );
     for r in rows {
         let fields = [
@@ -184,6 +219,10 @@ pub fn csv(rows: &[OverviewRow]) -> String {
                 .collect::<Vec<_>>()
                 .join("; "),
             r.disagreements.join("; "),
+            r.methodology.preprocessing.join("; "),
+            r.methodology.overlap.join("; "),
+            r.methodology.multi_test.join("; "),
+            r.methodology.target.join("; "),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));

@@ -5,6 +5,7 @@ pub mod causes;
 pub mod def;
 mod entries;
 pub mod install;
+pub mod methodology;
 pub mod native;
 pub mod notebook;
 mod progress;

@@ -408,7 +408,10 @@ def _takehome_notebook(cells_json, results_path, script=None):
     if script is not None:
         return run_exported_script(script)
 
+    import _takehome
+    _takehome.notebook_started(sys.argv[0] if sys.argv else None)
     for cell in cells:
+        _takehome.cell_started(shell.execution_count, cell["index"])
         sink.clear()
         shell.last_error = None
         sys.stdout = CellStream("stdout", real_stdout)
@@ -434,4 +437,5 @@ def _takehome_notebook(cells_json, results_path, script=None):
             "error": error,
             "random": random_use(cell["source"]),
         })
+    _takehome.finish_methodology()
     emit({"done": True})

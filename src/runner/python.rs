@@ -96,16 +96,28 @@ pub const SUPPORT: &str = include_str!("python_support.py");
 /// Where the support module's notes are written in the guest (under the run's `/tmp`).
 pub const GUEST_REPORT: &str = "/tmp/.takehome/diagnostics.jsonl";
 
-/// Python source that loads [`SUPPORT`] as the module `_takehome`.
+/// Python source that loads [`SUPPORT`] as the module `_takehome`, with the methodology
+/// tracer's source beside it (compiled only if the program imports scikit-learn or pandas;
+/// it never gets an importable name of its own).
 pub fn load_support() -> String {
+    let (tracer, analysis) = if super::methodology::enabled() {
+        (
+            py_str(super::methodology::TRACER),
+            py_str(super::methodology::ANALYSIS),
+        )
+    } else {
+        ("None".to_string(), "None".to_string())
+    };
     format!(
         "import sys as _sys, types as _types\n\
          _m = _types.ModuleType('_takehome')\n\
          _m.__file__ = '<takehome>'\n\
          exec(compile({src}, '<takehome>', 'exec'), _m.__dict__)\n\
+         _m._method_source = {tracer}\n\
+         _m._analysis_source = {analysis}\n\
          _sys.modules['_takehome'] = _m\n\
          del _m, _sys, _types\n",
-        src = py_str(SUPPORT)
+        src = py_str(SUPPORT),
     )
 }
 
@@ -330,6 +342,7 @@ pub(crate) fn run_source(
     let mut notes = copy.notes.clone();
     notes.extend(found.into_vec());
     diagnostics::merge(&mut record.diagnostics, notes);
+    record.methodology = super::methodology::read(tmp);
     if let Some(out) = &invocation.out {
         copy_out(
             &copy.work,

@@ -90,6 +90,16 @@ _real_listdir = os.listdir
 _real_scandir = os.scandir
 _counts = {}
 _quiet = False
+# The methodology tracer (see src/runner/methodology.rs): its source, set by the harness's
+# loader, is compiled and installed only when the program first imports one of WATCHED,
+# so a program that never does pays nothing for it.
+_method_source = None
+_analysis_source = None
+_method = None
+WATCHED = ("sklearn", "pandas", "imblearn", "xgboost", "lightgbm", "catboost")
+# The notebook running, for the tracer's locations: its path, and execution count -> cell.
+notebook_info = {"path": None, "cells": {}}
+_real_import = builtins.__import__
 
 
 def report(kind, detail, message):
@@ -128,6 +138,54 @@ def flush_reports():
     finally:
         _counts.clear()
         _quiet = False
+
+
+def _watching_import(name, globals=None, locals=None, fromlist=(), level=0):
+    __tracebackhide__ = True  # IPython leaves this frame out of a failed import's traceback
+    if level == 0 and name.partition(".")[0] in WATCHED:
+        builtins.__import__ = _real_import
+        start_methodology()
+    return _real_import(name, globals, locals, fromlist, level)
+
+
+def install_methodology():
+    if _method_source is not None and _method is None:
+        builtins.__import__ = _watching_import
+
+
+def start_methodology():
+    """Compiles and installs the tracer (once)."""
+    global _method
+    if _method is not None or _method_source is None:
+        return
+    import types
+    tracer = types.ModuleType("_takehome_method")
+    tracer.__file__ = "<takehome>"
+    try:
+        exec(compile(_method_source, "<takehome>", "exec"), tracer.__dict__)
+        tracer._analysis_source = _analysis_source
+        tracer.install([WORK + "/"], notebook_info)
+        _method = tracer
+    except Exception as error:
+        sys.stderr.write(f"takehome: could not start the methodology tracer: {error!r}\n")
+
+
+def notebook_started(path):
+    notebook_info["path"] = path
+    notebook_info["cells"] = {}
+
+
+def cell_started(execution_count, index):
+    notebook_info["cells"][execution_count] = index
+
+
+def finish_methodology():
+    """Writes the methodology findings of the program that just ended."""
+    if _method is not None:
+        try:
+            _method.finish()
+        except Exception:
+            pass
 
 
 def is_candidate_code(filename):
@@ -330,7 +388,8 @@ def prepare(argv, env, workdir, seed=None, paths=(), script_dir=None):
     import importlib
     importlib.invalidate_caches()
     _reseed(seed)
-    for install in (install_import_messages, install_file_notes, install_network_notes):
+    for install in (install_import_messages, install_file_notes, install_network_notes,
+                    install_methodology):
         try:
             install()
         except Exception as error:
@@ -391,6 +450,7 @@ def run_script(path):
         print_error(error)
         sys.exit(1)
     finally:
+        finish_methodology()
         flush_reports()
         sys.stdout.flush()
         sys.stderr.flush()

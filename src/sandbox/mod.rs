@@ -457,6 +457,7 @@ fn blank_record(spec: &RunSpec, module_sha256: String) -> RunRecord {
         entries: Vec::new(),
         isolation: crate::record::Isolation::Wasm,
         gvisor: None,
+        methodology: None,
         fallback_of: None,
     }
 }

@@ -197,6 +197,7 @@ async fn render_review(
             submitted_at => mine.as_ref().and_then(|r| r.submitted_at).map(format_time),
             others, disagreements, comments, errors,
             files => code.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
+            methodology => to_value(&packet.methodology)?,
         },
     )?;
     Ok((status, page).into_response())

@@ -166,6 +166,7 @@ pub fn run(
         entries: Vec::new(),
         isolation: Isolation::Gvisor,
         gvisor: Some(runsc.info(&native)),
+        methodology: None,
         fallback_of: None,
     };
     let mut found = diagnostics::Diagnostics::default();
@@ -181,6 +182,7 @@ pub fn run(
     let mut notes = run.notes.clone();
     notes.extend(found.into_vec());
     diagnostics::merge(&mut record.diagnostics, notes);
+    record.methodology = crate::runner::methodology::read(&run.tmp);
     if let Some(out) = &invocation.out {
         copy_out(&run.work, &record.outputs, out, limits.out_bytes.0)
             .with_context(|| format!("cannot copy the outputs to {}", out.display()))?;

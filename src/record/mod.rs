@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::base::Limits;
 pub use crate::base::difference::{Cause, Difference, DifferenceKind, NumberChange};
 
+pub mod methodology;
+pub use methodology::{Finding, FindingKind, Location, Methodology, Severity};
+
 /// The wasmtime this build embeds, as a record's `versions` names it.
 pub const WASMTIME_VERSION: &str = env!("TAKEHOME_WASMTIME_VERSION");
 
@@ -267,6 +270,10 @@ pub struct RunRecord {
     /// For a gVisor run: runsc's version and platform, and the limits only that tier has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gvisor: Option<GvisorInfo>,
+    /// What the methodology tracer saw (Python runs that used scikit-learn or pandas):
+    /// leakage and test-set misuse, each finding with its evidence and line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub methodology: Option<Methodology>,
     /// When this run is an assignment's fallback (`[runner] fallback`): the run it replaces,
     /// which ended with `missing_module` for a package this runner provides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -480,6 +487,22 @@ pub fn summary(record: &RunRecord) -> String {
     }
     for diagnostic in &record.diagnostics {
         let _ = writeln!(out, "{:<8} {}", "note", diagnostic.line());
+    }
+    if let Some(methodology) = &record.methodology {
+        for finding in &methodology.findings {
+            let severity = match finding.severity {
+                Severity::Finding => "",
+                Severity::Possible => " (possible)",
+            };
+            let _ = writeln!(
+                out,
+                "{:<8} {}{severity} at {}: {}",
+                "method",
+                finding.kind.as_str(),
+                finding.location.shown(),
+                finding.evidence
+            );
+        }
     }
     let _ = writeln!(
         out,
