@@ -78,7 +78,11 @@ fn a_scaler_fitted_before_the_split_is_preprocessing_and_a_pipeline_is_clean() {
 
 #[test]
 fn oversampling_before_the_split_is_overlap_and_after_it_is_clean() {
-    leak_and_clean_twin(FindingKind::Overlap, "DecisionTreeClassifier.fit", "tree = ");
+    leak_and_clean_twin(
+        FindingKind::Overlap,
+        "DecisionTreeClassifier.fit",
+        "tree = ",
+    );
 }
 
 #[test]
@@ -88,7 +92,11 @@ fn choosing_among_models_on_the_test_split_is_multi_test_and_one_final_score_is_
 
 #[test]
 fn a_feature_copied_from_the_label_is_target_and_a_strong_feature_is_clean() {
-    leak_and_clean_twin(FindingKind::Target, "LogisticRegression.fit", ".fit(X_train");
+    leak_and_clean_twin(
+        FindingKind::Target,
+        "LogisticRegression.fit",
+        ".fit(X_train",
+    );
 }
 
 #[test]
@@ -107,11 +115,23 @@ fn the_preprocessing_evidence_says_what_was_seen() {
         finding.evidence
     );
     let json = serde_json::to_value(finding).unwrap();
-    let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
     keys.sort();
     assert_eq!(
         keys,
-        ["estimator", "evidence", "kind", "location", "rows", "severity"]
+        [
+            "estimator",
+            "evidence",
+            "kind",
+            "location",
+            "rows",
+            "severity"
+        ]
     );
 }
 
@@ -244,7 +264,12 @@ fn the_leaky_churn_example_shows_both_faults_in_the_packet_and_the_export() {
         "add",
         support::repo("assignments/churn").to_str().unwrap(),
     ]);
-    let out = ok(&["issue", "churn", "--candidate", "Lea Leak <lea@example.org>"]);
+    let out = ok(&[
+        "issue",
+        "churn",
+        "--candidate",
+        "Lea Leak <lea@example.org>",
+    ]);
     let pseudonym = support::issued_pseudonym(&out);
     let example = support::repo("assignments/churn/examples/leaky");
     ok(&["submit", &pseudonym, example.to_str().unwrap()]);
@@ -264,14 +289,23 @@ fn the_leaky_churn_example_shows_both_faults_in_the_packet_and_the_export() {
     )
     .unwrap();
     let findings = json["methodology"]["findings"].as_array().unwrap();
-    let kinds: Vec<&str> = findings.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = findings
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["preprocessing", "multi_test"], "{findings:#?}");
     assert!(html.contains("<h2 id=\"methodology\">Methodology</h2>"));
     for (finding, line) in findings.iter().zip([31, 42]) {
         let anchor = finding["anchor"].as_str().unwrap();
         assert!(anchor.ends_with(&format!("-L{line}")), "{anchor}");
-        assert!(html.contains(&format!("href=\"#{anchor}\">main.py:{line}</a>")), "link");
-        assert!(html.contains(&format!("<tr id=\"{anchor}\">")), "target line");
+        assert!(
+            html.contains(&format!("href=\"#{anchor}\">main.py:{line}</a>")),
+            "link"
+        );
+        assert!(
+            html.contains(&format!("<tr id=\"{anchor}\">")),
+            "target line"
+        );
     }
     assert!(html.contains("a lead for the interview, not a verdict"));
     let csv = ok(&["export", "churn", "--format", "csv"]);
@@ -279,7 +313,10 @@ fn the_leaky_churn_example_shows_both_faults_in_the_packet_and_the_export() {
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
     let column = |name: &str| {
-        let at = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{csv}"));
+        let at = header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{csv}"));
         row[at]
     };
     assert_eq!(column("methodology_preprocessing"), "main.py:31");
@@ -297,6 +334,10 @@ fn the_clean_churn_examples_have_no_finding() {
         support::expect_verdict(&record, Verdict::Ok);
         let found = methodology(&record);
         assert!(found.calls > 0, "{example}");
-        assert!(found.findings.is_empty(), "{example}: {:#?}", found.findings);
+        assert!(
+            found.findings.is_empty(),
+            "{example}: {:#?}",
+            found.findings
+        );
     }
 }

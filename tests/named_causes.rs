@@ -26,7 +26,11 @@ fn a_notebook_export_runs_in_the_shell_and_names_what_it_pip_installs() {
         print('before the import')\nimport xgboost\n";
     let record = run_files(&[("analysis.py", exported)], "analysis.py");
     assert_eq!(record.verdict, Verdict::Exit, "{}", record.stderr.text);
-    assert!(!record.stderr.text.contains("NameError"), "{}", record.stderr.text);
+    assert!(
+        !record.stderr.text.contains("NameError"),
+        "{}",
+        record.stderr.text
+    );
     assert!(record.stdout.text.contains("before the import"));
     let missing = diagnostic(&record, DiagnosticKind::MissingModule).expect("xgboost named");
     assert_eq!(missing.detail, "xgboost");
@@ -44,10 +48,18 @@ fn a_database_never_committed_is_named_as_a_missing_file() {
         print(pd.read_sql('SELECT * FROM customers', connection))\n";
     let record = run_files(&[("query.py", script)], "query.py");
     assert_eq!(record.verdict, Verdict::Exit, "{}", record.stderr.text);
-    let missing = diagnostic(&record, DiagnosticKind::MissingFile)
-        .unwrap_or_else(|| panic!("no missing_file: {:?}\n{}", record.diagnostics, record.stderr.text));
+    let missing = diagnostic(&record, DiagnosticKind::MissingFile).unwrap_or_else(|| {
+        panic!(
+            "no missing_file: {:?}\n{}",
+            record.diagnostics, record.stderr.text
+        )
+    });
     assert_eq!(missing.detail, "analysis.db");
-    assert!(missing.message.contains("created it empty"), "{}", missing.message);
+    assert!(
+        missing.message.contains("created it empty"),
+        "{}",
+        missing.message
+    );
 }
 
 #[test]
@@ -57,8 +69,12 @@ fn code_written_for_older_libraries_names_the_library_and_the_change() {
         print(df.std())\n";
     let record = run_files(&[("stats.py", script)], "stats.py");
     assert_eq!(record.verdict, Verdict::Exit, "{}", record.stderr.text);
-    let drift = diagnostic(&record, DiagnosticKind::VersionDrift)
-        .unwrap_or_else(|| panic!("no version_drift: {:?}\n{}", record.diagnostics, record.stderr.text));
+    let drift = diagnostic(&record, DiagnosticKind::VersionDrift).unwrap_or_else(|| {
+        panic!(
+            "no version_drift: {:?}\n{}",
+            record.diagnostics, record.stderr.text
+        )
+    });
     assert_eq!(drift.detail, "pandas");
     assert!(drift.message.contains("pandas <3"), "{}", drift.message);
 
@@ -79,8 +95,16 @@ fn code_written_for_older_libraries_names_the_library_and_the_change() {
         .map(|d| d.detail.as_str())
         .collect();
     assert_eq!(libraries, ["numpy", "pandas"], "{:?}", record.diagnostics);
-    let pandas = record.diagnostics.iter().find(|d| d.detail == "pandas").unwrap();
-    assert!(pandas.message.contains("old.ipynb cell 1") && pandas.message.contains("DataFrame.map"), "{}", pandas.message);
+    let pandas = record
+        .diagnostics
+        .iter()
+        .find(|d| d.detail == "pandas")
+        .unwrap();
+    assert!(
+        pandas.message.contains("old.ipynb cell 1") && pandas.message.contains("DataFrame.map"),
+        "{}",
+        pandas.message
+    );
 }
 
 #[test]

@@ -51,7 +51,11 @@ fn each_differing_cell_is_classified_with_its_likely_cause() {
         code("print(x + 1)", 1, json!([stdout("5\n")])),
         code("print('hello')", 3, json!([stdout("hello\n")])),
         code(WIDE_FRAME, 4, json!([stdout(WIDE_FRAME_IN_A_TERMINAL)])),
-        code("print('mean', 3)", 5, json!([stderr(WARNING), stdout("mean 3\n")])),
+        code(
+            "print('mean', 3)",
+            5,
+            json!([stderr(WARNING), stdout("mean 3\n")]),
+        ),
         code(
             "from sklearn.datasets import make_classification\n\
              from sklearn.ensemble import RandomForestClassifier\n\
@@ -82,8 +86,18 @@ fn each_differing_cell_is_classified_with_its_likely_cause() {
     };
 
     let out_of_order = difference(1);
-    assert_eq!(out_of_order.kind, DifferenceKind::Numbers, "{}", out_of_order.summary);
-    assert_eq!(out_of_order.cause, Some(Cause::OutOfOrder), "{}", out_of_order.summary);
+    assert_eq!(
+        out_of_order.kind,
+        DifferenceKind::Numbers,
+        "{}",
+        out_of_order.summary
+    );
+    assert_eq!(
+        out_of_order.cause,
+        Some(Cause::OutOfOrder),
+        "{}",
+        out_of_order.summary
+    );
 
     assert_eq!(cell(2).saved_output, SavedOutput::Same);
     assert_eq!(cell(2).difference, None);
@@ -93,25 +107,43 @@ fn each_differing_cell_is_classified_with_its_likely_cause() {
     assert_eq!(display.cause, None);
 
     let warnings = difference(4);
-    assert_eq!(warnings.kind, DifferenceKind::Warnings, "{}", warnings.summary);
-    assert!(warnings.summary.contains("FutureWarning"), "{}", warnings.summary);
+    assert_eq!(
+        warnings.kind,
+        DifferenceKind::Warnings,
+        "{}",
+        warnings.summary
+    );
+    assert!(
+        warnings.summary.contains("FutureWarning"),
+        "{}",
+        warnings.summary
+    );
     assert_eq!(warnings.cause, Some(Cause::LibraryVersion));
 
     let numbers = difference(6);
     assert_eq!(numbers.kind, DifferenceKind::Numbers, "{}", numbers.summary);
     assert_eq!(numbers.cause, Some(Cause::UnseededRandomness));
     assert!(
-        numbers.summary.contains("RandomForestClassifier (line 4) in cell 5"),
+        numbers
+            .summary
+            .contains("RandomForestClassifier (line 4) in cell 5"),
         "{}",
         numbers.summary
     );
     let change = numbers.numbers.expect("how far the numbers moved");
-    assert!(change.first.starts_with("accuracy 0.01 → "), "{}", change.first);
+    assert!(
+        change.first.starts_with("accuracy 0.01 → "),
+        "{}",
+        change.first
+    );
     assert!(change.largest_absolute > 0.5, "{change:?}");
 
     let content = difference(7);
     assert_eq!(content.kind, DifferenceKind::Content, "{}", content.summary);
-    assert_eq!(content.cause, None, "a content change is not blamed on the random forest");
+    assert_eq!(
+        content.cause, None,
+        "a content change is not blamed on the random forest"
+    );
 
     assert_eq!(
         takehome::runner::notebook::reproducibility_line(nb),
@@ -120,12 +152,25 @@ fn each_differing_cell_is_classified_with_its_likely_cause() {
 
     // The frame is printed as a Jupyter kernel prints it: wrapped at 80 columns, every
     // column shown, where a terminal would elide the middle ones.
-    let executed: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("executed/analysis.ipynb")).unwrap()).unwrap();
-    let printed = executed["cells"][3]["outputs"][0]["text"].as_str().map(str::to_string).unwrap_or_else(|| {
-        executed["cells"][3]["outputs"][0]["text"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect()
-    });
-    assert!(printed.contains(" \\\n"), "wrapped like Jupyter:\n{printed}");
+    let executed: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("executed/analysis.ipynb")).unwrap(),
+    )
+    .unwrap();
+    let printed = executed["cells"][3]["outputs"][0]["text"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            executed["cells"][3]["outputs"][0]["text"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect()
+        });
+    assert!(
+        printed.contains(" \\\n"),
+        "wrapped like Jupyter:\n{printed}"
+    );
     assert!(!printed.contains("..."), "no column elided:\n{printed}");
     assert!(printed.contains("column_e"), "{printed}");
 }
@@ -143,7 +188,11 @@ fn seeds_and_scripts_leave_no_cause_or_change() {
             1,
             json!([]),
         ),
-        code("print(f'score {model.score(X, y) - 5:.2f}')", 2, json!([stdout("score 0.00\n")])),
+        code(
+            "print(f'score {model.score(X, y) - 5:.2f}')",
+            2,
+            json!([stdout("score 0.00\n")]),
+        ),
     ];
     let path = dir.path().join("seeded.ipynb");
     std::fs::write(&path, notebook(&cells)).unwrap();
@@ -164,9 +213,17 @@ fn seeds_and_scripts_leave_no_cause_or_change() {
 /// and warnings.
 fn display_and_warnings_submission(folder: &Path) {
     let cells = [
-        code("import pandas as pd\ntest = pd.read_csv('data/test.csv')", 1, json!([])),
+        code(
+            "import pandas as pd\ntest = pd.read_csv('data/test.csv')",
+            1,
+            json!([]),
+        ),
         code(WIDE_FRAME, 2, json!([stdout(WIDE_FRAME_IN_A_TERMINAL)])),
-        code("print('mean', 3)", 3, json!([stderr(WARNING), stdout("mean 3\n")])),
+        code(
+            "print('mean', 3)",
+            3,
+            json!([stderr(WARNING), stdout("mean 3\n")]),
+        ),
         code(
             "pd.DataFrame({'customer_id': test['customer_id'], 'churn_probability': 0.5}).to_csv('out/predictions.csv', index=False)\nprint('written')",
             4,
@@ -191,15 +248,36 @@ fn a_packet_of_display_and_warning_differences_says_so_and_folds_them() {
     let dir = support::tempdir();
     let root = dir.path();
     ok(root, &["init", "."]);
-    ok(root, &["assignment", "add", repo("assignments/churn").to_str().unwrap()]);
+    ok(
+        root,
+        &[
+            "assignment",
+            "add",
+            repo("assignments/churn").to_str().unwrap(),
+        ],
+    );
     let folder = support::tempdir();
     display_and_warnings_submission(folder.path());
-    let issued = ok(root, &["issue", "churn", "--candidate", "Ada Lovelace <ada@example.org>"]);
+    let issued = ok(
+        root,
+        &[
+            "issue",
+            "churn",
+            "--candidate",
+            "Ada Lovelace <ada@example.org>",
+        ],
+    );
     let pseudonym = support::issued_pseudonym(&issued);
-    ok(root, &["submit", &pseudonym, folder.path().to_str().unwrap()]);
+    ok(
+        root,
+        &["submit", &pseudonym, folder.path().to_str().unwrap()],
+    );
     ok(root, &["evaluate", &pseudonym]);
     let out = root.join("review");
-    ok(root, &["packet", &pseudonym, "--out", out.to_str().unwrap()]);
+    ok(
+        root,
+        &["packet", &pseudonym, "--out", out.to_str().unwrap()],
+    );
     let html = std::fs::read_to_string(out.join(format!("{pseudonym}-1.html"))).unwrap();
     assert!(
         html.contains("analysis.ipynb, saved outputs against the rerun: 1 same, 1 display, 1 warnings (library version), 1 with nothing saved"),

@@ -48,8 +48,15 @@ pub fn methodology(iterations: usize, churn: &Path) -> anyhow::Result<()> {
         };
         let (with, without) = (run(true)?, run(false)?);
         let same = with.stdout.sha256 == without.stdout.sha256
-            && with.outputs.iter().map(|o| &o.sha256).eq(without.outputs.iter().map(|o| &o.sha256));
-        anyhow::ensure!(same, "{label}: the tracer changed the program's stdout or outputs");
+            && with
+                .outputs
+                .iter()
+                .map(|o| &o.sha256)
+                .eq(without.outputs.iter().map(|o| &o.sha256));
+        anyhow::ensure!(
+            same,
+            "{label}: the tracer changed the program's stdout or outputs"
+        );
         let findings = with.methodology.as_ref().map_or(0, |m| m.findings.len());
         let off = time_median(iterations, || run(false).map(|_| ()))?;
         let on = time_median(iterations, || run(true).map(|_| ()))?;
@@ -70,6 +77,9 @@ pub fn methodology(iterations: usize, churn: &Path) -> anyhow::Result<()> {
             ),
         });
     }
-    print_table("Methodology tracer (whole takehome run, python runner)", &rows);
+    print_table(
+        "Methodology tracer (whole takehome run, python runner)",
+        &rows,
+    );
     Ok(())
 }

@@ -187,7 +187,9 @@ pub fn compare(
                 Difference::new(path, file_diff(blobs, path, &x, &y))
                     .of_text(text_pair(blobs, path, &x, &y)),
             ),
-            (Some(_), None) => differences.push(Difference::new(path.to_string(), "missing from the rerun")),
+            (Some(_), None) => {
+                differences.push(Difference::new(path.to_string(), "missing from the rerun"))
+            }
             (None, _) => differences.push(Difference::new(path.to_string(), "new in the rerun")),
         }
     }
@@ -198,9 +200,9 @@ pub fn compare(
             .map(|m| (m.predictions.clone(), m.failure.as_ref().map(|f| f.reason)))
     };
     match (model(before), model(after)) {
-        (Some((Some(x), _)), Some((Some(y), _))) if x.sha256 != y.sha256 => {
-            differences.push(Difference::new("model predictions", file_diff(blobs, ".csv", &x, &y)))
-        }
+        (Some((Some(x), _)), Some((Some(y), _))) if x.sha256 != y.sha256 => differences.push(
+            Difference::new("model predictions", file_diff(blobs, ".csv", &x, &y)),
+        ),
         (x, y) if x.as_ref().map(|m| m.1) != y.as_ref().map(|m| m.1) => {
             differences.push(Difference::new(
                 "model",
@@ -214,7 +216,10 @@ pub fn compare(
         _ => {}
     }
     if before.score_basis != after.score_basis {
-        differences.push(Difference::new("score_basis", format!("{} → {}", before.score_basis, after.score_basis)));
+        differences.push(Difference::new(
+            "score_basis",
+            format!("{} → {}", before.score_basis, after.score_basis),
+        ));
     }
     Comparison {
         original_run: original_run.to_string(),

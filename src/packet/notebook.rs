@@ -161,11 +161,11 @@ pub fn view(
                     difference,
                     folded,
                     status: cell_record.map(|c| {
-                            serde_json::to_value(c.status)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default()
-                        }),
+                        serde_json::to_value(c.status)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default()
+                    }),
                 }
             }
         });

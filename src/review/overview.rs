@@ -84,7 +84,10 @@ pub struct MethodologyColumns {
 impl MethodologyColumns {
     fn of(methodology: Option<&Methodology>) -> MethodologyColumns {
         let mut columns = MethodologyColumns::default();
-        for finding in methodology.map(|m| m.findings.as_slice()).unwrap_or_default() {
+        for finding in methodology
+            .map(|m| m.findings.as_slice())
+            .unwrap_or_default()
+        {
             let possible = match finding.severity {
                 Severity::Finding => "",
                 Severity::Possible => " (possible)",
@@ -179,7 +182,9 @@ pub async fn rows(
             disagreements: disagreements(&assignment.rubric, &seen),
             withheld,
             methodology: MethodologyColumns::of(
-                evaluation.as_ref().and_then(|e| e.record.methodology.as_ref()),
+                evaluation
+                    .as_ref()
+                    .and_then(|e| e.record.methodology.as_ref()),
             ),
         });
     }

@@ -39,10 +39,8 @@ const MAX_REPORT_BYTES: u64 = 1 << 20;
 pub fn read(tmp: &Path) -> Option<Methodology> {
     let file = open_regular(&tmp.join(GUEST_METHODOLOGY.trim_start_matches("/tmp/")))?;
     let mut text = String::new();
-    let _ = std::io::Read::read_to_string(
-        &mut std::io::Read::take(file, MAX_REPORT_BYTES),
-        &mut text,
-    );
+    let _ =
+        std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_REPORT_BYTES), &mut text);
     Methodology::from_report(&text)
 }
 

@@ -23,15 +23,19 @@ pub fn without_type_names(words: &[String]) -> Vec<String> {
     words
         .iter()
         .flat_map(|w| {
-            w.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '-' || c == '='))
-                .filter(|p| !p.is_empty())
-                .map(str::to_string)
-                .collect::<Vec<_>>()
+            w.split(|c: char| {
+                !(c.is_alphanumeric() || c == '_' || c == '.' || c == '-' || c == '=')
+            })
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
         })
         .filter(|p| !p.starts_with("dtype="))
         .map(|p| match p.rsplit_once('.') {
             // A dotted name (not a number): its last part.
-            Some((_, last)) if p.chars().next().is_some_and(char::is_alphabetic) => last.to_string(),
+            Some((_, last)) if p.chars().next().is_some_and(char::is_alphabetic) => {
+                last.to_string()
+            }
             _ => p,
         })
         .collect()
@@ -143,6 +147,9 @@ mod tests {
 
     #[test]
     fn a_line_ending_in_a_backslash_that_is_no_frame_stays() {
-        assert_eq!(layout_free_words("path C:\\ \\\nnext"), ["path", "C:\\", "next"]);
+        assert_eq!(
+            layout_free_words("path C:\\ \\\nnext"),
+            ["path", "C:\\", "next"]
+        );
     }
 }

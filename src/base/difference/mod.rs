@@ -235,7 +235,11 @@ fn same_values(saved: &str, rerun: &str) -> Option<String> {
     if a.is_empty() && b.is_empty() {
         return Some("only whitespace differs".into());
     }
-    if a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x == y || agree_as_printed(x, y)) {
+    if a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| x == y || agree_as_printed(x, y))
+    {
         return Some(if a == b {
             "the same values, laid out differently (wrapping, spacing)".into()
         } else {

@@ -22,7 +22,10 @@ fn a_frame_wrapped_at_80_columns_and_one_elided_at_another_width_are_display() {
 
 #[test]
 fn rounding_within_the_printed_precision_is_display() {
-    assert_eq!(kind("auc 0.8312\n", "auc 0.83\n"), Some(DifferenceKind::Display));
+    assert_eq!(
+        kind("auc 0.8312\n", "auc 0.83\n"),
+        Some(DifferenceKind::Display)
+    );
 }
 
 #[test]
@@ -48,10 +51,17 @@ fn other_numbers_in_the_same_text_are_numbers_with_their_size_and_context() {
 
 #[test]
 fn new_rows_and_other_words_are_content() {
-    assert_eq!(kind("a  1\nb  2\n", "a  1\nb  2\nc  3\n"), Some(DifferenceKind::Content));
+    assert_eq!(
+        kind("a  1\nb  2\n", "a  1\nb  2\nc  3\n"),
+        Some(DifferenceKind::Content)
+    );
     let d = classify_text("shape (100, 5)\n", "KeyError: 'x'\n").unwrap();
     assert_eq!(d.kind, DifferenceKind::Content);
-    assert!(d.summary.contains("`shape (100, 5)` → `KeyError: 'x'`"), "{}", d.summary);
+    assert!(
+        d.summary.contains("`shape (100, 5)` → `KeyError: 'x'`"),
+        "{}",
+        d.summary
+    );
 }
 
 #[test]
@@ -82,10 +92,16 @@ fn a_dtype_named_or_a_shorter_class_path_is_display() {
         Some(DifferenceKind::Display)
     );
     assert_eq!(
-        kind("<class 'pandas.core.frame.DataFrame'>", "<class 'pandas.DataFrame'>"),
+        kind(
+            "<class 'pandas.core.frame.DataFrame'>",
+            "<class 'pandas.DataFrame'>"
+        ),
         Some(DifferenceKind::Display)
     );
-    assert_ne!(kind("array([0, 1])", "array([0, 2], dtype=int64)"), Some(DifferenceKind::Display));
+    assert_ne!(
+        kind("array([0, 1])", "array([0, 2], dtype=int64)"),
+        Some(DifferenceKind::Display)
+    );
 }
 
 #[test]
@@ -94,7 +110,11 @@ fn a_content_summary_quotes_the_changed_line_not_one_respaced() {
     let rerun = "  band   n  share\n0  <=200   47  0.42\n";
     let d = classify_text(saved, rerun).unwrap();
     assert_eq!(d.kind, DifferenceKind::Content);
-    assert!(d.summary.contains("`1 >2000 0 NaN` → `(nothing)`"), "{}", d.summary);
+    assert!(
+        d.summary.contains("`1 >2000 0 NaN` → `(nothing)`"),
+        "{}",
+        d.summary
+    );
 }
 
 #[test]
@@ -108,7 +128,8 @@ fn a_repr_a_newer_library_prints_otherwise_names_the_library_version() {
 
 #[test]
 fn df_info_of_another_pandas_is_numbers_of_another_version() {
-    let saved = "<class 'pandas.core.frame.DataFrame'>\nRangeIndex: 6000 entries\nmemory usage: 422.0 KB\n";
+    let saved =
+        "<class 'pandas.core.frame.DataFrame'>\nRangeIndex: 6000 entries\nmemory usage: 422.0 KB\n";
     let rerun = "<class 'pandas.DataFrame'>\nRangeIndex: 6000 entries\nmemory usage: 421.9 KB\n";
     let d = classify_text(saved, rerun).unwrap();
     assert_eq!(d.kind, DifferenceKind::Numbers, "{}", d.summary);

@@ -113,7 +113,10 @@ pub fn agree_as_printed(a: &str, b: &str) -> bool {
 /// → 0.0001, `120` → 1).
 fn last_digit_step(literal: &str) -> f64 {
     let (mantissa, exponent) = match literal.find(['e', 'E']) {
-        Some(at) => (&literal[..at], literal[at + 1..].parse::<i32>().unwrap_or(0)),
+        Some(at) => (
+            &literal[..at],
+            literal[at + 1..].parse::<i32>().unwrap_or(0),
+        ),
         None => (literal, 0),
     };
     let decimals = mantissa

@@ -90,6 +90,9 @@ mod tests {
         assert!(is_warning_line("WARNING:root:slow"));
         assert!(!is_warning_line("accuracy: 0.77"));
         assert!(!is_warning_line("a note: 12: UserWarning is a class"));
-        assert_eq!(warning_category("/tmp/x.py:7: sklearn.exceptions.ConvergenceWarning: stop"), Some("sklearn.exceptions.ConvergenceWarning"));
+        assert_eq!(
+            warning_category("/tmp/x.py:7: sklearn.exceptions.ConvergenceWarning: stop"),
+            Some("sklearn.exceptions.ConvergenceWarning")
+        );
     }
 }

@@ -69,7 +69,11 @@ fn errors(record: &RunRecord) -> Vec<(String, String, String)> {
         && record.verdict == Verdict::Exit
         && let Some((ename, evalue)) = last_exception(&record.stderr.text)
     {
-        let place = record.runner.entry.clone().unwrap_or_else(|| "the program".into());
+        let place = record
+            .runner
+            .entry
+            .clone()
+            .unwrap_or_else(|| "the program".into());
         errors.push((place, ename, evalue));
     }
     errors
@@ -80,10 +84,15 @@ fn errors(record: &RunRecord) -> Vec<(String, String, String)> {
 fn last_exception(stderr: &str) -> Option<(String, String)> {
     let traceback = stderr.rfind("Traceback (most recent call last):")?;
     let lines: Vec<&str> = stderr[traceback..].lines().collect();
-    let at = lines.iter().rposition(|line| exception_line(line).is_some())?;
+    let at = lines
+        .iter()
+        .rposition(|line| exception_line(line).is_some())?;
     let (ename, first) = exception_line(lines[at])?;
     let rest: Vec<&str> = lines[at + 1..].iter().take(5).copied().collect();
-    let evalue = std::iter::once(first).chain(rest).collect::<Vec<_>>().join("\n");
+    let evalue = std::iter::once(first)
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join("\n");
     Some((ename.to_string(), evalue))
 }
 
@@ -92,10 +101,14 @@ fn exception_line(line: &str) -> Option<(&str, &str)> {
     if line.starts_with(' ') {
         return None;
     }
-    let (name, message) = line.split_once(": ").or_else(|| line.strip_suffix(':').map(|n| (n, "")))?;
+    let (name, message) = line
+        .split_once(": ")
+        .or_else(|| line.strip_suffix(':').map(|n| (n, "")))?;
     let last = name.rsplit('.').next()?;
     let is_name = |s: &str| {
-        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     let exception = name.split('.').all(is_name)
@@ -142,10 +155,18 @@ fn missing_files(
         let exists = folder.join(relative).exists()
             || folder.join(&entry_dir).join(relative).exists()
             || record.outputs.iter().any(|o| o.path.ends_with(relative));
-        if !exists && (evalue.contains("No such file") || evalue.contains("does not exist") || evalue.contains("unable to open") || evalue.contains("not found")) {
+        if !exists
+            && (evalue.contains("No such file")
+                || evalue.contains("does not exist")
+                || evalue.contains("unable to open")
+                || evalue.contains("not found"))
+        {
             found.push(missing(
                 &path,
-                format!("{place} raised {ename}: {}: {path} is not in the submission", first_line(evalue)),
+                format!(
+                    "{place} raised {ename}: {}: {path} is not in the submission",
+                    first_line(evalue)
+                ),
             ));
         }
     }
@@ -171,9 +192,11 @@ fn quoted_paths(message: &str) -> Vec<String> {
                 && !inside.contains(char::is_whitespace)
                 && inside.len() < 260
                 && (inside.contains('/')
-                    || inside
-                        .rsplit_once('.')
-                        .is_some_and(|(stem, ext)| !stem.is_empty() && (1..=5).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric())));
+                    || inside.rsplit_once('.').is_some_and(|(stem, ext)| {
+                        !stem.is_empty()
+                            && (1..=5).contains(&ext.len())
+                            && ext.chars().all(|c| c.is_ascii_alphanumeric())
+                    }));
             if looks_like_path && !paths.iter().any(|p: &String| p == inside) {
                 paths.push(inside.to_string());
             }
@@ -191,7 +214,10 @@ mod tests {
         let stderr = "Traceback (most recent call last):\n  File \"/work/main.py\", line 3, in <module>\n    df.std()\nTypeError: Cannot perform reduction 'std' with string dtype\n";
         assert_eq!(
             last_exception(stderr),
-            Some(("TypeError".into(), "Cannot perform reduction 'std' with string dtype".into()))
+            Some((
+                "TypeError".into(),
+                "Cannot perform reduction 'std' with string dtype".into()
+            ))
         );
         let dotted = "Traceback (most recent call last):\n  x\npandas.errors.DatabaseError: Execution failed on sql 'SELECT 1': no such table: t\n";
         assert_eq!(last_exception(dotted).unwrap().0, "DatabaseError");
@@ -205,6 +231,9 @@ mod tests {
             ["data/train.h5"]
         );
         assert_eq!(quoted_paths("no such table: 'users'"), Vec::<String>::new());
-        assert_eq!(quoted_paths("[Errno 2] No such file or directory: \"x.xlsx\""), ["x.xlsx"]);
+        assert_eq!(
+            quoted_paths("[Errno 2] No such file or directory: \"x.xlsx\""),
+            ["x.xlsx"]
+        );
     }
 }

@@ -32,7 +32,10 @@ pub fn classify_outputs(saved: &[Output], rerun: &[Output]) -> Option<Difference
     let (rerun_kept, rerun_warnings) = without_warnings(&comparable(rerun));
     let warnings_differ = saved_warnings.join("\n") != rerun_warnings.join("\n");
     let kept_same = saved_kept.len() == rerun_kept.len()
-        && saved_kept.iter().zip(&rerun_kept).all(|(x, y)| same_output(x, y));
+        && saved_kept
+            .iter()
+            .zip(&rerun_kept)
+            .all(|(x, y)| same_output(x, y));
     let mut difference = if kept_same {
         warnings_only(&saved_warnings, &rerun_warnings)
     } else if saved_kept.len() != rerun_kept.len() {
@@ -51,13 +54,21 @@ pub fn classify_outputs(saved: &[Output], rerun: &[Output]) -> Option<Difference
             .zip(&rerun_kept)
             .filter_map(|(x, y)| classify_pair(x, y).map(|d| (is_figure(x) && is_figure(y), d)))
             .collect();
-        let text = pairs.iter().filter(|(figure, _)| !figure).map(|(_, d)| d).max_by_key(|d| d.kind);
+        let text = pairs
+            .iter()
+            .filter(|(figure, _)| !figure)
+            .map(|(_, d)| d)
+            .max_by_key(|d| d.kind);
         let figures = pairs.iter().filter(|(figure, _)| *figure).count();
         match (text, pairs.iter().find(|(figure, _)| *figure)) {
             (Some(text), _) => {
                 let mut d = text.clone();
                 if figures > 0 {
-                    d.summary.push_str(&format!("; {figures} figure{} differ{} too", if figures == 1 { "" } else { "s" }, if figures == 1 { "s" } else { "" }));
+                    d.summary.push_str(&format!(
+                        "; {figures} figure{} differ{} too",
+                        if figures == 1 { "" } else { "s" },
+                        if figures == 1 { "s" } else { "" }
+                    ));
                 }
                 d
             }
@@ -71,7 +82,10 @@ pub fn classify_outputs(saved: &[Output], rerun: &[Output]) -> Option<Difference
     if warnings_differ && difference.kind != DifferenceKind::Warnings {
         difference.summary.push_str("; warning lines differ too");
     }
-    if saved_warnings.iter().chain(&rerun_warnings).any(|l| is_version_warning(l))
+    if saved_warnings
+        .iter()
+        .chain(&rerun_warnings)
+        .any(|l| is_version_warning(l))
         && warnings_differ
     {
         difference.cause = Some(Cause::LibraryVersion);
@@ -117,7 +131,9 @@ fn classify_pair(saved: &Output, rerun: &Output) -> Option<Difference> {
         })
     };
     match (saved, rerun) {
-        (Output::Stream { text: x, .. }, Output::Stream { text: y, .. }) => classify_text(&x.0, &y.0),
+        (Output::Stream { text: x, .. }, Output::Stream { text: y, .. }) => {
+            classify_text(&x.0, &y.0)
+        }
         (
             Output::Error {
                 ename: a,
@@ -143,7 +159,8 @@ fn classify_pair(saved: &Output, rerun: &Output) -> Option<Difference> {
                     (Some(s), Some(t)) => classify_text(&s, &t).or_else(|| {
                         Some(Difference {
                             kind: DifferenceKind::Display,
-                            summary: "the same plain text; its rich rendering (HTML) differs".into(),
+                            summary: "the same plain text; its rich rendering (HTML) differs"
+                                .into(),
                             cause: None,
                             numbers: None,
                             only_figures: false,
@@ -166,10 +183,17 @@ fn is_figure(output: &Output) -> bool {
 }
 
 fn figure_summary(saved: &serde_json::Value, rerun: &serde_json::Value) -> String {
-    let size = |v: &serde_json::Value| mime_text(v).and_then(|s| decode_png(&s)).map(|(w, h, _)| (w, h));
+    let size = |v: &serde_json::Value| {
+        mime_text(v)
+            .and_then(|s| decode_png(&s))
+            .map(|(w, h, _)| (w, h))
+    };
     match (size(saved), size(rerun)) {
         (Some(a), Some(b)) if a == b => format!("the figure's pixels differ ({}×{})", a.0, a.1),
-        (Some(a), Some(b)) => format!("the figure differs: {}×{} → {}×{} pixels", a.0, a.1, b.0, b.1),
+        (Some(a), Some(b)) => format!(
+            "the figure differs: {}×{} → {}×{} pixels",
+            a.0, a.1, b.0, b.1
+        ),
         _ => "the figure differs".into(),
     }
 }
@@ -178,7 +202,10 @@ fn describe(output: &Output) -> String {
     match output {
         Output::Stream { name, .. } => format!("text on {name}"),
         Output::Error { ename, evalue, .. } => {
-            format!("an error ({ename}: {})", evalue.lines().next().unwrap_or(""))
+            format!(
+                "an error ({ename}: {})",
+                evalue.lines().next().unwrap_or("")
+            )
         }
         other => other.output_type().replace('_', " "),
     }
@@ -186,7 +213,9 @@ fn describe(output: &Output) -> String {
 
 fn count_summary(saved: &[Output], rerun: &[Output]) -> String {
     let error = rerun.iter().find_map(|o| match o {
-        Output::Error { ename, evalue, .. } if !saved.iter().any(|s| matches!(s, Output::Error { .. })) => {
+        Output::Error { ename, evalue, .. }
+            if !saved.iter().any(|s| matches!(s, Output::Error { .. })) =>
+        {
             Some(format!("{ename}: {}", evalue.lines().next().unwrap_or("")))
         }
         _ => None,
@@ -204,7 +233,11 @@ fn count_summary(saved: &[Output], rerun: &[Output]) -> String {
 
 /// Sets the likely cause of each differing cell of a notebook, from the driver's view of
 /// random numbers (`random[i]` for the i-th code cell) and the saved execution counts.
-pub(crate) fn assign_causes(cells: &mut [CellRecord], random: &[Option<RandomUse>], saved_counts: &[Option<u64>]) {
+pub(crate) fn assign_causes(
+    cells: &mut [CellRecord],
+    random: &[Option<RandomUse>],
+    saved_counts: &[Option<u64>],
+) {
     let mut seeded = false;
     let mut unseeded: Vec<(usize, String)> = Vec::new();
     for (position, cell) in cells.iter_mut().enumerate() {
@@ -218,7 +251,10 @@ pub(crate) fn assign_causes(cells: &mut [CellRecord], random: &[Option<RandomUse
         let Some(difference) = cell.difference.as_mut() else {
             continue;
         };
-        if !matches!(difference.kind, DifferenceKind::Numbers | DifferenceKind::Content) {
+        if !matches!(
+            difference.kind,
+            DifferenceKind::Numbers | DifferenceKind::Content
+        ) {
             continue;
         }
         // Random draws explain other numbers; other rows or words need more than a guess.
@@ -230,9 +266,9 @@ pub(crate) fn assign_causes(cells: &mut [CellRecord], random: &[Option<RandomUse
             ));
         } else if !difference.only_figures && ran_out_of_order(saved_counts, position) {
             difference.cause = Some(Cause::OutOfOrder);
-            difference.summary.push_str(
-                "; the saved execution counts show this cell ran in another order",
-            );
+            difference
+                .summary
+                .push_str("; the saved execution counts show this cell ran in another order");
         }
     }
 }
@@ -271,7 +307,10 @@ pub fn reproducibility_line(record: &NotebookRecord) -> String {
         if of_kind.is_empty() {
             continue;
         }
-        let mut causes: Vec<&str> = of_kind.iter().filter_map(|d| d.cause.map(Cause::words)).collect();
+        let mut causes: Vec<&str> = of_kind
+            .iter()
+            .filter_map(|d| d.cause.map(Cause::words))
+            .collect();
         causes.sort();
         causes.dedup();
         let causes = if causes.is_empty() {
