@@ -13,9 +13,9 @@ arguments and returns its result untouched; it reads arguments only when they ar
 frames, sparse matrices or lists (never iterators), touches no random state, warns nothing,
 and swallows its own errors. Calls made by library code (a Pipeline fitting its steps,
 GridSearchCV its candidates) are not recorded: only calls whose caller is the candidate's.
-The analysis is in methodology_analysis.py (the string `_analysis_source`, set by the
-loader and compiled only when a program ends with events), which reads only the events
-kept here.
+The analysis is in methodology_analysis.py (`_analysis_code()`, set by the loader: the
+snapshot's compiled code or a fresh compile, only when a program ends with events), which
+reads only the events kept here.
 """
 
 import functools
@@ -938,7 +938,7 @@ def finish():
     try:
         if "analyse" not in globals():
             # The conclusions are compiled only for a program that made calls to conclude on.
-            exec(compile(_analysis_source, "<takehome>", "exec"), globals())
+            exec(_analysis_code(), globals())
         findings = analyse(state)
         os.makedirs(os.path.dirname(REPORT), exist_ok=True)
         with open(REPORT, "a", encoding="utf-8") as out:

@@ -34,8 +34,9 @@ pub const GUEST_TMP: &str = "/tmp";
 pub const GUEST_WORK: &str = "/work";
 pub const GUEST_DATA: &str = "/work/data";
 
-/// The version of the guest layout above; a snapshot built under another is out of date.
-pub const LAYOUT: u32 = 2;
+/// The version of the guest layout above and of what the snapshot holds besides the
+/// packages (the harness's sources compiled); a snapshot built under another is out of date.
+pub const LAYOUT: u32 = 3;
 const ARGV0: &str = "/usr/local/bin/python.wasm";
 
 /// Host folders behind the fixed guest layout.
@@ -108,16 +109,47 @@ pub fn load_support() -> String {
     } else {
         ("None".to_string(), "None".to_string())
     };
+    // The snapshot's compiled sources are taken out of `sys` before the program can see them.
     format!(
         "import sys as _sys, types as _types\n\
+         _c = vars(_sys).pop({cache}, {{}})\n\
+         _s = {src}\n\
          _m = _types.ModuleType('_takehome')\n\
          _m.__file__ = '<takehome>'\n\
-         exec(compile({src}, '<takehome>', 'exec'), _m.__dict__)\n\
+         exec(_c['support'][1] if _c.get('support', ('',))[0] == _s \
+         else compile(_s, '<takehome>', 'exec'), _m.__dict__)\n\
+         _m._compiled = _c\n\
          _m._method_source = {tracer}\n\
          _m._analysis_source = {analysis}\n\
          _sys.modules['_takehome'] = _m\n\
-         del _m, _sys, _types\n",
+         del _m, _sys, _types, _c, _s\n",
+        cache = py_str(COMPILED_IN_SNAPSHOT),
         src = py_str(SUPPORT),
+    )
+}
+
+/// The attribute of `sys` under which the snapshot keeps the harness's sources compiled,
+/// `{name: (source, code)}`: compiling them costs every run as much as a short program.
+const COMPILED_IN_SNAPSHOT: &str = "_takehome_compiled";
+
+/// Python source, run when the snapshot is built, that compiles the support module and the
+/// methodology tracer and keeps them in `sys` for [`load_support`] to take.
+fn compile_in_snapshot() -> String {
+    let sources = [
+        ("support", SUPPORT),
+        ("tracer", super::methodology::TRACER),
+        ("analysis", super::methodology::ANALYSIS),
+    ];
+    let pairs: Vec<String> = sources
+        .iter()
+        .map(|(name, source)| format!("({}, {})", py_str(name), py_str(source)))
+        .collect();
+    format!(
+        "sys.{COMPILED_IN_SNAPSHOT} = {{}}\n\
+         for _name, _source in [{}]:\n    \
+         sys.{COMPILED_IN_SNAPSHOT}[_name] = (_source, compile(_source, '<takehome>', 'exec'))\n\
+         del _name, _source\n",
+        pairs.join(", ")
     )
 }
 
@@ -450,6 +482,7 @@ pub fn build_snapshot(
     for root in roots {
         source.push_str(&format!("del {root}\n"));
     }
+    source.push_str(&compile_in_snapshot());
     source.push_str("gc.collect()\n");
     let spec = RunSpec {
         args: vec![ARGV0.to_string()],

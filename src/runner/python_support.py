@@ -96,6 +96,9 @@ _quiet = False
 _method_source = None
 _analysis_source = None
 _method = None
+# The harness's own sources compiled when the snapshot was built, by name: (source, code).
+# A code object is used only for the very source it was compiled from.
+_compiled = {}
 WATCHED = ("sklearn", "pandas", "imblearn", "xgboost", "lightgbm", "catboost")
 # The notebook running, for the tracer's locations: its path, and execution count -> cell.
 notebook_info = {"path": None, "cells": {}}
@@ -148,6 +151,15 @@ def _watching_import(name, globals=None, locals=None, fromlist=(), level=0):
     return _real_import(name, globals, locals, fromlist, level)
 
 
+def compiled(name, source):
+    """The code of one of the harness's sources: the snapshot's, when it compiled this very
+    source, else compiled now (the plain and native runners, an older snapshot)."""
+    hit = _compiled.get(name)
+    if hit is not None and hit[0] == source:
+        return hit[1]
+    return compile(source, "<takehome>", "exec")
+
+
 def install_methodology():
     if _method_source is not None and _method is None:
         builtins.__import__ = _watching_import
@@ -162,8 +174,8 @@ def start_methodology():
     tracer = types.ModuleType("_takehome_method")
     tracer.__file__ = "<takehome>"
     try:
-        exec(compile(_method_source, "<takehome>", "exec"), tracer.__dict__)
-        tracer._analysis_source = _analysis_source
+        exec(compiled("tracer", _method_source), tracer.__dict__)
+        tracer._analysis_code = lambda: compiled("analysis", _analysis_source)
         tracer.install([WORK + "/"], notebook_info)
         _method = tracer
     except Exception as error:
