@@ -250,11 +250,9 @@ fn a_notebook_with_the_scaler_in_a_pipeline_is_clean() {
     assert!(found.findings.is_empty(), "{:#?}", found.findings);
 }
 
-/// The churn example with two classic faults, end to end: evaluate stores the findings,
-/// the rerun reproduces them, the packet's Methodology section links each to its line, and
-/// the export has a column per kind.
-#[test]
-fn the_leaky_churn_example_shows_both_faults_in_the_packet_and_the_export() {
+/// A workspace where the churn example with two classic faults was handed in and
+/// evaluated: its folder and the candidate's pseudonym.
+fn leaky_workspace() -> (tempfile::TempDir, String) {
     let dir = support::tempdir();
     let root = dir.path();
     let ok = |args: &[&str]| support::cli_ok(root, args);
@@ -279,6 +277,17 @@ fn the_leaky_churn_example_shows_both_faults_in_the_packet_and_the_export() {
             && table.contains("methodology: multi_test at main.py:42"),
         "{table}"
     );
+    (dir, pseudonym)
+}
+
+/// The churn example with two classic faults, end to end: evaluate stores the findings,
+/// the rerun reproduces them, the packet's Methodology section links each to its line, and
+/// the export has a column per kind.
+#[test]
+fn the_leaky_churn_example_shows_both_faults_in_the_packet_and_the_export() {
+    let (dir, pseudonym) = leaky_workspace();
+    let root = dir.path();
+    let ok = |args: &[&str]| support::cli_ok(root, args);
     let rerun = ok(&["rerun", &pseudonym]);
     assert!(!rerun.contains("not reproduced"), "{rerun}");
     let packets = root.join("packets");
@@ -340,4 +349,129 @@ fn the_clean_churn_examples_have_no_finding() {
             found.findings
         );
     }
+}
+
+/// The interview sheet of the leaky example: closed to its reviewer until their review is
+/// submitted, then both findings at their lines with the candidate's code and a question,
+/// and the reviewer's line comment; the lead's sheet, from the cohort page, has them too.
+#[test]
+fn the_interview_sheet_puts_both_faults_at_their_lines_with_a_question() {
+    use support::web::{Server, csrf_of, get, link_token, post_form, rubric_fields};
+    let (dir, pseudonym) = leaky_workspace();
+    let root = dir.path();
+    let ok = |args: &[&str]| support::cli_ok(root, args);
+    let out = ok(&["issue", "churn", "--candidate", "Otto <otto@example.org>"]);
+    let overclaimer = support::issued_pseudonym(&out);
+    let example = support::repo("assignments/churn/examples/overclaiming");
+    ok(&["submit", &overclaimer, example.to_str().unwrap()]);
+    ok(&["evaluate", &overclaimer]);
+    let rita = link_token(&ok(&["reviewer", "add", "Rita"]), "/r/");
+    ok(&["assign", "churn", "--reviewers", "1"]);
+    let lead = link_token(&ok(&["lead", "add", "Lee"]), "/l/");
+    let code =
+        std::fs::read_to_string(support::repo("assignments/churn/examples/leaky/main.py")).unwrap();
+    let line = |n: usize| code.lines().nth(n - 1).unwrap().to_string();
+    let server = Server::start(root, &["--no-worker"]);
+    let review = server.url(&format!("/r/{rita}/review/{pseudonym}"));
+    let sheet_url = server.url(&format!("/r/{rita}/interview/{pseudonym}"));
+    assert_eq!(
+        get(&sheet_url).status,
+        404,
+        "a draft must not open the sheet"
+    );
+    let page = get(&review).text();
+    assert!(!page.contains("interview-link"), "{page}");
+    let csrf = csrf_of(&page);
+    let comment = post_form(
+        &server.url(&format!("/r/{rita}/comment/{pseudonym}")),
+        &[
+            ("csrf", &csrf),
+            ("path", "main.py"),
+            ("line", "42"),
+            ("body", "Why the best of the three on test?"),
+        ],
+        None,
+    );
+    assert_eq!(comment.status, 303, "{}", comment.text());
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("action".into(), "submit".into()),
+    ];
+    form.extend(rubric_fields("2", "sheet", "no"));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(post_form(&review, &fields, None).status, 303);
+    // Links as the browser reads them (minijinja writes `/` as `&#x2f;`).
+    let unescaped = |html: String| html.replace("&#x2f;", "/");
+    let page = unescaped(get(&review).text());
+    assert!(
+        page.contains(&format!("href=\"/r/{rita}/interview/{pseudonym}\"")),
+        "{page}"
+    );
+    let sheet = get(&sheet_url);
+    assert_eq!(sheet.status, 200);
+    let sheet = sheet.text();
+    // minijinja's HTML escaping, for the candidate's lines as the sheet quotes them.
+    let escaped = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#x27;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('/', "&#x2f;")
+    };
+    for (title, at) in [
+        ("Preprocessing fitted on evaluation rows", 31),
+        ("Test set used to choose", 42),
+    ] {
+        assert!(
+            sheet.contains(&format!("<h2>{title}")),
+            "no {title}: {sheet}"
+        );
+        let link = format!("#file-1-L{at}\">main.py:{at}</a>");
+        assert!(sheet.contains(&link), "no link to main.py:{at}: {sheet}");
+        assert!(
+            sheet.contains(&format!("<pre class=\"line\">{}</pre>", escaped(&line(at)))),
+            "main.py:{at} not quoted: {sheet}"
+        );
+    }
+    assert_eq!(
+        sheet.matches("class=\"topic methodology\"").count(),
+        2,
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains("Why the best of the three on test?"),
+        "{sheet}"
+    );
+    assert!(
+        sheet.matches("<strong>Ask:</strong>").count() >= 3,
+        "{sheet}"
+    );
+    let cohort = unescaped(get(&server.url(&format!("/l/{lead}/cohort/churn"))).text());
+    let lead_sheet = format!("/l/{lead}/interview/{pseudonym}");
+    assert!(
+        cohort.contains(&format!("href=\"{lead_sheet}\"")),
+        "{cohort}"
+    );
+    let sheet = get(&server.url(&lead_sheet)).text();
+    assert_eq!(
+        sheet.matches("class=\"topic methodology\"").count(),
+        2,
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains("main.py:31") && sheet.contains("main.py:42"),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains("Why the best of the three on test?"),
+        "{sheet}"
+    );
+    // The overclaiming example: its decisive claim is the topic, and no methodology.
+    let sheet = get(&server.url(&format!("/l/{lead}/interview/{overclaimer}"))).text();
+    assert!(
+        sheet.contains("<h2>roc_auc claim not reproduced</h2>"),
+        "{sheet}"
+    );
+    assert!(!sheet.contains("topic methodology"), "{sheet}");
 }

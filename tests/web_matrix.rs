@@ -193,6 +193,7 @@ fn allowed(world: &World, who: Who, role: Role, pseudonym: Option<&str>) -> bool
             Role::ReviewerConflicted => pseudonym == Some(b),
             _ => false,
         },
+        Who::SubmittedReviewer => role == Role::ReviewerSubmitted && pseudonym == Some(a),
         Who::Lead => role == Role::Lead,
     }
 }

@@ -332,7 +332,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
             );
         }
         println!(
-            "the hiring lead's cohort view (similarity, agreement, leniency):\n  {:<14} {}/l/{lead_token}",
+            "the hiring lead's cohort view (similarity, agreement, leniency, interview sheets):\n  {:<14} {}/l/{lead_token}",
             "Lee Lead",
             workspace.public_url()
         );
@@ -358,7 +358,7 @@ pub async fn execute(args: DemoArgs, _options: &WorkspaceOptions) -> anyhow::Res
         println!("  {name:<14} {base}/r/{token}{}", note_for(name));
     }
     println!(
-        "the hiring lead's cohort view (similarity, agreement, leniency):\n  {:<14} {base}/l/{lead_token}",
+        "the hiring lead's cohort view (similarity, agreement, leniency, interview sheets):\n  {:<14} {base}/l/{lead_token}",
         "Lee Lead"
     );
     println!("Ctrl-C stops it.");

@@ -32,6 +32,9 @@ pub struct FindingView {
     pub location: String,
     /// The id of the line in the packet's code listing, when the file is listed.
     pub anchor: Option<String>,
+    /// The candidate's line at `location`, as listed, when the file is listed.
+    #[serde(default)]
+    pub code: Option<String>,
     pub evidence: String,
 }
 
@@ -47,16 +50,29 @@ pub fn section(
         .findings
         .iter()
         .map(|f| {
-            let anchor = match f.location.cell {
+            let line = f.location.line as usize;
+            let (anchor, code) = match f.location.cell {
                 None => code
                     .iter()
                     .position(|c| c.path == f.location.file)
-                    .filter(|&i| f.location.line as usize <= code[i].lines.len())
-                    .map(|i| format!("file-{}-L{}", i + 1, f.location.line)),
+                    .and_then(|i| {
+                        let text = code[i].lines.get(line.checked_sub(1)?)?;
+                        Some((format!("file-{}-L{line}", i + 1), text.clone()))
+                    })
+                    .unzip(),
                 Some(cell) => notebooks
                     .iter()
                     .position(|n| n.path == f.location.file)
-                    .map(|i| format!("notebook-{}-cell-{cell}-L{}", i + 1, f.location.line)),
+                    .map(|i| {
+                        let text = notebooks[i]
+                            .cells
+                            .iter()
+                            .find(|c| c.index as u64 == cell)
+                            .and_then(|c| c.lines.get(line.checked_sub(1)?))
+                            .cloned();
+                        (format!("notebook-{}-cell-{cell}-L{line}", i + 1), text)
+                    })
+                    .map_or((None, None), |(a, t)| (Some(a), t)),
             };
             FindingView {
                 kind: f.kind.as_str().to_string(),
@@ -69,6 +85,7 @@ pub fn section(
                 estimator: f.estimator.clone(),
                 location: f.location.shown(),
                 anchor,
+                code,
                 evidence: f.evidence.clone(),
             }
         })

@@ -1,9 +1,10 @@
 //! The human grade: reviewers, assignment of reviews without conflicts, rubric reviews and
 //! their rules (`save`), who may see which review (`visibility`), weighted totals,
-//! disagreement flags, and the assignment overview and its export (`overview`); the demo's
-//! example reviews (`examples`).
+//! disagreement flags, the assignment overview and its export (`overview`), the interview
+//! sheet (`interview`); the demo's example reviews (`examples`).
 
 pub mod examples;
+pub mod interview;
 pub mod overview;
 pub mod save;
 pub mod visibility;

@@ -78,20 +78,27 @@ pub async fn page(
         .collect();
     let agreement = alpha_chart(&view);
     let leniency = leniency_chart(&view);
-    // Scores nothing in the sandbox reproduced, so the lead weighs them knowingly.
-    let unreproduced: Vec<minijinja::Value> = crate::review::overview::rows(
+    let rows = crate::review::overview::rows(
         &app.workspace,
         &assignment,
         &crate::review::Visibility::everything(),
     )
-    .await?
-    .into_iter()
-    .filter(|r| r.score_basis.is_some_and(|b| !b.is_run()))
+    .await?;
+    // Every candidate who handed something in has an interview sheet.
+    let sheets: Vec<String> = rows
+        .iter()
+        .filter(|r| r.submission_id.is_some())
+        .map(|r| r.pseudonym.clone())
+        .collect();
+    // Scores nothing in the sandbox reproduced, so the lead weighs them knowingly.
+    let unreproduced: Vec<minijinja::Value> = rows
+        .iter()
+        .filter(|r| r.score_basis.is_some_and(|b| !b.is_run()))
     .map(|r| {
         context! {
-            pseudonym => r.pseudonym, submission => r.submission_id,
+            pseudonym => r.pseudonym.clone(), submission => r.submission_id.clone(),
             score => r.score.map(|v| format!("{} {v:.4}", r.metric.clone().unwrap_or_default())),
-            basis => r.score_basis.map(|b| b.as_str()), reason => r.not_run_reason,
+            basis => r.score_basis.map(|b| b.as_str()), reason => r.not_run_reason.clone(),
         }
     })
     .collect();
@@ -103,7 +110,7 @@ pub async fn page(
                 assignment, base => format!("/l/{token}"),
                 view => to_value(&*view)?, pairs, bars,
                 more_pairs => view.similarity.pairs.len().saturating_sub(LISTED_PAIRS),
-                agreement, leniency, unreproduced,
+                agreement, leniency, unreproduced, sheets,
             },
         )?
         .into_response())

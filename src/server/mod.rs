@@ -5,6 +5,7 @@
 mod auth;
 mod candidate;
 mod cohorts;
+mod interview;
 mod lead;
 mod packets;
 mod pages;

@@ -15,6 +15,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("lead.html", include_str!("templates/lead.html")),
     ("cohort.html", include_str!("templates/cohort.html")),
     ("pair.html", include_str!("templates/pair.html")),
+    ("interview.html", include_str!("templates/interview.html")),
 ];
 const STYLE: &str = include_str!("templates/style.css");
 

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use super::{App, DRAIN_BYTES, Failure, candidate, lead, pages, reviewer};
+use super::{App, DRAIN_BYTES, Failure, candidate, interview, lead, pages, reviewer};
 
 /// Who may use a route. Everyone else gets the same 404, whatever the method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub enum Who {
     Reviewer,
     /// A reviewer assigned to candidate `{pseudonym}` (never one with a conflict with them).
     AssignedReviewer,
+    /// An assigned reviewer who has submitted their review of `{pseudonym}`.
+    SubmittedReviewer,
     /// A hiring lead, by their link `{token}`.
     Lead,
 }
@@ -74,7 +76,7 @@ const fn route(
 }
 
 use Verb::{Get, Post};
-use Who::{Anyone, AssignedReviewer, Candidate, Lead, Reviewer};
+use Who::{Anyone, AssignedReviewer, Candidate, Lead, Reviewer, SubmittedReviewer};
 
 /// Every route of the application.
 pub const ROUTES: &[Route] = &[
@@ -118,6 +120,12 @@ pub const ROUTES: &[Route] = &[
         AssignedReviewer,
         |m, _| on(m, reviewer::comment),
     ),
+    route(
+        Get,
+        "/r/{token}/interview/{pseudonym}",
+        SubmittedReviewer,
+        |m, _| on(m, interview::for_reviewer),
+    ),
     route(Get, "/r/{token}/overview/{assignment}", Reviewer, |m, _| {
         on(m, reviewer::overview)
     }),
@@ -134,6 +142,9 @@ pub const ROUTES: &[Route] = &[
         Lead,
         |m, _| on(m, lead::pair),
     ),
+    route(Get, "/l/{token}/interview/{pseudonym}", Lead, |m, _| {
+        on(m, interview::for_lead)
+    }),
     route(Get, "/l/{token}/export/{file}", Lead, |m, _| {
         on(m, lead::export)
     }),
