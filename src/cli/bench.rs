@@ -22,7 +22,9 @@ use super::usage;
 /// (pandas, scikit-learn, a matplotlib figure) with `takehome run` and with native nbclient
 /// from --native-python, whole processes, side by side. `methodology` runs the churn examples
 /// (--churn) and that notebook with and without the methodology tracer, side by side, and
-/// checks their outputs are identical. `all` is sandbox and python.
+/// checks their outputs are identical. `gvisor` runs a trivial program and a LightGBM +
+/// XGBoost fit with the python-native runner's own virtual environment natively and with
+/// `takehome run --runner python-native` (needs runsc and root). `all` is sandbox and python.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// What to measure.
@@ -72,6 +74,7 @@ enum Suite {
     Web,
     Notebook,
     Methodology,
+    Gvisor,
     All,
 }
 
@@ -108,6 +111,9 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 args.churn.display()
             )));
         }
+    }
+    if args.suite == Suite::Gvisor {
+        crate::bench::gvisor(iterations)?;
     }
     if args.suite == Suite::Methodology {
         crate::bench::methodology(iterations, &args.churn.canonicalize()?)?;
