@@ -102,3 +102,120 @@ fn a_notebook_runs_cell_by_cell_with_the_same_record_shape() {
         record.stdout.text
     );
 }
+
+fn code_cell(source: &str) -> serde_json::Value {
+    serde_json::json!({"cell_type": "code", "metadata": {}, "source": source,
+                       "execution_count": null, "outputs": []})
+}
+
+fn notebook_text(cells: &[serde_json::Value]) -> String {
+    serde_json::json!({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
+        .to_string()
+}
+
+/// `--then` on python-native: several entries in order in one sandbox and one working copy,
+/// one record with a line per entry, as on the WebAssembly tier; a limit in the middle one
+/// stops the sequence and skips the rest.
+#[test]
+fn several_entries_run_in_order_in_one_sandbox_with_one_record() {
+    let dir = support::tempdir();
+    support::write_files(
+        dir.path(),
+        &[
+            (
+                "a.ipynb",
+                &notebook_text(&[
+                    code_cell("x = 1\nimport lightgbm\nopen('a.txt', 'w').write('a')"),
+                    code_cell("1 / 0"),
+                ]),
+            ),
+            ("b.py", "print(open('a.txt').read())\nraise SystemExit(3)\n"),
+            (
+                "c.ipynb",
+                &notebook_text(&[code_cell("print('x' in globals())")]),
+            ),
+            (
+                "spin.ipynb",
+                &notebook_text(&[
+                    code_cell("print('spinning')"),
+                    code_cell("while True:\n    pass"),
+                ]),
+            ),
+        ],
+    );
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let record = support::run(
+        std::path::Path::new(&path("a.ipynb")),
+        &[
+            "--runner",
+            "python-native",
+            "--then",
+            &path("b.py"),
+            "--then",
+            &path("c.ipynb"),
+            "--wall",
+            "300s",
+        ],
+    );
+    support::expect_verdict(&record, Verdict::Exit);
+    assert!(
+        record
+            .message
+            .starts_with("entry 1 of 3 (a.ipynb): cell 1 (In [2]) raised ZeroDivisionError"),
+        "{}",
+        record.message
+    );
+    let statuses: Vec<(&str, CellStatus, Option<i32>)> = record
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.status, e.exit_code))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("a.ipynb", CellStatus::Error, Some(1)),
+            ("b.py", CellStatus::Error, Some(3)),
+            ("c.ipynb", CellStatus::Ok, Some(0)),
+        ],
+        "{record:#?}"
+    );
+    assert!(
+        record.stdout.text.starts_with("a\n"),
+        "{}",
+        record.stdout.text
+    );
+    // The third notebook starts from a fresh namespace.
+    assert!(
+        record.stdout.text.contains("False") && !record.stdout.text.contains("True"),
+        "{}",
+        record.stdout.text
+    );
+    assert_eq!(record.isolation, takehome::record::Isolation::Gvisor);
+
+    // A wall-clock limit in the middle entry stops the sequence; the last is skipped.
+    let record = support::run(
+        std::path::Path::new(&path("b.py")),
+        &[
+            "--runner",
+            "python-native",
+            "--then",
+            &path("spin.ipynb"),
+            "--then",
+            &path("c.ipynb"),
+            "--wall",
+            "8s",
+        ],
+    );
+    support::expect_verdict(&record, Verdict::TimeLimit);
+    assert!(
+        record.message.contains("entry 2 of 3 (spin.ipynb)"),
+        "{}",
+        record.message
+    );
+    let statuses: Vec<CellStatus> = record.entries.iter().map(|e| e.status).collect();
+    assert_eq!(
+        statuses,
+        [CellStatus::Error, CellStatus::Error, CellStatus::Skipped],
+        "{record:#?}"
+    );
+}

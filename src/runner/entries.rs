@@ -91,40 +91,9 @@ pub fn run(
     entries: &[PathBuf],
     invocation: &Invocation,
 ) -> anyhow::Result<RunRecord> {
-    let planned = entries
-        .iter()
-        .map(|path| {
-            let relative = python::entry_in(folder, path)?;
-            let notebook = notebook::is_notebook(path)
-                .then(|| notebook::read(path))
-                .transpose()?;
-            Ok(Planned {
-                path: relative,
-                notebook,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let described: Vec<Value> = planned
-        .iter()
-        .enumerate()
-        .map(|(number, entry)| {
-            let argv: Vec<&str> = std::iter::once(entry.path.as_str())
-                .chain(invocation.args.iter().map(String::as_str))
-                .collect();
-            serde_json::json!({
-                "path": format!("{GUEST_WORK}/{}", entry.path),
-                "argv": argv,
-                "workdir": python::entry_folder(&entry.path, invocation.workdir.as_deref()),
-                "script_dir": python::entry_folder(&entry.path, None),
-                "cells": entry.notebook.as_ref().map(notebook::code_cells),
-                "results": format!("{GUEST_TMP}/{}", results_of(number)),
-            })
-        })
-        .collect();
-    let entries_json = serde_json::to_string(&described)?;
+    let plan = Plan::new(folder, entries, invocation)?;
     let tmp = tempfile::tempdir()?;
-    let py = |s: &str| serde_json::to_string(s).expect("strings serialise");
-    let mut record = python::run_source(
+    let record = python::run_source(
         sandbox,
         installed,
         use_snapshot,
@@ -133,106 +102,182 @@ pub fn run(
         invocation,
         tmp.path(),
         &|entry, env, reseed| {
-            format!(
-                "{support}{notebooks}{DRIVER}\ndef _takehome_entries_main():\n{setup}    _takehome_entries({entries}, {results}, {seed})\n_takehome_status = _takehome_entries_main()\n",
-                support = python::load_support(),
-                notebooks = notebook::DRIVER,
-                setup = python::setup(
-                    entry,
-                    invocation.workdir.as_deref(),
-                    &invocation.args,
-                    env,
-                    reseed
-                ),
-                entries = py(&entries_json),
-                results = py(&format!("{GUEST_TMP}/{RESULTS}")),
-                seed = reseed.map_or("None".to_string(), |s| s.to_string()),
-            )
+            let setup = python::setup(
+                entry,
+                invocation.workdir.as_deref(),
+                &invocation.args,
+                env,
+                reseed,
+            );
+            format!("{}{}", python::load_support(), plan.program(&setup, reseed))
         },
     )?;
-    let progress = read_progress(&tmp.path().join(RESULTS), planned.len());
-    let stopped_run = record.verdict != Verdict::Ok;
-    // The entry a limit (or an exit of the interpreter) stopped: the first that did not end.
-    let stopped_at = progress.ended.iter().position(Option::is_none);
-    let virtual_clock = record.clock == ClockMode::Virtual;
-    let mut kept = Vec::new();
-    let mut records = Vec::new();
-    for (number, entry) in planned.iter().enumerate() {
-        let stopped_here = stopped_run && stopped_at == Some(number);
-        let reached = progress.ended[number].is_some() || stopped_here;
-        let ended = progress.ended[number];
-        let fuel_used = match ended {
-            Some((_, fuel)) if virtual_clock => fuel,
-            _ => 0,
-        };
-        let stop = notebook::stopped_by(&record).filter(|_| stopped_here);
-        let (status, exit_code, message, notebook_record) = match &entry.notebook {
-            Some(notebook) => {
-                let (results, done) = notebook::read_results(
-                    &tmp.path().join(results_of(number)),
-                    invocation.limits.out_bytes.0,
-                );
-                let (executed, mut cells) =
-                    notebook::merge(notebook, &entry.path, results, stop.as_ref(), virtual_clock);
-                if invocation.out.is_some() {
-                    let relative = format!("{}/{}", notebook::EXECUTED_DIR, entry.path);
-                    kept.push((relative.clone(), notebook::to_json(&executed)));
-                    cells.executed = Some(relative);
-                }
-                let failure = match (&stop, reached) {
-                    (Some(stop), _) => Some((None, format!("{}: {}", stop.ename, stop.evalue))),
-                    (None, false) => None,
-                    (None, true) => notebook::failure(notebook, &cells, done).map(|f| (Some(1), f)),
-                };
-                let (status, exit_code, message) = outcome(reached, failure);
-                (status, exit_code, message, Some(cells))
-            }
-            None => {
-                let failure = match (&stop, ended) {
-                    (Some(stop), _) => Some((None, format!("{}: {}", stop.ename, stop.evalue))),
-                    (None, Some((0, _))) | (None, None) => None,
-                    (None, Some((code, _))) => {
-                        Some((Some(code), format!("exited with code {code}")))
+    plan.assemble(record, tmp.path(), invocation)
+}
+
+/// The entries of one run, read before it: what the sequence driver is given, and how its
+/// results become one record. Both tiers use it (the python-native runner too).
+pub struct Plan {
+    planned: Vec<Planned>,
+    /// The entries as the driver reads them (JSON).
+    described: String,
+}
+
+impl Plan {
+    pub fn new(
+        folder: &Path,
+        entries: &[PathBuf],
+        invocation: &Invocation,
+    ) -> anyhow::Result<Plan> {
+        let planned = entries
+            .iter()
+            .map(|path| {
+                let relative = python::entry_in(folder, path)?;
+                let notebook = notebook::is_notebook(path)
+                    .then(|| notebook::read(path))
+                    .transpose()?;
+                Ok(Planned {
+                    path: relative,
+                    notebook,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let described: Vec<Value> = planned
+            .iter()
+            .enumerate()
+            .map(|(number, entry)| {
+                let argv: Vec<&str> = std::iter::once(entry.path.as_str())
+                    .chain(invocation.args.iter().map(String::as_str))
+                    .collect();
+                serde_json::json!({
+                    "path": format!("{GUEST_WORK}/{}", entry.path),
+                    "argv": argv,
+                    "workdir": python::entry_folder(&entry.path, invocation.workdir.as_deref()),
+                    "script_dir": python::entry_folder(&entry.path, None),
+                    "cells": entry.notebook.as_ref().map(notebook::code_cells),
+                    "results": format!("{GUEST_TMP}/{}", results_of(number)),
+                })
+            })
+            .collect();
+        Ok(Plan {
+            planned,
+            described: serde_json::to_string(&described)?,
+        })
+    }
+
+    /// The Python that runs the entries, after the support module is loaded: the notebook
+    /// and sequence drivers, then a main function whose body starts with `setup`.
+    pub fn program(&self, setup: &str, reseed: Option<u64>) -> String {
+        let py = |s: &str| serde_json::to_string(s).expect("strings serialise");
+        format!(
+            "{notebooks}{DRIVER}\ndef _takehome_entries_main():\n{setup}    _takehome_entries({entries}, {results}, {seed})\n_takehome_status = _takehome_entries_main()\n",
+            notebooks = notebook::DRIVER,
+            entries = py(&self.described),
+            results = py(&format!("{GUEST_TMP}/{RESULTS}")),
+            seed = reseed.map_or("None".to_string(), |s| s.to_string()),
+        )
+    }
+
+    /// The run's one record from what the drivers wrote in its `/tmp` (the host folder
+    /// `tmp`): an entry record each, the stopped entry named, executed notebooks kept.
+    pub fn assemble(
+        &self,
+        mut record: RunRecord,
+        tmp: &Path,
+        invocation: &Invocation,
+    ) -> anyhow::Result<RunRecord> {
+        let planned = &self.planned;
+        let progress = read_progress(&tmp.join(RESULTS), planned.len());
+        let stopped_run = record.verdict != Verdict::Ok;
+        // The entry a limit (or an exit of the interpreter) stopped: the first that did not end.
+        let stopped_at = progress.ended.iter().position(Option::is_none);
+        let virtual_clock = record.clock == ClockMode::Virtual;
+        let mut kept = Vec::new();
+        let mut records = Vec::new();
+        for (number, entry) in planned.iter().enumerate() {
+            let stopped_here = stopped_run && stopped_at == Some(number);
+            let reached = progress.ended[number].is_some() || stopped_here;
+            let ended = progress.ended[number];
+            let fuel_used = match ended {
+                Some((_, fuel)) if virtual_clock => fuel,
+                _ => 0,
+            };
+            let stop = notebook::stopped_by(&record).filter(|_| stopped_here);
+            let (status, exit_code, message, notebook_record) = match &entry.notebook {
+                Some(notebook) => {
+                    let (results, done) = notebook::read_results(
+                        &tmp.join(results_of(number)),
+                        invocation.limits.out_bytes.0,
+                    );
+                    let (executed, mut cells) = notebook::merge(
+                        notebook,
+                        &entry.path,
+                        results,
+                        stop.as_ref(),
+                        virtual_clock,
+                    );
+                    if invocation.out.is_some() {
+                        let relative = format!("{}/{}", notebook::EXECUTED_DIR, entry.path);
+                        kept.push((relative.clone(), notebook::to_json(&executed)));
+                        cells.executed = Some(relative);
                     }
-                };
-                let (status, exit_code, message) = outcome(reached, failure);
-                let exit_code = exit_code.or(ended.map(|(code, _)| code));
-                (status, exit_code, message, None)
-            }
-        };
-        records.push(EntryRecord {
-            path: entry.path.clone(),
-            kind: if entry.notebook.is_some() {
-                EntryKind::Notebook
-            } else {
-                EntryKind::Script
-            },
-            status,
-            exit_code,
-            message,
-            fuel_used,
-            notebook: notebook_record,
-        });
-    }
-    match stopped_at.filter(|_| stopped_run) {
-        Some(number) => {
-            record.message = format!(
-                "{}, in entry {} of {} ({})",
-                record.message,
-                number + 1,
-                records.len(),
-                records[number].path
-            )
+                    let failure = match (&stop, reached) {
+                        (Some(stop), _) => Some((None, format!("{}: {}", stop.ename, stop.evalue))),
+                        (None, false) => None,
+                        (None, true) => {
+                            notebook::failure(notebook, &cells, done).map(|f| (Some(1), f))
+                        }
+                    };
+                    let (status, exit_code, message) = outcome(reached, failure);
+                    (status, exit_code, message, Some(cells))
+                }
+                None => {
+                    let failure = match (&stop, ended) {
+                        (Some(stop), _) => Some((None, format!("{}: {}", stop.ename, stop.evalue))),
+                        (None, Some((0, _))) | (None, None) => None,
+                        (None, Some((code, _))) => {
+                            Some((Some(code), format!("exited with code {code}")))
+                        }
+                    };
+                    let (status, exit_code, message) = outcome(reached, failure);
+                    let exit_code = exit_code.or(ended.map(|(code, _)| code));
+                    (status, exit_code, message, None)
+                }
+            };
+            records.push(EntryRecord {
+                path: entry.path.clone(),
+                kind: if entry.notebook.is_some() {
+                    EntryKind::Notebook
+                } else {
+                    EntryKind::Script
+                },
+                status,
+                exit_code,
+                message,
+                fuel_used,
+                notebook: notebook_record,
+            });
         }
-        None => settle(&mut record, &records, progress.done),
+        match stopped_at.filter(|_| stopped_run) {
+            Some(number) => {
+                record.message = format!(
+                    "{}, in entry {} of {} ({})",
+                    record.message,
+                    number + 1,
+                    records.len(),
+                    records[number].path
+                )
+            }
+            None => settle(&mut record, &records, progress.done),
+        }
+        if let Some(out) = &invocation.out {
+            notebook::keep_executed(out, &kept)?;
+            record.outputs = notebook::collect_kept(out, invocation);
+        }
+        record.notebook = records.iter().find_map(|e| e.notebook.clone());
+        record.entries = records;
+        Ok(record)
     }
-    if let Some(out) = &invocation.out {
-        notebook::keep_executed(out, &kept)?;
-        record.outputs = notebook::collect_kept(out, invocation);
-    }
-    record.notebook = records.iter().find_map(|e| e.notebook.clone());
-    record.entries = records;
-    Ok(record)
 }
 
 /// An entry's status, exit code and message from whether it ran and why it failed.

@@ -120,10 +120,11 @@ pub fn run_entries(
             "the wasi runner runs one module; {} entries were given",
             programs.len()
         ),
-        _ if kind == RunnerKind::PythonNative => anyhow::bail!(
-            "the python-native runner runs one entry so far; {} entries were given",
-            programs.len()
-        ),
+        _ if kind == RunnerKind::PythonNative => {
+            let mut record = native::run_entries(folder, programs, invocation, &[])?;
+            causes::name_causes(&mut record, folder);
+            Ok(record)
+        }
         _ => {
             let installed = Installed::find(&crate::base::cache_dir())?;
             let mut record = entries::run(

@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use super::python::{self, GUEST_DATA, GUEST_TMP, GUEST_WORK};
 use super::wheels::PinnedWheel;
-use super::{Invocation, def::RunnerDef, notebook};
+use super::{Invocation, def::RunnerDef, entries, notebook};
 use crate::base::open_regular;
 use crate::gvisor::{Bind, Runsc, Spec};
 use crate::record::Isolation;
@@ -50,6 +50,25 @@ pub fn run(
     invocation: &Invocation,
     extra: &[PinnedWheel],
 ) -> anyhow::Result<RunRecord> {
+    run_entries(folder, &[program.to_path_buf()], invocation, extra)
+}
+
+/// What one sandbox runs: a script, a notebook, or several entries in order.
+enum Programs {
+    Script,
+    Notebook(notebook::Notebook),
+    Entries(entries::Plan),
+}
+
+/// Runs `programs` (inside `folder`) in order in one sandbox and one working copy, with one
+/// record, as [`entries`] does in the WebAssembly tier; one program runs as [`run`] runs it.
+pub fn run_entries(
+    folder: &Path,
+    programs: &[PathBuf],
+    invocation: &Invocation,
+    extra: &[PinnedWheel],
+) -> anyhow::Result<RunRecord> {
+    let program = programs.first().context("no entry point to run")?;
     let cache = crate::base::cache_dir();
     let runsc = Runsc::find(&cache)?;
     let interpreter = venv::Interpreter::find()?;
@@ -58,10 +77,10 @@ pub fn run(
     let lock = venv::Lock { wheels };
     let env_dir = venv::ensure(&cache, &interpreter, &lock)?;
     let entry = python::entry_in(folder, program)?;
-    let notebook = if notebook::is_notebook(program) {
-        Some(notebook::read(program)?)
-    } else {
-        None
+    let programs = match programs {
+        [_] if notebook::is_notebook(program) => Programs::Notebook(notebook::read(program)?),
+        [_] => Programs::Script,
+        _ => Programs::Entries(entries::Plan::new(folder, programs, invocation)?),
     };
     let native = limits::native(&invocation.limits);
     let mut run = scratch::prepare(&runsc, folder, invocation)?;
@@ -74,19 +93,21 @@ pub fn run(
         &env,
         Some(invocation.seed),
     );
-    let source = match &notebook {
-        None => format!(
-            "{support}{NATIVE_SUPPORT}\ndef _takehome_main():\n{setup}    _takehome.run_script({path})\n_takehome_main()\n",
-            support = python::load_support(),
+    let support = format!("{}{NATIVE_SUPPORT}\n", python::load_support());
+    let source = match &programs {
+        Programs::Script => format!(
+            "{support}def _takehome_main():\n{setup}    _takehome.run_script({path})\n_takehome_main()\n",
             path = py_str(&format!("{GUEST_WORK}/{entry}")),
         ),
-        Some(notebook) => format!(
-            "{support}{NATIVE_SUPPORT}\n{driver}\ndef _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_notebook_main()\n",
-            support = python::load_support(),
+        Programs::Notebook(notebook) => format!(
+            "{support}{driver}\ndef _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_notebook_main()\n",
             driver = notebook::DRIVER,
             cells = py_str(&serde_json::to_string(&notebook::code_cells(notebook))?),
             results = py_str(&format!("{GUEST_TMP}/{RESULTS}")),
         ),
+        Programs::Entries(plan) => {
+            format!("{support}{}", plan.program(&setup, Some(invocation.seed)))
+        }
     };
     let program_dir = run.dir.dir.join("program");
     std::fs::create_dir_all(&program_dir)?;
@@ -187,7 +208,7 @@ pub fn run(
         copy_out(&run.work, &record.outputs, out, limits.out_bytes.0)
             .with_context(|| format!("cannot copy the outputs to {}", out.display()))?;
     }
-    if let Some(notebook) = &notebook {
+    if let Programs::Notebook(notebook) = &programs {
         let (results, done) = notebook::read_results(&run.tmp.join(RESULTS), limits.out_bytes.0);
         let (executed, mut cells) = notebook::merge(
             notebook,
@@ -210,6 +231,9 @@ pub fn run(
             record.outputs = notebook::collect_kept(out, invocation);
         }
         record.notebook = Some(cells);
+    }
+    if let Programs::Entries(plan) = &programs {
+        record = plan.assemble(record, &run.tmp, invocation)?;
     }
     drop(run);
     Ok(record)
