@@ -4,6 +4,7 @@
 //! the blob store into the cache as files the environment's build installs, hash-checked.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, bail};
 
@@ -97,7 +98,14 @@ fn materialize(cache: &Path, blobs: &Blobs, pin: &PinnedWheel) -> anyhow::Result
     }
     std::fs::create_dir_all(&folder)
         .with_context(|| format!("cannot make {}", folder.display()))?;
-    let staging = folder.join(format!(".{}.{}", pin.file, std::process::id()));
+    // Unique per call: the runs of one `evaluate --jobs N` share the process.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let staging = folder.join(format!(
+        ".{}.{}-{}",
+        pin.file,
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_file(&staging);
     let blob = blobs.path(&pin.sha256);
     if !blob.is_file() || std::fs::hard_link(&blob, &staging).is_err() {
