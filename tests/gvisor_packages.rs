@@ -192,6 +192,35 @@ fn a_shap_explanation_runs_on_python_native_with_its_pinned_wheels_and_reruns_id
     assert!(same.contains("yes"), "the rerun differs: {same}");
 }
 
+#[test]
+fn with_a_python_native_fallback_a_pinned_binary_package_sends_the_run_to_gvisor() {
+    let dir = support::tempdir();
+    let root = dir.path();
+    ok(root, &["init", "."]);
+    let assignment = churn_native(
+        root,
+        "churn-shap-fallback",
+        &format!(
+            "[runner]\nname = \"python\"\nfallback = \"python-native\"\npackages = [\"{SHAP}\"]"
+        ),
+    );
+    let added = ok(root, &["assignment", "add", assignment.to_str().unwrap()]);
+    assert!(added.contains("pinned shap-0.51.0-cp311-"), "{added}");
+    let shap = issue_and_submit(
+        root,
+        "churn-shap-fallback",
+        "ada",
+        &submission(root, "shap-sub", SHAP_MAIN),
+    );
+    let results = evaluate_all(root);
+    let record = &find(&results, &format!("{shap}/1"))["record"];
+    assert_eq!(record["verdict"], "ok", "{record:#}");
+    assert_eq!(record["runner"]["name"], "python-native");
+    let message = record["message"].as_str().unwrap();
+    assert!(message.contains("could not import shap"), "{message}");
+    assert_eq!(record["fallback_of"]["runner"]["name"], "python");
+}
+
 /// `takehome assignment add` of a python-native copy of churn pinning `packages`: its
 /// failure output.
 fn add_fails(packages: &str) -> String {
