@@ -315,11 +315,11 @@ pd.DataFrame({"customer_id": test["customer_id"], "churn_probability": proba}) \
     .to_csv("out/predictions.csv", index=False, float_format="%.9g")
 "#;
 
-/// PyTorch from the package index (its Linux wheel and the CUDA packages it depends on,
-/// about 2.5 GB of wheels, 5.4 GB installed; it runs on the CPU): pinned, installed and
-/// rerun to the bit. See the README's "Measured here" for its cost.
+/// PyTorch from the package index (its Linux wheel and the CUDA packages it depends on:
+/// 4.1 GB of wheels, 7.5 GB installed with the base wheels; it runs on the CPU): pinned,
+/// installed and rerun to the bit. See the README's "Measured here" for its cost.
 #[test]
-#[ignore = "downloads about 2.5 GB of PyTorch wheels; run with --ignored"]
+#[ignore = "downloads 4.1 GB of PyTorch wheels (about 3.5 min with an empty cache); run with --ignored"]
 fn a_pytorch_mlp_runs_on_python_native_and_reruns_to_the_bit() {
     let dir = support::tempdir();
     let root = dir.path();
