@@ -221,6 +221,25 @@ mod tests {
     }
 
     #[test]
+    fn platform_wheels_pinned_for_python_native_are_left_out_of_the_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(&dir.path().join("blobs")).unwrap();
+        let mut row = row_with(&blobs, &wheel(), None);
+        let mut files: Vec<FileRef> = row.decode_files().unwrap();
+        files.push(FileRef {
+            path: format!("{WHEELS_UNDER}fast-1.0-cp311-cp311-manylinux_2_28_x86_64.whl"),
+            bytes: 4,
+            sha256: blobs.put(b"fast").unwrap(),
+        });
+        row.files = serde_json::to_string(&files).unwrap();
+        let site = site_in(&dir.path().join("cache"), &blobs, &row)
+            .unwrap()
+            .unwrap();
+        assert!(site.join("ok/__init__.py").is_file());
+        assert_eq!(std::fs::read_dir(&site).unwrap().count(), 1);
+    }
+
+    #[test]
     fn an_assignment_without_packages_has_no_site() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = Blobs::open(&dir.path().join("blobs")).unwrap();

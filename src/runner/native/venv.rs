@@ -218,3 +218,62 @@ pub fn folder_size(dir: &Path) -> u64 {
     }
     total
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wheel(name: &str, sha: char) -> PinnedWheel {
+        PinnedWheel {
+            name: name.into(),
+            version: "1.0".into(),
+            file: format!("{name}-1.0-py3-none-any.whl"),
+            sha256: sha.to_string().repeat(64),
+        }
+    }
+
+    fn lock_with_local_at(folder: &str) -> Lock {
+        let pin = wheel("shap", 'b');
+        Lock {
+            wheels: vec![wheel("numpy", 'a')],
+            local: vec![LocalWheel {
+                path: Path::new(folder).join(&pin.file),
+                pin,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_lock_key_names_every_wheel_by_hash_wherever_its_file_is() {
+        let here = lock_with_local_at("/cache/one");
+        let there = lock_with_local_at("/cache/two");
+        assert_eq!(
+            here.requirements(),
+            format!(
+                "numpy==1.0 --hash=sha256:{}\nshap==1.0 --hash=sha256:{}\n",
+                "a".repeat(64),
+                "b".repeat(64)
+            )
+        );
+        assert_eq!(here.requirements(), there.requirements());
+        assert!(here.provides("SHAP") && here.provides("numpy") && !here.provides("torch"));
+    }
+
+    #[test]
+    fn local_wheels_are_installed_from_their_files_with_their_hashes() {
+        let text = lock_with_local_at("/cache/one").install_requirements();
+        assert!(
+            text.contains(&format!(
+                "/cache/one/shap-1.0-py3-none-any.whl --hash=sha256:{}\n",
+                "b".repeat(64)
+            )),
+            "{text}"
+        );
+        assert!(text.contains("numpy==1.0 --hash=sha256:"), "{text}");
+    }
+
+    #[test]
+    fn the_runner_file_sets_an_environment_limit_that_lets_pytorch_through() {
+        assert!(env_limit() >= Bytes(8 << 30), "{}", env_limit());
+    }
+}
