@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{Assignment, Pin, content_files, content_hash};
+use super::{Assignment, PackageTarget, Pin, content_files, content_hash};
 use crate::base::{FileRef, now_ms};
 use crate::store::{AssignmentRow, Blobs, Workspace};
 
@@ -14,9 +14,11 @@ pub struct Added {
     pub pinned: Vec<FileRef>,
 }
 
-/// Resolves an assignment's package pins to wheels, given the wheels every stored version
-/// already pinned (`runner::site::pin`; passed in so this stage does not reach downstream).
-pub type PinPackages = fn(&[Pin], &[FileRef], &Blobs) -> anyhow::Result<Vec<FileRef>>;
+/// Resolves an assignment's package pins to wheels for its target, given the wheels every
+/// stored version already pinned (`runner::site::pin`; passed in so this stage does not
+/// reach downstream).
+pub type PinPackages =
+    fn(&[Pin], PackageTarget, &[FileRef], &Blobs) -> anyhow::Result<Vec<FileRef>>;
 
 /// Keeps every file of `dir` (already checked as `parsed`) and records the version. A folder
 /// whose content is already stored is not added again.
@@ -81,7 +83,8 @@ async fn pin_packages(
         known.extend(pinned_wheels(&row)?);
     }
     let blobs = workspace.blobs.clone();
-    tokio::task::spawn_blocking(move || pin(&pins, &known, &blobs)).await?
+    let target = parsed.runner.package_target();
+    tokio::task::spawn_blocking(move || pin(&pins, target, &known, &blobs)).await?
 }
 
 /// Where an assignment version keeps its pinned wheels among its files.

@@ -63,9 +63,11 @@ pub struct RunnerSpec {
     /// defaults with [`LimitsOverlay::apply`].
     #[serde(default)]
     pub limits: LimitsOverlay,
-    /// `packages`: extra pure-Python packages the assignment's runs may import, each an exact
-    /// pin `name==version` (see [`super::Pin`]). Python runners only; resolved to wheels
-    /// without compiled code and pinned by sha256 when the assignment is added.
+    /// `packages`: extra packages the assignment's runs may import, each an exact pin
+    /// `name==version` (see [`super::Pin`]). Python runners only; resolved and pinned by
+    /// sha256 when the assignment is added: to wheels without compiled code, each alone, for
+    /// the WebAssembly runners; to binary wheels with all their dependencies when the runner
+    /// or its fallback is `python-native` (see [`super::PackageTarget`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
     /// `fallback`: a runner (only `python-native`) that a run ending with `missing_module`

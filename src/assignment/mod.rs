@@ -20,7 +20,7 @@ pub use check::{ASSIGNMENT_TOML, check};
 pub use format::{Assignment, Criterion, Deliverables, Level, LimitsOverlay, RunnerSpec, Scoring};
 pub use hash::{content_files, content_hash};
 pub use manifest::{ModelSpec, SUBMISSION_TOML, SubmissionManifest, load_manifest, parse_manifest};
-pub use packages::{Pin, normalize as normalize_package};
+pub use packages::{PackageTarget, Pin, normalize as normalize_package};
 pub use problem::{Problem, position};
 pub use report::{markdown_headings, report_sections, sections_in};
 pub use runner_kind::RunnerKind;

@@ -1,8 +1,34 @@
-//! `[runner] packages`: extra pure-Python packages an assignment allows, each pinned exactly
-//! as `name==version` (`"imbalanced-learn==0.12.4"`). Only the syntax is checked here;
-//! `assignment add` resolves the pins to wheels through the `PinPackages` its caller passes.
+//! `[runner] packages`: extra packages an assignment allows, each pinned exactly as
+//! `name==version` (`"imbalanced-learn==0.12.4"`): pure-Python wheels for the WebAssembly
+//! runners, binary wheels with their dependencies for python-native ([`PackageTarget`]).
+//! Only the syntax is checked here; `assignment add` resolves the pins to wheels through the
+//! `PinPackages` its caller passes.
 
 use std::fmt;
+
+/// What an assignment's pins resolve to, by its runner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackageTarget {
+    /// Pure-Python wheels (`none-any`, no compiled code), each pin alone, no dependencies:
+    /// the WebAssembly runners, which unpack them at `/usr/local/site`.
+    PurePython,
+    /// Binary wheels for the python-native interpreter, each pin with all its dependencies,
+    /// beside the runner's base wheels: an assignment whose runner or fallback is
+    /// `python-native`.
+    Native,
+}
+
+impl super::RunnerSpec {
+    /// What this runner table's `packages` resolve to.
+    pub fn package_target(&self) -> PackageTarget {
+        let native = super::RunnerKind::PythonNative;
+        if self.name == native || self.fallback == Some(native) {
+            PackageTarget::Native
+        } else {
+            PackageTarget::PurePython
+        }
+    }
+}
 
 /// One exact pin, `name==version`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -324,6 +324,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         mounts,
         site: None,
+        wheels: Vec::new(),
         workdir: None,
         seed: args.seed,
         clock: if args.real_clock {

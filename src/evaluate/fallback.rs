@@ -5,12 +5,17 @@
 use std::path::{Path, PathBuf};
 
 use crate::assignment::RunnerSpec;
+use crate::runner::wheels::LocalWheel;
 use crate::runner::{self, Invocation, RunnerKind};
 use crate::sandbox::{DiagnosticKind, RunRecord, Sandbox, Verdict};
 
-/// The package of `fallback` that `record` could not import, when the run should be run
-/// again there.
-pub fn missed_package(record: &RunRecord, fallback: RunnerKind) -> Option<String> {
+/// The package of `fallback` (its base wheels and `extra`, the assignment's packages) that
+/// `record` could not import, when the run should be run again there.
+pub fn missed_package(
+    record: &RunRecord,
+    fallback: RunnerKind,
+    extra: &[LocalWheel],
+) -> Option<String> {
     if fallback != RunnerKind::PythonNative || record.verdict == Verdict::Ok {
         return None;
     }
@@ -20,7 +25,7 @@ pub fn missed_package(record: &RunRecord, fallback: RunnerKind) -> Option<String
         .filter(|d| d.kind == DiagnosticKind::MissingModule)
         .find_map(|d| {
             let top = d.detail.split('.').next().unwrap_or(&d.detail);
-            runner::native::package_for_module(top)
+            runner::native::package_for_module(top, extra)
         })
 }
 
@@ -39,7 +44,7 @@ pub fn run(
     let Some(fallback) = spec.fallback.filter(|f| *f != kind) else {
         return Ok((first, kind));
     };
-    let Some(package) = missed_package(&first, fallback) else {
+    let Some(package) = missed_package(&first, fallback, &invocation.wheels) else {
         return Ok((first, kind));
     };
     let invocation = Invocation {

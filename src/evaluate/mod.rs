@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
-use crate::assignment::{Assignment, SubmissionManifest};
+use crate::assignment::{Assignment, PackageTarget, SubmissionManifest};
 use crate::base::FileRef;
 use crate::runner::{self, Invocation};
 use crate::sandbox::{ClockMode, Limits, RunRecord, Sandbox};
@@ -145,6 +145,10 @@ pub fn evaluate(
         out: Some(out.clone()),
         mounts: Vec::new(),
         site: runner::site::site_for(blobs, assignment_row)?,
+        wheels: match assignment.runner.package_target() {
+            PackageTarget::Native => runner::native::packages::local_wheels(blobs, assignment_row)?,
+            PackageTarget::PurePython => Vec::new(),
+        },
         workdir: None,
         seed: options.seed,
         clock: options.clock,

@@ -230,6 +230,7 @@ pub(super) fn run_scoring_program(
                 Vec::new()
             },
             site: None,
+            wheels: Vec::new(),
             // The scoring program reads `hidden/` and `outputs/` from the folder's top.
             workdir: Some(String::new()),
             seed: options.seed,

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use zip::write::SimpleFileOptions;
 
-use crate::assignment::{Assignment, Pin};
+use crate::assignment::{Assignment, PackageTarget, Pin};
 use crate::base::FileRef;
 use crate::runner::RunnerKind;
 use crate::store::{AssignmentRow, Blobs};
@@ -105,6 +105,15 @@ pub fn importable(assignment: &Assignment) -> Vec<String> {
             format!("{} {}", wheel.name, wheel.version),
         ));
     }
+    // On python-native a package comes with its dependencies (resolved when the
+    // assignment was added); in the WebAssembly sandbox each pin is one wheel.
+    let allowed = match (kind, assignment.runner.package_target()) {
+        (RunnerKind::PythonNative, _) => "allowed by this assignment, with its dependencies",
+        (_, PackageTarget::Native) => {
+            "allowed by this assignment, with its dependencies, on python-native"
+        }
+        _ => "allowed by this assignment",
+    };
     for pin in assignment
         .runner
         .packages
@@ -113,7 +122,7 @@ pub fn importable(assignment: &Assignment) -> Vec<String> {
     {
         lines.push((
             pin.name.to_ascii_lowercase(),
-            format!("{} {} (allowed by this assignment)", pin.name, pin.version),
+            format!("{} {} ({allowed})", pin.name, pin.version),
         ));
     }
     lines.sort();

@@ -24,9 +24,16 @@ pub struct RunnerDef {
     pub artifacts: Vec<Artifact>,
     #[serde(default)]
     pub snapshot: Option<SnapshotDef>,
-    /// Pure-Python wheels installed beside the interpreter (IPython, for notebooks).
+    /// Pure-Python wheels installed beside the interpreter (IPython, for notebooks); for
+    /// python-native, every wheel of its base environment.
     #[serde(default, rename = "wheel")]
     pub wheels: Vec<super::wheels::PinnedWheel>,
+    /// python-native only: the largest virtual environment built for one lock (the base
+    /// wheels plus an assignment's packages), installed bytes. A build past it is removed
+    /// and refused, naming its size. `None`: 12 GiB. PyTorch 2.9.1 with its CUDA packages
+    /// installs to 7.1 GB.
+    #[serde(default)]
+    pub env_limit: Option<crate::base::Bytes>,
 }
 
 /// Where a runner's interpreter comes from.

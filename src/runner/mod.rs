@@ -60,6 +60,10 @@ pub struct Invocation {
     pub mounts: Vec<Mount>,
     /// An assignment's extra pure-Python packages, unpacked: seen at `/usr/local/site`.
     pub site: Option<PathBuf>,
+    /// An assignment's packages for python-native (binary wheels with their dependencies),
+    /// as files on this machine: installed beside the runner's base wheels, hash-checked.
+    /// Ignored by the WebAssembly runners.
+    pub wheels: Vec<wheels::LocalWheel>,
     /// A Python program's working folder, relative to the top of its folder (`""` for the
     /// top). `None`: the program's own folder, as `python notebooks/x.py` run from
     /// `notebooks/` would see it.
@@ -80,7 +84,7 @@ pub fn run(
 ) -> anyhow::Result<RunRecord> {
     let mut record = match kind {
         RunnerKind::Wasi => return run_wasi(sandbox, program, invocation),
-        RunnerKind::PythonNative => native::run(folder, program, invocation, &[])?,
+        RunnerKind::PythonNative => native::run(folder, program, invocation, &invocation.wheels)?,
         RunnerKind::Python | RunnerKind::PythonPlain => {
             let installed = Installed::find(&crate::base::cache_dir())?;
             let run = if notebook::is_notebook(program) {

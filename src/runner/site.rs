@@ -11,27 +11,35 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 
-use super::wheels;
-use crate::assignment::{Pin, normalize_package};
+use super::wheels::{self, wheel_identity};
+use crate::assignment::{PackageTarget, Pin};
 use crate::base::FileRef;
 use crate::base::sha256_file;
 use crate::store::{AssignmentRow, Blobs};
 
 pub use crate::assignment::{WHEELS_UNDER, pinned_wheels};
 
-/// The `(normalised name, version)` a wheel's file name states (`kneed-0.8.5-py3-none-any.whl`).
-fn wheel_identity(file: &str) -> Option<(String, String)> {
-    let mut parts = file.strip_suffix(".whl")?.split('-');
-    let name = parts.next()?;
-    let version = parts.next()?;
-    Some((normalize_package(name), version.to_string()))
+/// Resolves an assignment's pins for `target` and keeps the wheels as blobs (the
+/// `PinPackages` of `assignment add`): pure-Python wheels each alone ([`pin_pure`]), or
+/// binary wheels with their dependencies for python-native ([`super::native::packages::pin`]).
+/// `known`: the wheel files of every stored assignment version.
+pub fn pin(
+    pins: &[Pin],
+    target: PackageTarget,
+    known: &[FileRef],
+    blobs: &Blobs,
+) -> anyhow::Result<Vec<FileRef>> {
+    match target {
+        PackageTarget::PurePython => pin_pure(pins, known, blobs),
+        PackageTarget::Native => super::native::packages::pin(pins, known, blobs),
+    }
 }
 
 /// Resolves each pin to a pure-Python wheel with pip, refuses one with compiled code naming
 /// it, checks it against the workspace's earlier pin of the same `name==version` (`known`:
 /// the wheel files of every stored assignment version), and keeps it as a blob. Returns the
 /// files to record with the assignment version.
-pub fn pin(pins: &[Pin], known: &[FileRef], blobs: &Blobs) -> anyhow::Result<Vec<FileRef>> {
+pub fn pin_pure(pins: &[Pin], known: &[FileRef], blobs: &Blobs) -> anyhow::Result<Vec<FileRef>> {
     let scratch = tempfile::tempdir()?;
     let mut pinned = Vec::new();
     for (i, pin) in pins.iter().enumerate() {
@@ -80,7 +88,8 @@ pub fn pin(pins: &[Pin], known: &[FileRef], blobs: &Blobs) -> anyhow::Result<Vec
 }
 
 /// The host folder for `Invocation.site` of a run of this assignment version: its extra
-/// packages unpacked, or `None` when it has none. Made once per set of wheels in the cache
+/// pure-Python packages unpacked (wheels with compiled code, pinned for python-native, are
+/// left out), or `None` when it has none. Made once per set of wheels in the cache
 /// (`$TAKEHOME_CACHE/sites/DIGEST`), after checking every wheel's blob against its pin.
 pub fn site_for(blobs: &Blobs, row: &AssignmentRow) -> anyhow::Result<Option<PathBuf>> {
     site_in(&crate::base::cache_dir(), blobs, row)
@@ -107,6 +116,10 @@ fn site_in(cache: &Path, blobs: &Blobs, row: &AssignmentRow) -> anyhow::Result<O
     let unpacked = staging.path().join("site");
     std::fs::create_dir_all(&downloads)?;
     for wheel in &wheels_pinned {
+        // Platform wheels (python-native's) are not read at all: torch's are gigabytes.
+        if !wheel.path.ends_with("-none-any.whl") {
+            continue;
+        }
         let bytes = blobs.get(&wheel.sha256)?;
         let actual = hex::encode(Sha256::digest(&bytes));
         if actual != wheel.sha256 {
@@ -118,8 +131,11 @@ fn site_in(cache: &Path, blobs: &Blobs, row: &AssignmentRow) -> anyhow::Result<O
         }
         let file = downloads.join(wheel.path.trim_start_matches(WHEELS_UNDER));
         std::fs::write(&file, &bytes)?;
-        wheels::check_pure(&file)?;
-        wheels::unpack(&file, &unpacked)?;
+        // A wheel with compiled code is pinned only for python-native (the assignment's
+        // runner or fallback): the WebAssembly runner sees the pure ones.
+        if wheels::check_pure(&file).is_ok() {
+            wheels::unpack(&file, &unpacked)?;
+        }
     }
     match std::fs::rename(&unpacked, &site) {
         Ok(()) => Ok(Some(site)),
@@ -202,6 +218,25 @@ mod tests {
             .to_string();
         assert!(error.contains("ok-1.0-py3-none-any.whl"), "{error}");
         assert!(error.contains("pinned it to"), "{error}");
+    }
+
+    #[test]
+    fn platform_wheels_pinned_for_python_native_are_left_out_of_the_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(&dir.path().join("blobs")).unwrap();
+        let mut row = row_with(&blobs, &wheel(), None);
+        let mut files: Vec<FileRef> = row.decode_files().unwrap();
+        files.push(FileRef {
+            path: format!("{WHEELS_UNDER}fast-1.0-cp311-cp311-manylinux_2_28_x86_64.whl"),
+            bytes: 4,
+            sha256: blobs.put(b"fast").unwrap(),
+        });
+        row.files = serde_json::to_string(&files).unwrap();
+        let site = site_in(&dir.path().join("cache"), &blobs, &row)
+            .unwrap()
+            .unwrap();
+        assert!(site.join("ok/__init__.py").is_file());
+        assert_eq!(std::fs::read_dir(&site).unwrap().count(), 1);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Pure-Python wheels for the Python runner: fetched with pip by exact pin, checked against
-//! their pinned sha256, refused when they carry compiled code, and unpacked safely into a
-//! folder the guest sees on `sys.path`.
+//! Wheels: pinned by sha256. Pure-Python wheels for the Python runner are fetched with pip by
+//! exact pin, checked against their pinned sha256, refused when they carry compiled code, and
+//! unpacked safely into a folder the guest sees on `sys.path`.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -25,6 +25,27 @@ impl PinnedWheel {
     pub fn requirement(&self) -> String {
         format!("{}=={}", self.name, self.version)
     }
+}
+
+/// A pinned wheel whose file is on this machine (an assignment's python-native package,
+/// taken out of the blob store): installed from `path`, checked against `pin.sha256`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalWheel {
+    pub pin: PinnedWheel,
+    /// The wheel's file, named as the wheel (`pin.file`).
+    pub path: PathBuf,
+}
+
+/// The `(normalised name, version)` a wheel's file name states (`kneed-0.8.5-py3-none-any.whl`,
+/// `python_dateutil-4.0.0-py3-none-any.whl` is `python-dateutil`).
+pub fn wheel_identity(file: &str) -> Option<(String, String)> {
+    let mut parts = file.strip_suffix(".whl")?.split('-');
+    let name = parts.next()?;
+    let version = parts.next()?;
+    Some((
+        crate::assignment::normalize_package(name),
+        version.to_string(),
+    ))
 }
 
 /// Downloads the wheels of `requirements` (each `name==version`) into `into` with pip,

@@ -3,6 +3,8 @@
 //! notebook driver and record as the WebAssembly Python runner.
 
 pub mod limits;
+pub mod packages;
+pub mod resolve;
 mod scratch;
 pub mod venv;
 
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::python::{self, GUEST_DATA, GUEST_TMP, GUEST_WORK};
-use super::wheels::PinnedWheel;
+use super::wheels::{LocalWheel, PinnedWheel};
 use super::{Invocation, def::RunnerDef, entries, notebook};
 use crate::base::open_regular;
 use crate::gvisor::{Bind, Runsc, Spec};
@@ -43,12 +45,12 @@ pub fn base_wheels() -> Vec<PinnedWheel> {
 }
 
 /// Runs the candidate's script or notebook `program` (inside `folder`) in gVisor, in the
-/// environment of the runner's wheels plus `extra`.
+/// environment of the runner's wheels plus `extra` (an assignment's packages).
 pub fn run(
     folder: &Path,
     program: &Path,
     invocation: &Invocation,
-    extra: &[PinnedWheel],
+    extra: &[LocalWheel],
 ) -> anyhow::Result<RunRecord> {
     run_entries(folder, &[program.to_path_buf()], invocation, extra)
 }
@@ -66,15 +68,16 @@ pub fn run_entries(
     folder: &Path,
     programs: &[PathBuf],
     invocation: &Invocation,
-    extra: &[PinnedWheel],
+    extra: &[LocalWheel],
 ) -> anyhow::Result<RunRecord> {
     let program = programs.first().context("no entry point to run")?;
     let cache = crate::base::cache_dir();
     let runsc = Runsc::find(&cache)?;
     let interpreter = venv::Interpreter::find()?;
-    let mut wheels = base_wheels();
-    wheels.extend(extra.iter().cloned());
-    let lock = venv::Lock { wheels };
+    let lock = venv::Lock {
+        wheels: base_wheels(),
+        local: extra.to_vec(),
+    };
     let env_dir = venv::ensure(&cache, &interpreter, &lock)?;
     let entry = python::entry_in(folder, program)?;
     let programs = match programs {
@@ -297,9 +300,9 @@ const IMPORT_NAMES: [(&str, &str); 6] = [
     ("pygments", "pygments"),
 ];
 
-/// The package of the runner's environment that the top-level module `module` comes from,
-/// if it has one.
-pub fn package_for_module(module: &str) -> Option<String> {
+/// The package of the runner's environment (its base wheels and `extra`, an assignment's
+/// packages) that the top-level module `module` comes from, if it has one.
+pub fn package_for_module(module: &str, extra: &[LocalWheel]) -> Option<String> {
     let wanted = IMPORT_NAMES
         .iter()
         .find(|(import, _)| *import == module)
@@ -308,6 +311,7 @@ pub fn package_for_module(module: &str) -> Option<String> {
     let wanted = crate::assignment::normalize_package(&wanted);
     base_wheels()
         .into_iter()
+        .chain(extra.iter().map(|l| l.pin.clone()))
         .map(|w| w.name)
         .find(|name| crate::assignment::normalize_package(name) == wanted)
 }
@@ -344,14 +348,34 @@ mod tests {
     #[test]
     fn import_names_map_to_the_packages_that_provide_them() {
         assert_eq!(
-            package_for_module("sklearn").as_deref(),
+            package_for_module("sklearn", &[]).as_deref(),
             Some("scikit-learn")
         );
         assert_eq!(
-            package_for_module("xgboost").as_deref(),
+            package_for_module("xgboost", &[]).as_deref(),
             Some("xgboost-cpu")
         );
-        assert_eq!(package_for_module("lightgbm").as_deref(), Some("lightgbm"));
-        assert_eq!(package_for_module("torch"), None);
+        assert_eq!(
+            package_for_module("lightgbm", &[]).as_deref(),
+            Some("lightgbm")
+        );
+        assert_eq!(package_for_module("torch", &[]), None);
+    }
+
+    #[test]
+    fn an_assignments_packages_provide_their_modules_too() {
+        let torch = LocalWheel {
+            pin: PinnedWheel {
+                name: "torch".into(),
+                version: "2.9.1".into(),
+                file: "torch-2.9.1-cp311-cp311-manylinux_2_28_x86_64.whl".into(),
+                sha256: "0".repeat(64),
+            },
+            path: "/nowhere/torch-2.9.1-cp311-cp311-manylinux_2_28_x86_64.whl".into(),
+        };
+        assert_eq!(
+            package_for_module("torch", &[torch]).as_deref(),
+            Some("torch")
+        );
     }
 }

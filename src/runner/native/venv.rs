@@ -11,10 +11,16 @@ use anyhow::{Context, bail};
 use sha2::Digest;
 
 use crate::base::Bytes;
-use crate::runner::wheels::PinnedWheel;
+use crate::runner::wheels::{LocalWheel, PinnedWheel};
 
-/// The largest environment built: past it the build is removed and refused, naming its size.
-pub const MAX_ENV_BYTES: Bytes = Bytes(4 << 30);
+/// The largest environment built when `runners/python-native.toml` sets no `env_limit`.
+pub const DEFAULT_ENV_LIMIT: Bytes = Bytes(12 << 30);
+
+/// The largest environment built (`env_limit` of `runners/python-native.toml`): past it the
+/// build is removed and refused, naming its size.
+pub fn env_limit() -> Bytes {
+    super::def().env_limit.unwrap_or(DEFAULT_ENV_LIMIT)
+}
 
 /// The host interpreter environments are made from.
 #[derive(Clone, Debug)]
@@ -53,19 +59,44 @@ impl Interpreter {
 }
 
 /// The exact wheels of one environment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Lock {
+    /// Wheels pip fetches from the package index (the runner's base wheels).
     pub wheels: Vec<PinnedWheel>,
+    /// Wheels installed from files on this machine (an assignment's packages).
+    pub local: Vec<LocalWheel>,
 }
 
 impl Lock {
+    /// Every wheel of the lock, wherever its file comes from.
+    pub fn pins(&self) -> impl Iterator<Item = &PinnedWheel> {
+        self.wheels.iter().chain(self.local.iter().map(|l| &l.pin))
+    }
+
     /// The lock as pip's hash-checking requirements, one `name==version --hash=sha256:H`
-    /// a line, sorted: the same wheels always give the same text.
+    /// a line, sorted: the same wheels always give the same text, wherever their files are.
     pub fn requirements(&self) -> String {
+        let mut lines: Vec<String> = self
+            .pins()
+            .map(|w| format!("{}=={} --hash=sha256:{}\n", w.name, w.version, w.sha256))
+            .collect();
+        lines.sort();
+        lines.dedup();
+        lines.concat()
+    }
+
+    /// What pip installs: the base wheels by `name==version`, the local ones by their file's
+    /// path, every line with its sha256 (pip refuses a file whose bytes differ).
+    fn install_requirements(&self) -> String {
         let mut lines: Vec<String> = self
             .wheels
             .iter()
             .map(|w| format!("{}=={} --hash=sha256:{}\n", w.name, w.version, w.sha256))
+            .chain(
+                self.local
+                    .iter()
+                    .map(|l| format!("{} --hash=sha256:{}\n", l.path.display(), l.pin.sha256)),
+            )
             .collect();
         lines.sort();
         lines.dedup();
@@ -83,8 +114,7 @@ impl Lock {
     /// Whether the lock has a wheel of the package `name` (compared as indexes compare names).
     pub fn provides(&self, name: &str) -> bool {
         let name = crate::assignment::normalize_package(name);
-        self.wheels
-            .iter()
+        self.pins()
             .any(|w| crate::assignment::normalize_package(&w.name) == name)
     }
 }
@@ -113,7 +143,7 @@ pub fn ensure(cache: &Path, interpreter: &Interpreter, lock: &Lock) -> anyhow::R
     eprintln!(
         "building the python-native environment {} ({} wheels; once per lock) ...",
         &key[..16],
-        lock.wheels.len()
+        lock.wheels.len() + lock.local.len()
     );
     let result = build(cache, interpreter, lock, &dir);
     if let Err(error) = result {
@@ -130,7 +160,7 @@ fn build(cache: &Path, interpreter: &Interpreter, lock: &Lock, dir: &Path) -> an
         .arg(dir))
     .context("cannot make the virtual environment")?;
     let requirements = dir.join(".takehome-requirements.txt");
-    std::fs::write(&requirements, lock.requirements())?;
+    std::fs::write(&requirements, lock.install_requirements())?;
     run(Command::new(&interpreter.executable)
         .args(["-m", "pip", "--python"])
         .arg(dir.join("bin").join("python"))
@@ -148,9 +178,11 @@ fn build(cache: &Path, interpreter: &Interpreter, lock: &Lock, dir: &Path) -> an
         .env("PIP_CACHE_DIR", cache.join("gvisor").join("pip")))
     .context("pip could not install the pinned wheels")?;
     let size = folder_size(dir);
-    if size > MAX_ENV_BYTES.0 {
+    let limit = env_limit();
+    if size > limit.0 {
         bail!(
-            "the environment is {} installed, over the limit of {MAX_ENV_BYTES} per environment",
+            "the environment is {} installed, over the limit of {limit} per environment \
+             (`env_limit` in runners/python-native.toml)",
             Bytes(size)
         );
     }
@@ -185,4 +217,63 @@ pub fn folder_size(dir: &Path) -> u64 {
         }
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wheel(name: &str, sha: char) -> PinnedWheel {
+        PinnedWheel {
+            name: name.into(),
+            version: "1.0".into(),
+            file: format!("{name}-1.0-py3-none-any.whl"),
+            sha256: sha.to_string().repeat(64),
+        }
+    }
+
+    fn lock_with_local_at(folder: &str) -> Lock {
+        let pin = wheel("shap", 'b');
+        Lock {
+            wheels: vec![wheel("numpy", 'a')],
+            local: vec![LocalWheel {
+                path: Path::new(folder).join(&pin.file),
+                pin,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_lock_key_names_every_wheel_by_hash_wherever_its_file_is() {
+        let here = lock_with_local_at("/cache/one");
+        let there = lock_with_local_at("/cache/two");
+        assert_eq!(
+            here.requirements(),
+            format!(
+                "numpy==1.0 --hash=sha256:{}\nshap==1.0 --hash=sha256:{}\n",
+                "a".repeat(64),
+                "b".repeat(64)
+            )
+        );
+        assert_eq!(here.requirements(), there.requirements());
+        assert!(here.provides("SHAP") && here.provides("numpy") && !here.provides("torch"));
+    }
+
+    #[test]
+    fn local_wheels_are_installed_from_their_files_with_their_hashes() {
+        let text = lock_with_local_at("/cache/one").install_requirements();
+        assert!(
+            text.contains(&format!(
+                "/cache/one/shap-1.0-py3-none-any.whl --hash=sha256:{}\n",
+                "b".repeat(64)
+            )),
+            "{text}"
+        );
+        assert!(text.contains("numpy==1.0 --hash=sha256:"), "{text}");
+    }
+
+    #[test]
+    fn the_runner_file_sets_an_environment_limit_that_lets_pytorch_through() {
+        assert!(env_limit() >= Bytes(8 << 30), "{}", env_limit());
+    }
 }
