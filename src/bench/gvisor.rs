@@ -41,6 +41,7 @@ pub fn gvisor(iterations: usize) -> anyhow::Result<()> {
         &interpreter,
         &venv::Lock {
             wheels: base_wheels(),
+            local: Vec::new(),
         },
     )?;
     let python = env_dir.join("bin").join("python");
