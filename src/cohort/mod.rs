@@ -242,12 +242,7 @@ async fn reviews(
         .filter(|c| versions.contains_key(&c.assignment_hash))
         .map(|c| (c.pseudonym, c.assignment_hash))
         .collect();
-    let names: HashMap<String, String> = store
-        .reviewers()
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
+    let names = store.reviewer_names().await?;
     let mut ratings = Vec::new();
     let mut totals: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for row in store.reviews().await? {

@@ -2,7 +2,6 @@
 //! submitted (with the line comments they may see), and the lead's (with every comment and
 //! the similarity hits of the cohort view).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -114,12 +113,7 @@ async fn comments(
     shown: impl Fn(&str) -> bool,
 ) -> Result<Vec<(LineCommentRow, String)>> {
     let store = &app.workspace.store;
-    let names: HashMap<String, String> = store
-        .reviewers()
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
+    let names = store.reviewer_names().await?;
     Ok(store
         .line_comments(&submission.id)
         .await?

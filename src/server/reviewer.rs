@@ -121,12 +121,7 @@ async fn render_review(
     let submitted = mine
         .as_ref()
         .is_some_and(|r| r.state == ReviewState::Submitted);
-    let names: HashMap<String, String> = store
-        .reviewers()
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
+    let names = store.reviewer_names().await?;
     let visibility = Visibility::load(store, &me.id).await?;
     let reviews = store.reviews().await?;
     let shown = visibility.submitted(pseudonym, &reviews);

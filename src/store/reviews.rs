@@ -88,6 +88,18 @@ impl Store {
         rows.iter().map(reviewer_from).collect()
     }
 
+    /// Every reviewer's name by id, for pages that name the authors of reviews and comments.
+    pub async fn reviewer_names(
+        &self,
+    ) -> anyhow::Result<std::collections::HashMap<String, String>> {
+        Ok(self
+            .reviewers()
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.name))
+            .collect())
+    }
+
     /// A reviewer by id or exact name.
     pub async fn reviewer(&self, id_or_name: &str) -> anyhow::Result<Option<ReviewerRow>> {
         let row = sqlx::query(AssertSqlSafe(format!(
