@@ -135,6 +135,17 @@ fn the_second_reviewer_sees_the_first_reviewers_scores_only_after_submitting() {
         browser.try_find("tr.disagree").is_some(),
         "two levels apart is not flagged"
     );
+    // His interview sheet opens from the review page now that his review is submitted.
+    let sheet = browser.execute("return document.querySelector('#interview-link').href");
+    browser.goto(sheet.as_str().expect("a link to the interview sheet"));
+    assert!(
+        browser
+            .text("h1")
+            .contains(&format!("Interview sheet: {pseudonym}")),
+        "{}",
+        browser.source()
+    );
+    assert!(browser.try_find("#interview-sheet").is_some());
 
     // The overview now shows the weighted total and its export link.
     browser.goto(&server.url(&format!("/r/{}/overview/churn", fixture.reviewers[1].1)));
