@@ -75,6 +75,11 @@ pub struct RunnerSpec {
     /// rerun keeps the first run in `fallback_of`. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<RunnerKind>,
+    /// `allow_requirements`: a submission's own packages (its `requirements.txt`, else what
+    /// its imports name) are resolved to binary wheels at intake, stored with it and
+    /// installed in its python-native runs. Only where python-native runs. Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_requirements: bool,
 }
 
 /// `[runner.limits]`: limits an assignment overrides, every one optional. Only the keys of

@@ -11,6 +11,7 @@ mod manifest;
 mod packages;
 mod problem;
 mod read;
+mod read_runner;
 mod report;
 mod runner_kind;
 mod walk;
