@@ -321,7 +321,8 @@ fn a_harness_killed_mid_run_leaves_no_container_cgroup_mount_or_folder() {
 
 #[test]
 fn a_missing_module_names_the_package() {
-    let record = run("import torch\n", &[]);
+    // Without its packages: by default `takehome run` would install PyTorch (4 GB).
+    let record = run("import torch\n", &["--no-packages"]);
     support::expect_verdict(&record, Verdict::Exit);
     let note = record
         .diagnostics

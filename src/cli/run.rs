@@ -9,7 +9,8 @@ use clap::Args;
 use super::usage;
 use crate::base::limits::parse_duration;
 use crate::runner::python::{GUEST_DATA, GUEST_WORK};
-use crate::runner::{self, Invocation, RunnerKind};
+use crate::runner::wheels::LocalWheel;
+use crate::runner::{self, Invocation, RunnerKind, native};
 use crate::sandbox::{Bytes, ClockMode, Limits, Mount, RunRecord, Sandbox};
 
 /// Run one program in the sandbox and report what it did.
@@ -129,6 +130,12 @@ pub struct RunArgs {
     /// Use the host's real clocks and really sleep. The run is then not reproducible.
     #[arg(long)]
     pub real_clock: bool,
+
+    /// python-native: install nothing beyond the runner's wheels. By default the project's
+    /// `requirements.txt` is installed (binary wheels only), or, without one, the packages
+    /// its imports name (`import seaborn`, `!pip install shap`); the record lists them.
+    #[arg(long)]
+    pub no_packages: bool,
 
     /// Print the JSON run record on stdout instead of the program's output and a summary.
     #[arg(long)]
@@ -324,7 +331,11 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         mounts,
         site: None,
-        wheels: Vec::new(),
+        wheels: if kind == RunnerKind::PythonNative && !args.no_packages {
+            own_packages(&folder, &args.module)?
+        } else {
+            Vec::new()
+        },
         workdir: None,
         seed: args.seed,
         clock: if args.real_clock {
@@ -341,6 +352,30 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let record = runner::run_entries(&sandbox, kind, &folder, &programs, &invocation)?;
     report(&record, args.json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The packages a python-native project asks for (its `requirements.txt`, else its
+/// imports), resolved to wheels once and kept in the cache. What is not installed, and why,
+/// is said on stderr; the run then shows which import is missing.
+fn own_packages(folder: &Path, program: &Path) -> anyhow::Result<Vec<LocalWheel>> {
+    let interpreter = native::venv::Interpreter::find()?;
+    let asked = native::requests::requests_for(folder, Some(program), &interpreter.executable)?;
+    if asked.requests.is_empty() && asked.warnings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let base = native::base_wheels();
+    let cache = crate::base::cache_dir();
+    let progress = indicatif::ProgressBar::new_spinner().with_message(format!(
+        "resolving the {} package(s) the project asks for (once; kept in the cache)",
+        asked.requests.len()
+    ));
+    progress.enable_steady_tick(Duration::from_millis(120));
+    let (wheels, warnings) = native::environment::cached(&cache, &asked, &base)?;
+    progress.finish_and_clear();
+    for warning in warnings {
+        eprintln!("takehome: {warning}");
+    }
+    Ok(wheels)
 }
 
 /// Prints a record: the JSON, or the guest's own output followed by a short summary.

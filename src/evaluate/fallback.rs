@@ -1,10 +1,14 @@
-//! An assignment's fallback runner (`[runner] fallback`): a run that ended with
-//! `missing_module` for a package the fallback provides is run again there, and the new
-//! record keeps the first one in `fallback_of`.
+//! Running again where the first run could not succeed: on the assignment's fallback runner
+//! (`[runner] fallback`) when a run ended with `missing_module` for a package the fallback
+//! provides, and on python-native with the older library versions a `version_drift`
+//! diagnostic names, when the assignment allows a submission's own packages
+//! (`allow_requirements`). The new record keeps the earlier one in `fallback_of`.
 
 use std::path::{Path, PathBuf};
 
-use crate::assignment::RunnerSpec;
+use crate::assignment::{RunnerSpec, normalize_package};
+use crate::runner::causes::drift;
+use crate::runner::native::{self, environment, requests::Request, requests::Requests};
 use crate::runner::wheels::LocalWheel;
 use crate::runner::{self, Invocation, RunnerKind};
 use crate::sandbox::{DiagnosticKind, RunRecord, Sandbox, Verdict};
@@ -30,8 +34,10 @@ pub fn missed_package(
 }
 
 /// Runs `programs` on `kind`, then once more on the assignment's fallback when the first
-/// run missed a package the fallback provides. Returns the record that counts and the
-/// runner that made it.
+/// run missed a package the fallback provides, and once more on python-native with older
+/// library versions when the run failed with `version_drift` and the assignment allows a
+/// submission's own packages. Returns the record that counts (earlier runs in its
+/// `fallback_of`) and the runner that made it.
 pub fn run(
     sandbox: &Sandbox,
     kind: RunnerKind,
@@ -41,21 +47,82 @@ pub fn run(
     invocation: &Invocation,
 ) -> anyhow::Result<(RunRecord, RunnerKind)> {
     let first = runner::run_entries(sandbox, kind, folder, programs, invocation)?;
-    let Some(fallback) = spec.fallback.filter(|f| *f != kind) else {
-        return Ok((first, kind));
+    let missed = spec
+        .fallback
+        .filter(|f| *f != kind)
+        .and_then(|f| Some((f, missed_package(&first, f, &invocation.wheels)?)));
+    let (record, kind) = match missed {
+        None => (first, kind),
+        Some((fallback, package)) => {
+            let invocation = Invocation {
+                limits: spec.limits.apply(&fallback.default_limits()),
+                ..invocation.clone()
+            };
+            let mut second = runner::run_entries(sandbox, fallback, folder, programs, &invocation)?;
+            second.message = format!(
+                "{} (run again on {fallback}: on {kind} it could not import {package})",
+                second.message
+            );
+            second.fallback_of = Some(Box::new(first));
+            (second, fallback)
+        }
     };
-    let Some(package) = missed_package(&first, fallback, &invocation.wheels) else {
-        return Ok((first, kind));
+    if !spec.allow_requirements || record.verdict == Verdict::Ok {
+        return Ok((record, kind));
+    }
+    with_older_versions(sandbox, spec, folder, programs, invocation, record, kind)
+}
+
+/// Runs `programs` again on python-native with the older versions `record`'s
+/// `version_drift` diagnostics name (`pandas<3`), resolved to wheels beside the runner's
+/// and the submission's. Without such a diagnostic, or when no older version has a wheel,
+/// `record` stands, its message saying why.
+fn with_older_versions(
+    sandbox: &Sandbox,
+    spec: &RunnerSpec,
+    folder: &Path,
+    programs: &[PathBuf],
+    invocation: &Invocation,
+    mut record: RunRecord,
+    kind: RunnerKind,
+) -> anyhow::Result<(RunRecord, RunnerKind)> {
+    let older = drift::older_versions(&record.diagnostics);
+    if older.is_empty() {
+        return Ok((record, kind));
+    }
+    let asked = Requests {
+        requests: older
+            .iter()
+            .map(|requirement| Request {
+                name: normalize_package(requirement.split('<').next().unwrap_or(requirement)),
+                requirement: requirement.clone(),
+                asked_by: format!("version_drift: {requirement}"),
+            })
+            .collect(),
+        warnings: Vec::new(),
     };
+    let cache = crate::base::cache_dir();
+    let (wheels, warnings) = environment::cached(&cache, &asked, &native::base_wheels())?;
+    let older = older.join(", ");
+    if wheels.is_empty() {
+        record.message = format!(
+            "{} (not run again with {older}: {})",
+            record.message,
+            warnings.join("; ")
+        );
+        return Ok((record, kind));
+    }
+    let native = RunnerKind::PythonNative;
     let invocation = Invocation {
-        limits: spec.limits.apply(&fallback.default_limits()),
+        limits: spec.limits.apply(&native.default_limits()),
+        wheels: invocation.wheels.iter().cloned().chain(wheels).collect(),
         ..invocation.clone()
     };
-    let mut second = runner::run_entries(sandbox, fallback, folder, programs, &invocation)?;
-    second.message = format!(
-        "{} (run again on {fallback}: on {kind} it could not import {package})",
-        second.message
+    let mut again = runner::run_entries(sandbox, native, folder, programs, &invocation)?;
+    again.message = format!(
+        "{} (run again on {native} with {older}: on {kind} it failed with version_drift)",
+        again.message
     );
-    second.fallback_of = Some(Box::new(first));
-    Ok((second, fallback))
+    again.fallback_of = Some(Box::new(record));
+    Ok((again, native))
 }

@@ -22,6 +22,8 @@ use crate::base::FileRef;
 use crate::runner::{self, Invocation};
 use crate::sandbox::{ClockMode, Limits, RunRecord, Sandbox};
 use crate::store::{AssignmentRow, Blobs, SubmissionRow};
+use crate::submission::intake::Validation;
+use crate::submission::packages as own_packages;
 pub use basis::ScoreBasis;
 use claims::ClaimCheck;
 use model::ModelCheck;
@@ -146,7 +148,14 @@ pub fn evaluate(
         mounts: Vec::new(),
         site: runner::site::site_for(blobs, assignment_row)?,
         wheels: match assignment.runner.package_target() {
-            PackageTarget::Native => runner::native::packages::local_wheels(blobs, assignment_row)?,
+            PackageTarget::Native => {
+                // The submission's own wheels after the assignment's: of two of one name,
+                // the submission's is installed.
+                let validation: Validation = submission.decode_validation()?;
+                let mut wheels = runner::native::packages::local_wheels(blobs, assignment_row)?;
+                wheels.extend(own_packages::local_wheels(blobs, &validation.packages)?);
+                wheels
+            }
             PackageTarget::PurePython => Vec::new(),
         },
         workdir: None,

@@ -228,6 +228,21 @@ pub struct RunnerInfo {
     pub snapshot_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preimported: Vec<String>,
+    /// python-native: the wheels installed beyond the runner's base wheels (an
+    /// assignment's packages, a submission's own), each with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<InstalledPackage>,
+}
+
+/// One wheel a python-native run had beyond the runner's base wheels.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledPackage {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    /// `assignment`, `dependency`, or the submission's request that named it
+    /// (`requirements.txt:3`, `import seaborn (main.py:2)`).
+    pub asked_by: String,
 }
 
 /// Everything known about one run. Serialised as the JSON run record.

@@ -84,7 +84,7 @@ pub fn run(
 ) -> anyhow::Result<RunRecord> {
     let mut record = match kind {
         RunnerKind::Wasi => return run_wasi(sandbox, program, invocation),
-        RunnerKind::PythonNative => native::run(folder, program, invocation, &invocation.wheels)?,
+        RunnerKind::PythonNative => native::run(folder, program, invocation)?,
         RunnerKind::Python | RunnerKind::PythonPlain => {
             let installed = Installed::find(&crate::base::cache_dir())?;
             let run = if notebook::is_notebook(program) {
@@ -125,7 +125,7 @@ pub fn run_entries(
             programs.len()
         ),
         _ if kind == RunnerKind::PythonNative => {
-            let mut record = native::run_entries(folder, programs, invocation, &[])?;
+            let mut record = native::run_entries(folder, programs, invocation)?;
             causes::name_causes(&mut record, folder);
             Ok(record)
         }

@@ -314,6 +314,7 @@ pub(crate) fn run_source(
             entry: Some(entry.clone()),
             snapshot_sha256: Some(installed.record.snapshot_sha256.clone()),
             preimported: installed.record.preimport.clone(),
+            ..RunnerInfo::default()
         };
         (
             installed.snapshot_module(),

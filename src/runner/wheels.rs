@@ -27,13 +27,17 @@ impl PinnedWheel {
     }
 }
 
-/// A pinned wheel whose file is on this machine (an assignment's python-native package,
-/// taken out of the blob store): installed from `path`, checked against `pin.sha256`.
+/// A pinned wheel whose file is on this machine (an assignment's or a submission's
+/// python-native package, taken out of the blob store or the cache): installed from
+/// `path`, checked against `pin.sha256`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalWheel {
     pub pin: PinnedWheel,
     /// The wheel's file, named as the wheel (`pin.file`).
     pub path: PathBuf,
+    /// Why it is installed: `assignment`, `dependency`, or the submission's request that
+    /// named it (`requirements.txt:3`, `import seaborn (main.py:2)`).
+    pub asked_by: String,
 }
 
 /// The `(normalised name, version)` a wheel's file name states (`kneed-0.8.5-py3-none-any.whl`,

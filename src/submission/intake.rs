@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::archive::{self, Caps};
 use super::infer;
+use super::packages::{self, OwnPackage};
 use crate::assignment::{self, Assignment, SubmissionManifest};
 use crate::base::FileRef;
 use crate::report::{Format, MAX_TEXT_BYTES, ReportFile, ReportText, notebook_cells};
@@ -29,6 +30,10 @@ pub struct Validation {
     pub inferred: Vec<String>,
     /// Each required report section and whether the report has it.
     pub sections: Vec<(String, bool)>,
+    /// python-native, when the assignment allows it: the wheels resolved for what the
+    /// submission asks for (its `requirements.txt`, else its imports), kept as blobs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<OwnPackage>,
 }
 
 impl Validation {
@@ -360,7 +365,7 @@ pub async fn submit(
     now: i64,
 ) -> anyhow::Result<Outcome> {
     let (store, blobs) = (intake.store, intake.blobs);
-    let (inspected, validation) = inspect(source, &intake.scratch, &intake.caps, assignment);
+    let (inspected, mut validation) = inspect(source, &intake.scratch, &intake.caps, assignment);
     let Some(Inspected {
         dir,
         root,
@@ -380,6 +385,24 @@ pub async fn submit(
             "{} changed while it was stored",
             file.path
         );
+    }
+    if assignment.runner.allow_requirements {
+        let top = dir.path().join(&root);
+        let entry = manifest.program().map(|e| top.join(e));
+        let blobs = blobs.clone();
+        let resolved =
+            tokio::task::spawn_blocking(move || packages::resolve(&top, entry.as_deref(), &blobs))
+                .await?;
+        // A machine that cannot resolve (no pip, no registry) still takes the work in.
+        match resolved {
+            Ok((own, warnings)) => {
+                validation.packages = own;
+                validation.warnings.extend(warnings);
+            }
+            Err(error) => validation.warnings.push(format!(
+                "the submission's own packages were not resolved: {error:#}"
+            )),
+        }
     }
     let row = SubmissionRow {
         id: String::new(),

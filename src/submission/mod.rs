@@ -4,3 +4,4 @@
 pub mod archive;
 pub mod infer;
 pub mod intake;
+pub mod packages;

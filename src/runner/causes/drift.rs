@@ -22,6 +22,29 @@ impl Change {
     }
 }
 
+/// The older versions a run's `version_drift` diagnostics name, as requirements
+/// (`pandas<3`), one per library, in the order found.
+pub fn older_versions(diagnostics: &[crate::record::Diagnostic]) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for diagnostic in diagnostics
+        .iter()
+        .filter(|d| d.kind == crate::record::DiagnosticKind::VersionDrift)
+    {
+        let change = KNOWN.iter().find(|c| {
+            c.library == diagnostic.detail
+                && diagnostic
+                    .message
+                    .contains(&format!("written for {} {}:", c.library, c.written_for))
+        });
+        if let Some(change) = change
+            && !found.iter().any(|f| f.starts_with(change.library))
+        {
+            found.push(format!("{}{}", change.library, change.written_for));
+        }
+    }
+    found
+}
+
 /// The first known change that explains the error `ename: evalue`.
 pub fn explain(ename: &str, evalue: &str) -> Option<&'static Change> {
     KNOWN.iter().find(|c| c.matches(ename, evalue))

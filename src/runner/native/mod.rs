@@ -2,8 +2,10 @@
 //! wheels, run inside gVisor (`crate::gvisor`), with the same guest layout, prelude,
 //! notebook driver and record as the WebAssembly Python runner.
 
+pub mod environment;
 pub mod limits;
 pub mod packages;
+pub mod requests;
 pub mod resolve;
 mod scratch;
 pub mod venv;
@@ -17,7 +19,7 @@ use super::wheels::{LocalWheel, PinnedWheel};
 use super::{Invocation, def::RunnerDef, entries, notebook};
 use crate::base::open_regular;
 use crate::gvisor::{Bind, Runsc, Spec};
-use crate::record::Isolation;
+use crate::record::{InstalledPackage, Isolation};
 use crate::sandbox::outputs::{self, copy_out};
 use crate::sandbox::{ClockMode, RunRecord, RunnerInfo, Verdict, Versions, diagnostics};
 
@@ -27,6 +29,8 @@ const GUEST_PROGRAM: &str = "/takehome/main.py";
 /// Where the virtual environment is seen: a fixed path, so a cache anywhere (even under
 /// `/tmp`) works; its `bin/python` links to the interpreter, seen at its own host path.
 const GUEST_VENV: &str = "/opt/venv";
+/// The host's fontconfig settings, mounted read-only where they are.
+const FONTCONFIG: &str = "/etc/fonts";
 /// Where the notebook driver writes its results (in the run's `/tmp`).
 const RESULTS: &str = ".takehome-native-notebook.jsonl";
 /// Noted by `native_support.py` when a fork was refused for the process limit.
@@ -45,14 +49,10 @@ pub fn base_wheels() -> Vec<PinnedWheel> {
 }
 
 /// Runs the candidate's script or notebook `program` (inside `folder`) in gVisor, in the
-/// environment of the runner's wheels plus `extra` (an assignment's packages).
-pub fn run(
-    folder: &Path,
-    program: &Path,
-    invocation: &Invocation,
-    extra: &[LocalWheel],
-) -> anyhow::Result<RunRecord> {
-    run_entries(folder, &[program.to_path_buf()], invocation, extra)
+/// environment of the runner's wheels plus the invocation's (an assignment's packages, a
+/// submission's own).
+pub fn run(folder: &Path, program: &Path, invocation: &Invocation) -> anyhow::Result<RunRecord> {
+    run_entries(folder, &[program.to_path_buf()], invocation)
 }
 
 /// What one sandbox runs: a script, a notebook, or several entries in order.
@@ -68,16 +68,12 @@ pub fn run_entries(
     folder: &Path,
     programs: &[PathBuf],
     invocation: &Invocation,
-    extra: &[LocalWheel],
 ) -> anyhow::Result<RunRecord> {
     let program = programs.first().context("no entry point to run")?;
     let cache = crate::base::cache_dir();
     let runsc = Runsc::find(&cache)?;
     let interpreter = venv::Interpreter::find()?;
-    let lock = venv::Lock {
-        wheels: base_wheels(),
-        local: extra.to_vec(),
-    };
+    let lock = venv::Lock::new(base_wheels(), &invocation.wheels);
     let env_dir = venv::ensure(&cache, &interpreter, &lock)?;
     let entry = python::entry_in(folder, program)?;
     let programs = match programs {
@@ -118,6 +114,11 @@ pub fn run_entries(
     let mut mounts = vec![bind("/usr", Path::new("/usr"), false)];
     if !interpreter.prefix.starts_with("/usr") {
         mounts.push(bind_same(&interpreter.prefix));
+    }
+    // fontconfig's settings (no fonts, no secrets): matplotlib runs `fc-list`, which
+    // complains on stderr in every run without them.
+    if Path::new(FONTCONFIG).is_dir() {
+        mounts.push(bind_same(Path::new(FONTCONFIG)));
     }
     mounts.push(bind(GUEST_VENV, &env_dir, false));
     mounts.push(bind("/takehome", &program_dir, false));
@@ -184,6 +185,16 @@ pub fn run_entries(
             entry: Some(entry.clone()),
             snapshot_sha256: None,
             preimported: Vec::new(),
+            packages: lock
+                .local
+                .iter()
+                .map(|l| InstalledPackage {
+                    name: l.pin.name.clone(),
+                    version: l.pin.version.clone(),
+                    sha256: l.pin.sha256.clone(),
+                    asked_by: l.asked_by.clone(),
+                })
+                .collect(),
         },
         versions: Versions::current(),
         notebook: None,
@@ -290,25 +301,10 @@ fn py_str(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialise")
 }
 
-/// Import names that differ from their wheel's name (`-` read as `_` covers the rest).
-const IMPORT_NAMES: [(&str, &str); 6] = [
-    ("sklearn", "scikit-learn"),
-    ("xgboost", "xgboost-cpu"),
-    ("dateutil", "python-dateutil"),
-    ("IPython", "ipython"),
-    ("prompt_toolkit", "prompt-toolkit"),
-    ("pygments", "pygments"),
-];
-
 /// The package of the runner's environment (its base wheels and `extra`, an assignment's
 /// packages) that the top-level module `module` comes from, if it has one.
 pub fn package_for_module(module: &str, extra: &[LocalWheel]) -> Option<String> {
-    let wanted = IMPORT_NAMES
-        .iter()
-        .find(|(import, _)| *import == module)
-        .map(|(_, package)| package.to_string())
-        .unwrap_or_else(|| module.replace('_', "-"));
-    let wanted = crate::assignment::normalize_package(&wanted);
+    let wanted = crate::assignment::normalize_package(requests::package_of_import(module));
     base_wheels()
         .into_iter()
         .chain(extra.iter().map(|l| l.pin.clone()))
@@ -372,6 +368,7 @@ mod tests {
                 sha256: "0".repeat(64),
             },
             path: "/nowhere/torch-2.9.1-cp311-cp311-manylinux_2_28_x86_64.whl".into(),
+            asked_by: "assignment".into(),
         };
         assert_eq!(
             package_for_module("torch", &[torch]).as_deref(),

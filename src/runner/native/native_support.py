@@ -5,7 +5,7 @@ import sys as _sys
 
 import _takehome as _th
 
-_th.HINT = "ask for it in the assignment's [runner] packages (python-native installs wheels)"
+_th.HINT = "name it in the project's requirements.txt, or in the assignment's [runner] packages (python-native installs binary wheels)"
 
 
 def _native_missing(name):

@@ -56,10 +56,21 @@ pub fn pin(pins: &[Pin], known: &[FileRef], blobs: &Blobs) -> anyhow::Result<Vec
 /// machine: `$TAKEHOME_CACHE/gvisor/wheels/SHA256/FILE`, made from the blob once and checked
 /// against the pin when made (pip checks every byte again when it installs them).
 pub fn local_wheels(blobs: &Blobs, row: &AssignmentRow) -> anyhow::Result<Vec<LocalWheel>> {
-    local_in(&crate::base::cache_dir(), blobs, &pinned_wheels(row)?)
+    local_in(
+        &crate::base::cache_dir(),
+        blobs,
+        &pinned_wheels(row)?,
+        "assignment",
+    )
 }
 
-fn local_in(cache: &Path, blobs: &Blobs, files: &[FileRef]) -> anyhow::Result<Vec<LocalWheel>> {
+/// Stored wheels (`packages/FILE` refs) as files in `cache`, each installed for `asked_by`.
+pub fn local_in(
+    cache: &Path,
+    blobs: &Blobs,
+    files: &[FileRef],
+    asked_by: &str,
+) -> anyhow::Result<Vec<LocalWheel>> {
     let mut local = Vec::new();
     for file in files {
         let name = file.path.trim_start_matches(WHEELS_UNDER);
@@ -72,7 +83,11 @@ fn local_in(cache: &Path, blobs: &Blobs, files: &[FileRef]) -> anyhow::Result<Ve
             sha256: file.sha256.clone(),
         };
         let path = materialize(cache, blobs, &pin)?;
-        local.push(LocalWheel { pin, path });
+        local.push(LocalWheel {
+            pin,
+            path,
+            asked_by: asked_by.to_string(),
+        });
     }
     Ok(local)
 }
@@ -149,13 +164,16 @@ mod tests {
         let file = "shap-0.51.0-cp311-cp311-manylinux_2_28_x86_64.whl";
         let files = vec![stored(&blobs, file, b"wheel bytes")];
         let cache = dir.path().join("cache");
-        let local = local_in(&cache, &blobs, &files).unwrap();
+        let local = local_in(&cache, &blobs, &files, "assignment").unwrap();
         assert_eq!(local.len(), 1);
         assert_eq!(local[0].pin.name, "shap");
         assert_eq!(local[0].pin.version, "0.51.0");
         assert!(local[0].path.ends_with(file), "{:?}", local[0].path);
         assert_eq!(std::fs::read(&local[0].path).unwrap(), b"wheel bytes");
-        assert_eq!(local_in(&cache, &blobs, &files).unwrap(), local);
+        assert_eq!(
+            local_in(&cache, &blobs, &files, "assignment").unwrap(),
+            local
+        );
     }
 
     #[test]
@@ -168,7 +186,7 @@ mod tests {
         std::fs::remove_file(blobs.path(&other)).unwrap();
         std::fs::hard_link(blobs.path(&file.sha256), blobs.path(&other)).unwrap();
         file.sha256 = other;
-        let error = local_in(&dir.path().join("cache"), &blobs, &[file])
+        let error = local_in(&dir.path().join("cache"), &blobs, &[file], "assignment")
             .unwrap_err()
             .to_string();
         assert!(error.contains("x-1.0-py3-none-any.whl"), "{error}");

@@ -9,8 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::Context;
-
 use crate::assignment::{Pin, normalize_package};
 use crate::base::sha256_file;
 use crate::runner::wheels::{PinnedWheel, wheel_identity};
@@ -56,13 +54,73 @@ pub struct Resolved {
 /// `base` wheels as constraints, downloading them into `into`. Returns every wheel beyond
 /// the base ones, sorted by file name.
 pub fn resolve(pins: &[Pin], base: &[PinnedWheel], into: &Path) -> anyhow::Result<Vec<Resolved>> {
-    std::fs::create_dir_all(into)?;
-    let constraints = into.join(".takehome-constraints.txt");
-    let text: String = base
+    let asked: Vec<String> = pins.iter().map(Pin::to_string).collect();
+    let downloaded = download(&asked, base, into).map_err(|failure| {
+        let mut error = explain(&failure, base);
+        if let ResolveError::Other { pins: text, .. } = &mut error {
+            *text = asked.join(", ");
+        }
+        error
+    })?;
+    let mut resolved = Vec::new();
+    for (wheel, path) in downloaded {
+        if let Some(own) = base
+            .iter()
+            .find(|w| normalize_package(&w.name) == wheel.name)
+        {
+            anyhow::ensure!(
+                own.version == wheel.version,
+                "pip resolved {}, but the runner pins {}=={}",
+                wheel.file,
+                own.name,
+                own.version
+            );
+            continue;
+        }
+        let requested = pins
+            .iter()
+            .any(|p| p.normalized() == wheel.name && p.version == wheel.version);
+        resolved.push(Resolved {
+            wheel,
+            path,
+            requested,
+        });
+    }
+    for pin in pins {
+        let in_base = base
+            .iter()
+            .any(|w| normalize_package(&w.name) == pin.normalized() && w.version == pin.version);
+        let found = resolved.iter().any(|r| {
+            r.wheel.name == pin.normalized() && r.wheel.version == pin.version && r.requested
+        });
+        anyhow::ensure!(
+            in_base || found,
+            "{pin}: pip resolved without leaving its wheel"
+        );
+    }
+    Ok(resolved)
+}
+
+/// pip's output after a failed download (stdout, then stderr).
+pub struct PipFailure(pub String);
+
+/// Downloads the binary wheels of `requirements` (PEP 508 lines without markers) and all
+/// their dependencies for [`TARGET`] into `into`, with `constraints` held to their pinned
+/// versions. Returns every wheel pip left (normalised name, version, file, sha256) with its
+/// path, sorted by file name.
+pub fn download(
+    requirements: &[String],
+    constraints: &[PinnedWheel],
+    into: &Path,
+) -> anyhow::Result<Vec<(PinnedWheel, PathBuf)>, PipFailure> {
+    let failed = |e: &dyn std::fmt::Display| PipFailure(format!("ERROR: {e}"));
+    std::fs::create_dir_all(into).map_err(|e| failed(&e))?;
+    let constraints_file = into.join(".takehome-constraints.txt");
+    let text: String = constraints
         .iter()
         .map(|w| format!("{}=={}\n", w.name, w.version))
         .collect();
-    std::fs::write(&constraints, text)?;
+    std::fs::write(&constraints_file, text).map_err(|e| failed(&e))?;
     let mut command = Command::new("python3");
     command.args([
         "-m",
@@ -81,7 +139,7 @@ pub fn resolve(pins: &[Pin], base: &[PinnedWheel], into: &Path) -> anyhow::Resul
     }
     let output = command
         .arg("--constraint")
-        .arg(&constraints)
+        .arg(&constraints_file)
         // Not `--quiet`: pip explains a conflict on stdout, at the level `--quiet` hides.
         .args([
             "--disable-pip-version-check",
@@ -93,66 +151,51 @@ pub fn resolve(pins: &[Pin], base: &[PinnedWheel], into: &Path) -> anyhow::Resul
         // wheels are kept as blobs instead.
         .args(["--no-cache-dir", "--dest"])
         .arg(into)
-        .args(pins.iter().map(Pin::to_string))
+        // Every requirement after `--`: a line can never become an option.
+        .arg("--")
+        .args(requirements)
         .stdin(Stdio::null())
         .output()
-        .context("cannot run `python3 -m pip`; pip is needed to resolve packages")?;
+        .map_err(|e| {
+            failed(&format!(
+                "cannot run `python3 -m pip` ({e}); pip is needed to resolve packages"
+            ))
+        })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        return Err(explain(&format!("{stdout}\n{stderr}"), pins, base).into());
+        return Err(PipFailure(format!("{stdout}\n{stderr}")));
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(into)?
+    let listing = std::fs::read_dir(into).map_err(|e| failed(&e))?;
+    let mut files: Vec<PathBuf> = listing
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "whl"))
         .collect();
     files.sort();
-    let mut resolved = Vec::new();
+    let mut wheels = Vec::new();
     for path in files {
         let file = path
             .file_name()
             .and_then(|n| n.to_str())
-            .context("pip left a wheel without a name")?
+            .unwrap_or_default()
             .to_string();
         let Some((name, version)) = wheel_identity(&file) else {
-            anyhow::bail!("pip left {file}, which is not named as a wheel is");
+            return Err(failed(&format!(
+                "pip left {file}, which is not named as a wheel is"
+            )));
         };
-        if let Some(own) = base.iter().find(|w| normalize_package(&w.name) == name) {
-            anyhow::ensure!(
-                own.version == version,
-                "pip resolved {file}, but the runner pins {}=={}",
-                own.name,
-                own.version
-            );
-            continue;
-        }
-        let requested = pins
-            .iter()
-            .any(|p| p.normalized() == name && p.version == version);
-        resolved.push(Resolved {
-            wheel: PinnedWheel {
+        let sha256 = sha256_file(&path).map_err(|e| failed(&e))?;
+        wheels.push((
+            PinnedWheel {
                 name,
                 version,
-                sha256: sha256_file(&path)?,
+                sha256,
                 file,
             },
             path,
-            requested,
-        });
+        ));
     }
-    for pin in pins {
-        let in_base = base
-            .iter()
-            .any(|w| normalize_package(&w.name) == pin.normalized() && w.version == pin.version);
-        let found = resolved.iter().any(|r| {
-            r.wheel.name == pin.normalized() && r.wheel.version == pin.version && r.requested
-        });
-        anyhow::ensure!(
-            in_base || found,
-            "{pin}: pip resolved without leaving its wheel"
-        );
-    }
-    Ok(resolved)
+    Ok(wheels)
 }
 
 /// Why pip could not resolve the pins, read from its output.
@@ -241,8 +284,8 @@ impl std::fmt::Display for ResolveError {
 impl std::error::Error for ResolveError {}
 
 /// Reads pip's output (stdout and stderr) after a failed resolution.
-pub fn explain(output: &str, pins: &[Pin], base: &[PinnedWheel]) -> ResolveError {
-    let lines: Vec<&str> = output.lines().map(str::trim).collect();
+pub fn explain(failure: &PipFailure, base: &[PinnedWheel]) -> ResolveError {
+    let lines: Vec<&str> = failure.0.lines().map(str::trim).collect();
     let other_python = lines.iter().find_map(|l| {
         l.strip_prefix(
             "ERROR: Ignored the following versions that require a different python version: ",
@@ -333,11 +376,7 @@ pub fn explain(output: &str, pins: &[Pin], base: &[PinnedWheel]) -> ResolveError
         };
     }
     ResolveError::Other {
-        pins: pins
-            .iter()
-            .map(Pin::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
+        pins: String::new(),
         errors: lines
             .iter()
             .filter_map(|l| l.strip_prefix("ERROR: "))
@@ -367,10 +406,6 @@ mod tests {
         }]
     }
 
-    fn pins(texts: &[&str]) -> Vec<Pin> {
-        texts.iter().map(|t| t.parse().unwrap()).collect()
-    }
-
     #[test]
     fn the_platform_tags_run_from_manylinux_2_5_to_2_28_with_the_legacy_names() {
         let tags = platforms();
@@ -387,7 +422,7 @@ mod tests {
         let output = "ERROR: Could not find a version that satisfies the requirement \
                       shap==0.46.0 (from versions: 0.50.0, 0.51.0)\n\
                       ERROR: No matching distribution found for shap==0.46.0\n";
-        let error = explain(output, &pins(&["shap==0.46.0"]), &base());
+        let error = explain(&PipFailure(output.into()), &base());
         assert_eq!(
             error,
             ResolveError::NotFound {
@@ -409,7 +444,7 @@ mod tests {
     fn a_package_without_a_binary_wheel_says_so() {
         let output = "ERROR: Could not find a version that satisfies the requirement \
                       pyyaml-sdist==5.1 (from versions: none)\n";
-        let text = explain(output, &pins(&["pyyaml-sdist==5.1"]), &base()).to_string();
+        let text = explain(&PipFailure(output.into()), &base()).to_string();
         assert!(
             text.starts_with("pyyaml-sdist==5.1: no binary wheel for CPython 3.11"),
             "{text}"
@@ -424,7 +459,7 @@ mod tests {
                       ERROR: Could not find a version that satisfies the requirement \
                       nvidia-cuda-nvrtc-cu12==12.8.93; platform_system == \"Linux\" and \
                       platform_machine == \"x86_64\" (from torch) (from versions: none)\n";
-        let error = explain(output, &pins(&["torch==2.9.1"]), &base());
+        let error = explain(&PipFailure(output.into()), &base());
         let ResolveError::NotFound {
             requirement,
             required_by,
@@ -453,7 +488,7 @@ mod tests {
                       The user requested numpy==1.26.4\n    \
                       The user requested (constraint) numpy==2.4.6\n\n\
                       To fix this you could try to:\n";
-        let error = explain(output, &pins(&["numpy==1.26.4"]), &base());
+        let error = explain(&PipFailure(output.into()), &base());
         assert_eq!(
             error,
             ResolveError::Conflict {
@@ -482,7 +517,7 @@ mod tests {
                       ERROR: Cannot install numba==0.60.0 because these package versions have \
                       conflicting dependencies.\n\
                       ERROR: ResolutionImpossible: for help visit https://example.org/\n";
-        let text = explain(output, &pins(&["numba==0.60.0"]), &base()).to_string();
+        let text = explain(&PipFailure(output.into()), &base()).to_string();
         assert_eq!(
             text,
             "numba==0.60.0: conflicts with the runner's base wheel numpy==2.4.6 (python-native \
@@ -494,7 +529,10 @@ mod tests {
     #[test]
     fn anything_else_keeps_pips_error_lines() {
         let output = "Looking in links: /somewhere\nERROR: HTTP error 503 while getting x\n";
-        let text = explain(output, &pins(&["x==1"]), &base()).to_string();
-        assert_eq!(text, "cannot resolve x==1: HTTP error 503 while getting x");
+        let error = explain(&PipFailure(output.into()), &base());
+        let ResolveError::Other { errors, .. } = error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(errors, ["HTTP error 503 while getting x"]);
     }
 }

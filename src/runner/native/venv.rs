@@ -68,6 +68,25 @@ pub struct Lock {
 }
 
 impl Lock {
+    /// The runner's `base` wheels with `local` ones beside them; a local wheel replaces the
+    /// base wheel of its name (a submission's `pandas<3`), the later of two local wheels of
+    /// one name replaces the earlier (a submission's over its assignment's).
+    pub fn new(base: Vec<PinnedWheel>, local: &[LocalWheel]) -> Lock {
+        let name = |w: &PinnedWheel| crate::assignment::normalize_package(&w.name);
+        let mut kept: Vec<LocalWheel> = Vec::new();
+        for wheel in local {
+            kept.retain(|k| name(&k.pin) != name(&wheel.pin));
+            kept.push(wheel.clone());
+        }
+        Lock {
+            wheels: base
+                .into_iter()
+                .filter(|w| !kept.iter().any(|k| name(&k.pin) == name(w)))
+                .collect(),
+            local: kept,
+        }
+    }
+
     /// Every wheel of the lock, wherever its file comes from.
     pub fn pins(&self) -> impl Iterator<Item = &PinnedWheel> {
         self.wheels.iter().chain(self.local.iter().map(|l| &l.pin))
@@ -239,6 +258,7 @@ mod tests {
             local: vec![LocalWheel {
                 path: Path::new(folder).join(&pin.file),
                 pin,
+                asked_by: "assignment".into(),
             }],
         }
     }
@@ -270,6 +290,34 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("numpy==1.0 --hash=sha256:"), "{text}");
+    }
+
+    #[test]
+    fn a_local_wheel_replaces_the_base_wheel_of_its_name_and_the_later_local_one_wins() {
+        let local = |name: &str, sha: char, asked_by: &str| LocalWheel {
+            path: format!("/cache/{name}.whl").into(),
+            pin: wheel(name, sha),
+            asked_by: asked_by.into(),
+        };
+        let lock = Lock::new(
+            vec![wheel("numpy", 'a'), wheel("pandas", 'b')],
+            &[
+                local("Pandas", 'c', "assignment"),
+                local("shap", 'd', "assignment"),
+                local("pandas", 'e', "requirements.txt:1"),
+            ],
+        );
+        let names: Vec<&str> = lock.wheels.iter().map(|w| w.name.as_str()).collect();
+        assert_eq!(names, ["numpy"]);
+        let local: Vec<(&str, &str)> = lock
+            .local
+            .iter()
+            .map(|l| (l.pin.name.as_str(), l.asked_by.as_str()))
+            .collect();
+        assert_eq!(
+            local,
+            [("shap", "assignment"), ("pandas", "requirements.txt:1")]
+        );
     }
 
     #[test]
