@@ -291,6 +291,26 @@ fn intake_keeps_a_submissions_own_wheels_and_version_drift_is_run_again_with_the
         "{evaluation:#}"
     );
 
+    // The packet says which versions ran and why.
+    let packets = root.join("packets-out");
+    ok(
+        root,
+        &["packet", &second, "--out", packets.to_str().unwrap()],
+    );
+    let packet: Value = serde_json::from_str(
+        &std::fs::read_to_string(packets.join(format!("{second}-1.json"))).unwrap(),
+    )
+    .unwrap();
+    let sandbox = packet["run"]["sandbox"].as_str().unwrap();
+    for part in [
+        "runner python-native, with ",
+        "(version_drift: pandas<3)",
+        "statsmodels ",
+        "after a python-native run that failed with code written for an older library",
+    ] {
+        assert!(sandbox.contains(part), "{part}: {sandbox}");
+    }
+
     // The rerun installs the same stored wheels and gives the same bytes.
     let same = ok(root, &["rerun", &first]);
     assert!(same.contains("yes"), "the rerun differs: {same}");

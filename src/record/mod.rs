@@ -7,7 +7,9 @@ use crate::base::Limits;
 pub use crate::base::difference::{Cause, Difference, DifferenceKind, NumberChange};
 
 pub mod methodology;
+mod summary;
 pub use methodology::{Finding, FindingKind, Location, Methodology, Severity};
+pub use summary::summary;
 
 /// The wasmtime this build embeds, as a record's `versions` names it.
 pub const WASMTIME_VERSION: &str = env!("TAKEHOME_WASMTIME_VERSION");
@@ -447,124 +449,4 @@ impl RunRecord {
         }
         value
     }
-}
-
-/// A short human summary of a record, several lines.
-pub fn summary(record: &RunRecord) -> String {
-    use std::fmt::Write;
-    let limits = &record.limits;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\n{:<8} {}: {}",
-        "verdict", record.verdict, record.message
-    );
-    let _ = writeln!(
-        out,
-        "{:<8} {} of {}",
-        "fuel",
-        thousands(record.fuel_used),
-        thousands(limits.fuel)
-    );
-    let clock = match record.clock {
-        ClockMode::Virtual => "virtual clock",
-        ClockMode::Real => "real clock",
-    };
-    let _ = writeln!(
-        out,
-        "{:<8} {} ms of {} ({clock})",
-        "time",
-        record.wall_ms,
-        humantime::format_duration(limits.wall)
-    );
-    let _ = writeln!(
-        out,
-        "{:<8} {} peak of {}",
-        "memory",
-        crate::base::Bytes(record.peak_memory_bytes),
-        limits.memory
-    );
-    for (name, stream) in [("stdout", &record.stdout), ("stderr", &record.stderr)] {
-        let cut = if stream.truncated { " (truncated)" } else { "" };
-        let _ = writeln!(out, "{name:<8} {} bytes{cut}", stream.bytes);
-    }
-    for file in &record.outputs {
-        let hash = file
-            .sha256
-            .as_deref()
-            .map(|h| &h[..12])
-            .unwrap_or("(not read)");
-        let _ = writeln!(
-            out,
-            "{:<8} {} ({} bytes, {} {hash})",
-            "output", file.path, file.bytes, file.kind
-        );
-    }
-    for diagnostic in &record.diagnostics {
-        let _ = writeln!(out, "{:<8} {}", "note", diagnostic.line());
-    }
-    if let Some(methodology) = &record.methodology {
-        for finding in &methodology.findings {
-            let severity = match finding.severity {
-                Severity::Finding => "",
-                Severity::Possible => " (possible)",
-            };
-            let _ = writeln!(
-                out,
-                "{:<8} {}{severity} at {}: {}",
-                "method",
-                finding.kind.as_str(),
-                finding.location.shown(),
-                finding.evidence
-            );
-        }
-    }
-    let _ = writeln!(
-        out,
-        "{:<8} {} sha256 {}",
-        "module",
-        record.runner.name,
-        &record.module_sha256[..12.min(record.module_sha256.len())]
-    );
-    for entry in &record.entries {
-        let status = match entry.status {
-            CellStatus::Ok => "ok",
-            CellStatus::Error => "error",
-            CellStatus::Skipped => "skipped",
-        };
-        let _ = writeln!(
-            out,
-            "{:<8} {} {status}: {}",
-            "entry", entry.path, entry.message
-        );
-    }
-    for notebook in record.notebooks() {
-        let _ = writeln!(out, "{:<8} {}", "notebook", notebook.path);
-        for cell in &notebook.cells {
-            let status = match cell.status {
-                CellStatus::Ok => "ok",
-                CellStatus::Error => "error",
-                CellStatus::Skipped => "skipped",
-            };
-            let error = cell
-                .error
-                .as_ref()
-                .map(|e| format!(" {}: {}", e.ename, e.evalue.lines().next().unwrap_or("")))
-                .unwrap_or_default();
-            let _ = writeln!(out, "{:<8} {:<4} {status}{error}", "cell", cell.index);
-        }
-    }
-    out
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
