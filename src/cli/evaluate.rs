@@ -228,17 +228,7 @@ fn print_results(
                 }
                 // Leads for the interview the methodology tracer saw while the code ran.
                 for finding in e.record.methodology.iter().flat_map(|m| &m.findings) {
-                    let possible = match finding.severity {
-                        crate::record::Severity::Possible => " (possible)",
-                        crate::record::Severity::Finding => "",
-                    };
-                    println!(
-                        "{:<12} methodology: {}{possible} at {}: {}",
-                        "",
-                        finding.kind.as_str(),
-                        finding.location.shown(),
-                        finding.evidence
-                    );
+                    println!("{:<12} methodology: {}", "", finding.summary());
                 }
             }
         }

@@ -108,6 +108,22 @@ pub struct Finding {
     pub rows: BTreeMap<String, u64>,
 }
 
+impl Finding {
+    /// The finding on one line: `overlap (possible) at main.py:31: ...`.
+    pub fn summary(&self) -> String {
+        let possible = match self.severity {
+            Severity::Finding => "",
+            Severity::Possible => " (possible)",
+        };
+        format!(
+            "{}{possible} at {}: {}",
+            self.kind.as_str(),
+            self.location.shown(),
+            self.evidence
+        )
+    }
+}
+
 #[derive(Deserialize)]
 struct Summary {
     #[serde(default)]

@@ -14,90 +14,35 @@ pub use summary::summary;
 /// The wasmtime this build embeds, as a record's `versions` names it.
 pub const WASMTIME_VERSION: &str = env!("TAKEHOME_WASMTIME_VERSION");
 
-/// How a run ended. The strings are part of the interface (`verdict` in the JSON record).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Exit code 0.
-    Ok,
-    /// A non-zero exit code, in `exit_code`.
-    Exit,
-    /// A wasm trap, named in `trap`.
-    Trap,
-    /// The wall-clock limit was reached.
-    TimeLimit,
-    /// The fuel (instruction) budget ran out.
-    FuelLimit,
-    /// Linear memory (or a table) would have grown past the cap.
-    MemoryLimit,
-    /// stdout would have grown past its cap.
-    OutputLimit,
-    /// The writable folders would have held more bytes or files than allowed.
-    DiskLimit,
-    /// Not wasm, corrupt, too large, or failing validation.
-    InvalidModule,
-    /// An import the host does not provide, or provides with another type.
-    LinkError,
-    /// Compiling took more time than allowed.
-    CompileLimit,
-    /// A fault of the harness itself.
-    Internal,
-    /// A process or thread could not be started past the process limit (gVisor tier).
-    ProcessLimit,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Ok => "ok",
-            Verdict::Exit => "exit",
-            Verdict::Trap => "trap",
-            Verdict::TimeLimit => "time_limit",
-            Verdict::FuelLimit => "fuel_limit",
-            Verdict::MemoryLimit => "memory_limit",
-            Verdict::OutputLimit => "output_limit",
-            Verdict::DiskLimit => "disk_limit",
-            Verdict::InvalidModule => "invalid_module",
-            Verdict::LinkError => "link_error",
-            Verdict::CompileLimit => "compile_limit",
-            Verdict::Internal => "internal",
-            Verdict::ProcessLimit => "process_limit",
-        }
-    }
-
-    pub fn all() -> [Verdict; 13] {
-        use Verdict::*;
-        [
-            Ok,
-            Exit,
-            Trap,
-            TimeLimit,
-            FuelLimit,
-            MemoryLimit,
-            OutputLimit,
-            DiskLimit,
-            InvalidModule,
-            LinkError,
-            CompileLimit,
-            Internal,
-            ProcessLimit,
-        ]
-    }
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Verdict {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Verdict::all()
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a verdict"))
+crate::base::closed::closed_set! {
+    /// How a run ended. The strings are part of the interface (`verdict` in the JSON record).
+    pub enum Verdict("a verdict") {
+        /// Exit code 0.
+        Ok = "ok",
+        /// A non-zero exit code, in `exit_code`.
+        Exit = "exit",
+        /// A wasm trap, named in `trap`.
+        Trap = "trap",
+        /// The wall-clock limit was reached.
+        TimeLimit = "time_limit",
+        /// The fuel (instruction) budget ran out.
+        FuelLimit = "fuel_limit",
+        /// Linear memory (or a table) would have grown past the cap.
+        MemoryLimit = "memory_limit",
+        /// stdout would have grown past its cap.
+        OutputLimit = "output_limit",
+        /// The writable folders would have held more bytes or files than allowed.
+        DiskLimit = "disk_limit",
+        /// Not wasm, corrupt, too large, or failing validation.
+        InvalidModule = "invalid_module",
+        /// An import the host does not provide, or provides with another type.
+        LinkError = "link_error",
+        /// Compiling took more time than allowed.
+        CompileLimit = "compile_limit",
+        /// A fault of the harness itself.
+        Internal = "internal",
+        /// A process or thread could not be started past the process limit (gVisor tier).
+        ProcessLimit = "process_limit",
     }
 }
 

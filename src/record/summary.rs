@@ -1,6 +1,6 @@
 //! A run record as a few readable lines, for `takehome run`'s summary.
 
-use super::{CellStatus, ClockMode, RunRecord, Severity};
+use super::{CellStatus, ClockMode, RunRecord};
 
 /// A short human summary of a record, several lines.
 pub fn summary(record: &RunRecord) -> String {
@@ -66,18 +66,7 @@ pub fn summary(record: &RunRecord) -> String {
     }
     if let Some(methodology) = &record.methodology {
         for finding in &methodology.findings {
-            let severity = match finding.severity {
-                Severity::Finding => "",
-                Severity::Possible => " (possible)",
-            };
-            let _ = writeln!(
-                out,
-                "{:<8} {}{severity} at {}: {}",
-                "method",
-                finding.kind.as_str(),
-                finding.location.shown(),
-                finding.evidence
-            );
+            let _ = writeln!(out, "{:<8} {}", "method", finding.summary());
         }
     }
     let hash = &record.module_sha256[..12.min(record.module_sha256.len())];
