@@ -204,6 +204,7 @@ fn run(request: &Request) -> Result<Output, Failure> {
         datum_type,
         shape: tensor.shape().to_vec(),
         values,
+        classes: Vec::new(),
     })
 }
 
@@ -272,7 +273,7 @@ fn check(proto: &pb::ModelProto) -> Result<(), Failure> {
         };
         let mut failure = fail(
             FailureReason::UnsupportedOperator,
-            format!("the model uses {list}, which the runtime does not support"),
+            format!("the model uses {list}, which tract does not support"),
         );
         failure.operators = state.unsupported;
         return Err(failure);
