@@ -138,6 +138,14 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// The scaled logistic regression with a custom operator after it.
+const CUSTOM: Case = case(
+    "custom_operator",
+    "output_probability",
+    "sklearn",
+    ONNXRUNTIME,
+);
+
 const fn case(
     name: &'static str,
     output: &'static str,
@@ -205,7 +213,10 @@ fn export(folder: &Path) {
         .arg(folder)
         .arg(folder)
         .env("PYTHONWARNINGS", "ignore"));
-    assert!(said.contains("exported 8"), "{said}");
+    assert!(
+        said.contains("exported 8 and one with a custom operator"),
+        "{said}"
+    );
     for name in ["torch_mlp", "torch_cnn"] {
         for ext in ["onnx", "csv"] {
             let file = format!("{name}.{ext}");
@@ -279,6 +290,7 @@ fn models_from_every_common_exporter_run_to_a_score_with_tract_or_onnxruntime() 
         .iter()
         .map(|case| hand_in(&root, dir.path(), &models, case))
         .collect();
+    let custom = hand_in(&root, dir.path(), &models, &CUSTOM);
     let results = evaluate_all(&root);
 
     let matrix: Vec<String> = CASES
@@ -320,6 +332,29 @@ fn models_from_every_common_exporter_run_to_a_score_with_tract_or_onnxruntime() 
             case.name
         );
     }
+
+    // An operator neither runtime has: onnxruntime's failure is recorded, naming tract's
+    // too, and the score falls back to the predictions as handed in.
+    let evaluation = find(&results, &custom);
+    let failure = &evaluation["model"]["failure"];
+    assert_eq!(
+        evaluation["model"]["runtime"], ONNXRUNTIME,
+        "{evaluation:#}"
+    );
+    assert_eq!(failure["reason"], "unsupported_operator", "{failure:#}");
+    let message = failure["message"].as_str().unwrap();
+    for part in [
+        "onnxruntime cannot load the model",
+        "com.example:Calibrate(-1) is not a registered function/op",
+        "tract could not run it either: the model uses Scaler, ZipMap and com.example.Calibrate, which tract does not support",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert_eq!(
+        failure["operators"],
+        serde_json::json!(["Scaler", "ZipMap", "com.example.Calibrate"])
+    );
+    assert_eq!(evaluation["score_basis"], "as handed in, not reproduced");
 
     // One thread, sequential execution: onnxruntime's predictions rerun to the byte.
     let gradient_boosting = ids[2].split('/').next().unwrap();

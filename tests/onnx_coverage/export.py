@@ -1,8 +1,8 @@
 """Trains eight models on the coverage data and exports each to ONNX with the exporter a
-candidate would use: skl2onnx for six scikit-learn models and pipelines, onnxmltools for XGBoost and
-LightGBM. `python export.py DATA OUT` reads DATA/train.csv and writes OUT/NAME.onnx, and
-OUT/NAME.csv: the model's own predictions on DATA/test.csv (`predict_proba`), as the
-candidate would hand them in."""
+candidate would use: skl2onnx for six scikit-learn models and pipelines, onnxmltools for
+XGBoost and LightGBM; and one model no runtime can run. `python export.py DATA OUT` reads
+DATA/train.csv and writes OUT/NAME.onnx and OUT/NAME.csv: the model's own predictions on
+DATA/test.csv (`predict_proba`), as the candidate would hand them in."""
 import os
 import sys
 
@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
 
 from lightgbm import LGBMClassifier  # noqa: E402
+from onnx import helper  # noqa: E402
 from onnxmltools import convert_lightgbm, convert_xgboost  # noqa: E402
 from onnxmltools.convert.common.data_types import FloatTensorType as MlFloat  # noqa: E402
 from skl2onnx import to_onnx  # noqa: E402
@@ -62,4 +63,20 @@ for name, model, onnx in [
     with open(f"{out}/{name}.onnx", "wb") as f:
         f.write(onnx.SerializeToString())
     data.write_predictions(f"{out}/{name}.csv", ids, model.predict_proba(test)[:, 1])
-print("exported", len(sklearn_models) + 2)
+# A model neither runtime can run: the scaled logistic regression with a team's own
+# operator after it (com.example.Calibrate).
+custom = to_onnx(
+    sklearn_models["skl2onnx_scaler_logistic"], x[:1], target_opset={"": 17, "ai.onnx.ml": 3}
+)
+custom.graph.node.append(
+    helper.make_node("Calibrate", ["output_label"], ["calibrated"], domain="com.example")
+)
+custom.opset_import.append(helper.make_opsetid("com.example", 1))
+with open(f"{out}/custom_operator.onnx", "wb") as f:
+    f.write(custom.SerializeToString())
+data.write_predictions(
+    f"{out}/custom_operator.csv",
+    ids,
+    sklearn_models["skl2onnx_scaler_logistic"].predict_proba(test)[:, 1],
+)
+print("exported", len(sklearn_models) + 2, "and one with a custom operator")
