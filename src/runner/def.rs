@@ -34,6 +34,11 @@ pub struct RunnerDef {
     /// installs to 7.1 GB.
     #[serde(default)]
     pub env_limit: Option<crate::base::Bytes>,
+    /// python-native only: the wheels, beside the base wheel of numpy, of the environment
+    /// takehome runs a handed-in ONNX model in when tract cannot (onnxruntime). Never part
+    /// of a candidate's environment.
+    #[serde(default, rename = "inference_wheel")]
+    pub inference_wheels: Vec<super::wheels::PinnedWheel>,
 }
 
 /// Where a runner's interpreter comes from.

@@ -1,5 +1,5 @@
 //! ONNX models built by code, as `torch.onnx.export` or `onnxmltools` would write them: an
-//! MLP, a small CNN, a tree ensemble, a model with an operator tract lacks, and hostile ones.
+//! MLP, a small CNN, a tree ensemble, a model with an operator no runtime has, and hostile ones.
 //! Encoded with prost through tract-onnx's own protobuf types.
 
 use prost::Message;
@@ -262,25 +262,23 @@ pub fn trees() -> Vec<u8> {
     model(graph, true)
 }
 
-/// The MLP with a `Loop` after it (an RNN exported with a dynamic loop): tract has no Loop.
-pub fn with_loop() -> Vec<u8> {
+/// The MLP with a custom operator after it (`com.example.Calibrate`, as a team's own
+/// post-processing op would be exported): neither tract nor onnxruntime has it.
+pub fn with_custom_operator() -> Vec<u8> {
     let mut graph = pb::ModelProto::decode(mlp(W).as_slice())
         .unwrap()
         .graph
         .unwrap();
-    let body = pb::GraphProto {
-        name: "body".into(),
-        node: vec![node("Identity", &["cond_in"], &["cond_out"], vec![])],
-        ..Default::default()
-    };
     graph.node.push(pb::NodeProto {
-        attribute: vec![pb::AttributeProto {
-            g: Some(body),
-            ..attribute("body", pb::attribute_proto::AttributeType::Graph)
-        }],
-        ..node("Loop", &["", "", "probabilities"], &["looped"], vec![])
+        domain: "com.example".into(),
+        ..node("Calibrate", &["probabilities"], &["calibrated"], vec![])
     });
-    model(graph, false)
+    let mut model = pb::ModelProto::decode(self::model(graph, false).as_slice()).unwrap();
+    model.opset_import.push(pb::OperatorSetIdProto {
+        domain: "com.example".into(),
+        version: 1,
+    });
+    model.encode_to_vec()
 }
 
 /// The MLP cut in half, as an interrupted upload leaves it.

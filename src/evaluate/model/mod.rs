@@ -30,7 +30,8 @@ pub struct ModelCheck {
     /// The model file, relative to the submission.
     pub file: String,
     pub model_sha256: String,
-    /// The ONNX runtime and its version (`tract-onnx 0.23.9`).
+    /// The ONNX runtime that ran the model (or failed last) and its version: `tract-onnx
+    /// 0.23.9`, or `onnxruntime 1.32.0` in the gVisor tier when tract could not run it.
     pub runtime: String,
     /// The preprocessing run, when `[model] preprocess` names a script.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,7 +204,7 @@ pub fn check(
         submission,
         data,
     };
-    let (info, csv) = match predict(spec, assignment, &places) {
+    let (info, csv) = match predict(spec, assignment, &places, &mut check.runtime) {
         Ok(found) => found,
         Err(failure) => {
             check.failure = Some(failure);

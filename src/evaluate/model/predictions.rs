@@ -11,11 +11,13 @@ use super::{OutputInfo, Places, plain};
 
 /// Runs the model on its inputs and turns its output into a predictions CSV text (the
 /// assignment's id and prediction columns). The preprocessing run, if any, has already
-/// happened: its outputs are in `places.preprocessed`.
+/// happened: its outputs are in `places.preprocessed`. `runtime` becomes the runtime that
+/// ran the model (or failed last).
 pub fn predict(
     spec: &ModelSpec,
     assignment: &Assignment,
     places: &Places,
+    runtime: &mut String,
 ) -> Result<(OutputInfo, String), Failure> {
     let mismatch = |message: String| Failure::new(FailureReason::InputMismatch, message);
     // The model is what the candidate handed in, never a file the preprocessing wrote.
@@ -38,11 +40,13 @@ pub fn predict(
     })?;
     let id_column = &assignment.scoring.id_column;
     let ids = read_ids(&ids_path, id_column).map_err(|e| mismatch(format!("{}: {e}", spec.ids)))?;
-    let output = onnx::infer(&onnx::Request {
+    let inference = onnx::infer(&onnx::Request {
         model,
         inputs,
         output: spec.output.clone(),
-    })?;
+    });
+    *runtime = inference.runtime;
+    let output = inference.result?;
     let info = OutputInfo {
         name: output.name.clone(),
         datum_type: output.datum_type.clone(),
@@ -117,7 +121,13 @@ pub fn postprocess(
             spec.classes.len()
         ));
     }
-    let label_of = |i: usize| match spec.classes.get(i) {
+    // `[model] classes` wins; else the labels the output carries (a ZipMap's keys).
+    let classes = if spec.classes.is_empty() && output.classes.len() == columns {
+        &output.classes
+    } else {
+        &spec.classes
+    };
+    let label_of = |i: usize| match classes.get(i) {
         Some(label) => label.clone(),
         None => i.to_string(),
     };
@@ -151,9 +161,9 @@ pub fn postprocess(
                 ));
             }
             _ => {
-                let positive = match spec.classes.iter().position(|c| c == "1") {
+                let positive = match classes.iter().position(|c| c == "1") {
                     Some(at) => at,
-                    None if columns == 2 && spec.classes.is_empty() => 1,
+                    None if columns == 2 && classes.is_empty() => 1,
                     None => {
                         return Err(format!(
                             "the output {name} has {columns} columns and none is class \"1\": name them with [model] classes"

@@ -19,6 +19,7 @@ fn output(shape: Vec<usize>, values: Vec<f64>) -> onnx::Output {
         datum_type: "F32".into(),
         shape,
         values,
+        classes: Vec::new(),
     }
 }
 
@@ -42,6 +43,28 @@ fn the_positive_column_or_the_argmax_label_is_the_prediction() {
     assert_eq!(
         postprocess(&flat, &spec(false, &[]), Metric::Rmse, 2).unwrap(),
         ["1.5", "2"]
+    );
+}
+
+#[test]
+fn the_keys_of_a_sequence_of_maps_name_its_columns_unless_the_submission_does() {
+    // skl2onnx's ZipMap with string labels: the positive class is the key "1", wherever.
+    let zipmap = onnx::Output {
+        classes: vec!["1".into(), "0".into()],
+        ..output(vec![2, 2], vec![0.75, 0.25, 0.1, 0.9])
+    };
+    assert_eq!(
+        postprocess(&zipmap, &spec(false, &[]), Metric::RocAuc, 2).unwrap(),
+        ["0.75", "0.1"]
+    );
+    assert_eq!(
+        postprocess(&zipmap, &spec(false, &[]), Metric::Accuracy, 2).unwrap(),
+        ["1", "0"]
+    );
+    // `[model] classes` wins over the keys.
+    assert_eq!(
+        postprocess(&zipmap, &spec(false, &["0", "1"]), Metric::RocAuc, 2).unwrap(),
+        ["0.25", "0.9"]
     );
 }
 

@@ -9,7 +9,12 @@
 //! tensor sizes, external data, operators tract cannot run) and runs it with tract,
 //! single-threaded, so the same model and inputs give bit-identical outputs on a machine.
 //! Every way it can fail is a [`Failure`] with a named [`FailureReason`].
+//!
+//! When tract cannot run a model (an operator it lacks, or it refuses the graph), [`infer`]
+//! runs it with the reference runtime, onnxruntime, in the gVisor tier ([`reference`]), when
+//! the machine has that tier.
 
+mod reference;
 mod worker;
 
 use std::path::PathBuf;
@@ -117,6 +122,19 @@ pub struct Output {
     pub datum_type: String,
     pub shape: Vec<usize>,
     pub values: Vec<f64>,
+    /// The label of each column, when the output says (a sequence of maps, as skl2onnx's
+    /// `ZipMap` gives: its keys); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+}
+
+/// What running a model gave, and which runtime gave it.
+#[derive(Debug)]
+pub struct Inference {
+    /// The runtime that ran the model, or that failed last (`tract-onnx 0.23.9`,
+    /// `onnxruntime 1.32.0`).
+    pub runtime: String,
+    pub result: Result<Output, Failure>,
 }
 
 /// The child's answer.
@@ -127,8 +145,57 @@ enum Answer {
     Failed(Failure),
 }
 
-/// Runs the model of `request` in a limited child process.
-pub fn infer(request: &Request) -> Result<Output, Failure> {
+/// Runs the model of `request`: with tract in a limited child process first; when tract
+/// cannot run it (`unsupported_operator`, `runtime_error`), with onnxruntime in the gVisor
+/// tier, whose failure then names tract's too. A model tract refuses for its size, its
+/// external data or its bytes, or that hits a limit, is not tried again.
+pub fn infer(request: &Request) -> Inference {
+    let first = tract(request);
+    let failure = match first {
+        Err(failure)
+            if matches!(
+                failure.reason,
+                FailureReason::UnsupportedOperator | FailureReason::RuntimeError
+            ) =>
+        {
+            failure
+        }
+        result => {
+            return Inference {
+                runtime: RUNTIME.to_string(),
+                result,
+            };
+        }
+    };
+    if let Err(why) = reference::available() {
+        let mut failure = failure;
+        failure.message = format!(
+            "{}; onnxruntime in the gVisor tier could try it, but this machine cannot run python-native ({why})",
+            failure.message
+        );
+        return Inference {
+            runtime: RUNTIME.to_string(),
+            result: Err(failure),
+        };
+    }
+    let result = reference::infer(request).map_err(|mut second| {
+        second.message = format!(
+            "{}; tract could not run it either: {}",
+            second.message, failure.message
+        );
+        if second.operators.is_empty() {
+            second.operators = failure.operators;
+        }
+        second
+    });
+    Inference {
+        runtime: reference::runtime(),
+        result,
+    }
+}
+
+/// Runs the model of `request` with tract in a limited child process.
+fn tract(request: &Request) -> Result<Output, Failure> {
     use crate::base::child::{self, Input, NoAnswer};
     let crashed = |message: String| Failure::new(FailureReason::Crashed, message);
     let exe = child::takehome_exe().map_err(crashed)?;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use prost::Message;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_hir::infer::Factoid;
+use tract_onnx::tract_hir::infer::{DimFact, Factoid, GenericFactoid, ShapeFactoid};
 
 use super::{
     Answer, Failure, FailureReason, MAX_INPUT_BYTES, MAX_MODEL_BYTES, MAX_NODES, MAX_OUTPUT_VALUES,
@@ -127,9 +127,9 @@ fn run(request: &Request) -> Result<Output, Failure> {
         let mut tensor = read_npy(path)
             .map_err(|e| fail(FailureReason::InputMismatch, format!("input {name}: {e}")))?;
         // The model's declared element type wins: numpy writes float64 by default.
-        let declared = model
-            .input_fact(i)
-            .ok()
+        let declared_fact = model.input_fact(i).ok().cloned();
+        let declared = declared_fact
+            .as_ref()
             .and_then(|f| f.datum_type.concretize());
         if let Some(dt) = declared
             && dt != tensor.datum_type()
@@ -148,7 +148,7 @@ fn run(request: &Request) -> Result<Output, Failure> {
                 .into_owned();
         }
         model
-            .set_input_fact(i, InferenceFact::dt_shape_from_tensor(&tensor))
+            .set_input_fact(i, input_fact(declared_fact.as_ref(), &tensor))
             .map_err(|e| fail(FailureReason::InputMismatch, format!("input {name}: {e:#}")))?;
         tensors.push(tensor.into_tvalue());
     }
@@ -204,7 +204,29 @@ fn run(request: &Request) -> Result<Output, Failure> {
         datum_type,
         shape: tensor.shape().to_vec(),
         values,
+        classes: Vec::new(),
     })
+}
+
+/// The fact an input tensor gives the model: its element type and shape, except that a
+/// dimension the model declares by name (`batch`) stays that symbol, so that the shapes the
+/// exporter wrote inside the graph with the same symbol (torch's exporter does) still unify.
+fn input_fact(declared: Option<&InferenceFact>, tensor: &Tensor) -> InferenceFact {
+    let Some(declared) =
+        declared.filter(|d| !d.shape.is_open() && d.shape.dims().count() == tensor.rank())
+    else {
+        return InferenceFact::dt_shape_from_tensor(tensor);
+    };
+    let dims: TVec<DimFact> = declared
+        .shape
+        .dims()
+        .zip(tensor.shape())
+        .map(|(dim, &n)| match dim.concretize() {
+            Some(named) if named.to_i64().is_err() => GenericFactoid::Only(named),
+            _ => GenericFactoid::Only(TDim::from(n)),
+        })
+        .collect();
+    InferenceFact::dt_shape(tensor.datum_type(), ShapeFactoid::closed(dims))
 }
 
 fn runtime_error(e: impl std::fmt::Display) -> Failure {
@@ -272,7 +294,7 @@ fn check(proto: &pb::ModelProto) -> Result<(), Failure> {
         };
         let mut failure = fail(
             FailureReason::UnsupportedOperator,
-            format!("the model uses {list}, which the runtime does not support"),
+            format!("the model uses {list}, which tract does not support"),
         );
         failure.operators = state.unsupported;
         return Err(failure);

@@ -48,6 +48,17 @@ pub fn base_wheels() -> Vec<PinnedWheel> {
     def().wheels
 }
 
+/// The environment a handed-in ONNX model runs in when tract cannot: the base wheel of
+/// numpy and the runner file's `[[inference_wheel]]`s (onnxruntime), nothing else.
+pub fn inference_lock() -> venv::Lock {
+    let def = def();
+    let numpy = def.wheels.into_iter().filter(|w| w.name == "numpy");
+    venv::Lock {
+        wheels: numpy.chain(def.inference_wheels).collect(),
+        local: Vec::new(),
+    }
+}
+
 /// Runs the candidate's script or notebook `program` (inside `folder`) in gVisor, in the
 /// environment of the runner's wheels plus the invocation's (an assignment's packages, a
 /// submission's own).
@@ -69,12 +80,23 @@ pub fn run_entries(
     programs: &[PathBuf],
     invocation: &Invocation,
 ) -> anyhow::Result<RunRecord> {
+    let lock = venv::Lock::new(base_wheels(), &invocation.wheels);
+    run_in(&lock, folder, programs, invocation)
+}
+
+/// Runs `programs` as [`run_entries`] does, in the environment of `lock` (e.g. the
+/// [`inference_lock`] for the harness's own ONNX inference).
+pub fn run_in(
+    lock: &venv::Lock,
+    folder: &Path,
+    programs: &[PathBuf],
+    invocation: &Invocation,
+) -> anyhow::Result<RunRecord> {
     let program = programs.first().context("no entry point to run")?;
     let cache = crate::base::cache_dir();
     let runsc = Runsc::find(&cache)?;
     let interpreter = venv::Interpreter::find()?;
-    let lock = venv::Lock::new(base_wheels(), &invocation.wheels);
-    let env_dir = venv::ensure(&cache, &interpreter, &lock)?;
+    let env_dir = venv::ensure(&cache, &interpreter, lock)?;
     let entry = python::entry_in(folder, program)?;
     let programs = match programs {
         [_] if notebook::is_notebook(program) => Programs::Notebook(notebook::read(program)?),
