@@ -11,29 +11,10 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use support::{cli, cli_ok as ok, evaluate_all, evaluation_of as find, repo};
+use support::{cli, cli_ok as ok, evaluate_all, evaluation_of as find};
 
 /// The SHAP release the tests pin.
 const SHAP: &str = "shap==0.51.0";
-
-/// A copy of `assignments/churn-boosted` (without examples) under `dir`, named `id`, whose
-/// `[runner]` table is `runner` (limits kept).
-fn churn_native(dir: &Path, id: &str, runner: &str) -> PathBuf {
-    let folder = dir.join(id);
-    support::copy_tree(&repo("assignments/churn-boosted"), &folder);
-    std::fs::remove_dir_all(folder.join("examples")).unwrap();
-    let path = folder.join("assignment.toml");
-    let toml = std::fs::read_to_string(&path).unwrap();
-    let start = toml.find("[runner]\n").unwrap();
-    let end = toml.find("[runner.limits]").unwrap();
-    let toml = format!("{}{runner}\n\n{}", &toml[..start], &toml[end..]).replacen(
-        "id = \"churn-boosted\"",
-        &format!("id = \"{id}\""),
-        1,
-    );
-    std::fs::write(&path, toml).unwrap();
-    folder
-}
 
 /// A submission folder holding `main.py` and a short report.
 fn submission(dir: &Path, name: &str, main: &str) -> PathBuf {
@@ -45,22 +26,6 @@ fn submission(dir: &Path, name: &str, main: &str) -> PathBuf {
                   ## Experiments and results\n\nSee out/.\n\n## Limitations\n\nSmall data.\n";
     std::fs::write(folder.join("REPORT.md"), report).unwrap();
     folder
-}
-
-/// Issues `assignment` and submits `folder`; returns the pseudonym.
-fn issue_and_submit(root: &Path, assignment: &str, who: &str, folder: &Path) -> String {
-    let out = ok(
-        root,
-        &[
-            "issue",
-            assignment,
-            "--candidate",
-            &format!("{who} <{who}@example.org>"),
-        ],
-    );
-    let pseudonym = support::issued_pseudonym(&out);
-    ok(root, &["submit", &pseudonym, folder.to_str().unwrap()]);
-    pseudonym
 }
 
 const SHAP_MAIN: &str = r#"
@@ -106,7 +71,7 @@ fn a_shap_explanation_runs_on_python_native_with_its_pinned_wheels_and_reruns_id
     let dir = support::tempdir();
     let root = dir.path();
     ok(root, &["init", "."]);
-    let assignment = churn_native(
+    let assignment = support::churn_with_runner(
         root,
         "churn-shap",
         &format!("[runner]\nname = \"python-native\"\npackages = [\"{SHAP}\"]"),
@@ -129,13 +94,13 @@ fn a_shap_explanation_runs_on_python_native_with_its_pinned_wheels_and_reruns_id
         );
     }
 
-    let shap = issue_and_submit(
+    let shap = support::issue_and_submit(
         root,
         "churn-shap",
         "ada",
         &submission(root, "shap-sub", SHAP_MAIN),
     );
-    let torch = issue_and_submit(
+    let torch = support::issue_and_submit(
         root,
         "churn-shap",
         "grace",
@@ -197,7 +162,7 @@ fn with_a_python_native_fallback_a_pinned_binary_package_sends_the_run_to_gvisor
     let dir = support::tempdir();
     let root = dir.path();
     ok(root, &["init", "."]);
-    let assignment = churn_native(
+    let assignment = support::churn_with_runner(
         root,
         "churn-shap-fallback",
         &format!(
@@ -206,7 +171,7 @@ fn with_a_python_native_fallback_a_pinned_binary_package_sends_the_run_to_gvisor
     );
     let added = ok(root, &["assignment", "add", assignment.to_str().unwrap()]);
     assert!(added.contains("pinned shap-0.51.0-cp311-"), "{added}");
-    let shap = issue_and_submit(
+    let shap = support::issue_and_submit(
         root,
         "churn-shap-fallback",
         "ada",
@@ -227,7 +192,7 @@ fn add_fails(packages: &str) -> String {
     let dir = support::tempdir();
     let root = dir.path();
     ok(root, &["init", "."]);
-    let assignment = churn_native(
+    let assignment = support::churn_with_runner(
         root,
         "churn-pins",
         &format!("[runner]\nname = \"python-native\"\npackages = {packages}"),
@@ -324,7 +289,7 @@ fn a_pytorch_mlp_runs_on_python_native_and_reruns_to_the_bit() {
     let dir = support::tempdir();
     let root = dir.path();
     ok(root, &["init", "."]);
-    let assignment = churn_native(
+    let assignment = support::churn_with_runner(
         root,
         "churn-torch",
         "[runner]\nname = \"python-native\"\npackages = [\"torch==2.9.1\"]",
@@ -337,7 +302,7 @@ fn a_pytorch_mlp_runs_on_python_native_and_reruns_to_the_bit() {
     std::fs::write(&path, toml).unwrap();
     let added = ok(root, &["assignment", "add", assignment.to_str().unwrap()]);
     assert!(added.contains("pinned torch-2.9.1-cp311-"), "{added}");
-    let pseudonym = issue_and_submit(
+    let pseudonym = support::issue_and_submit(
         root,
         "churn-torch",
         "ada",

@@ -10,7 +10,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use support::{cli, cli_ok as ok, evaluate_all, evaluation_of as find, repo};
+use support::{cli, cli_ok as ok, evaluate_all, evaluation_of as find};
 
 /// Code written for pandas 2: `DataFrame.applymap` is gone in pandas 3.
 const PANDAS_2_ONLY: &str = "import pandas as pd\n\
@@ -161,25 +161,6 @@ fn takehome_run_installs_what_the_imports_or_the_requirements_name_and_records_w
     );
 }
 
-/// `assignments/churn-boosted` (without examples) under `dir` as `id`, whose `[runner]`
-/// table is `runner` (limits kept).
-fn churn(dir: &Path, id: &str, runner: &str) -> PathBuf {
-    let folder = dir.join(id);
-    support::copy_tree(&repo("assignments/churn-boosted"), &folder);
-    std::fs::remove_dir_all(folder.join("examples")).unwrap();
-    let path = folder.join("assignment.toml");
-    let toml = std::fs::read_to_string(&path).unwrap();
-    let start = toml.find("[runner]\n").unwrap();
-    let end = toml.find("[runner.limits]").unwrap();
-    let toml = format!("{}{runner}\n\n{}", &toml[..start], &toml[end..]).replacen(
-        "id = \"churn-boosted\"",
-        &format!("id = \"{id}\""),
-        1,
-    );
-    std::fs::write(&path, toml).unwrap();
-    folder
-}
-
 const REPORT: &str = "# Churn\n\n## Problem statement\n\nWho churns.\n\n## Literature review\n\n\
                       Breiman (2001).\n\n## Method\n\nA logistic regression.\n\n\
                       ## Experiments and results\n\nSee out/.\n\n## Limitations\n\nSmall data.\n";
@@ -198,28 +179,13 @@ fn churn_main(prelude: &str) -> String {
     )
 }
 
-fn issue_and_submit(root: &Path, assignment: &str, who: &str, folder: &Path) -> String {
-    let out = ok(
-        root,
-        &[
-            "issue",
-            assignment,
-            "--candidate",
-            &format!("{who} <{who}@example.org>"),
-        ],
-    );
-    let pseudonym = support::issued_pseudonym(&out);
-    ok(root, &["submit", &pseudonym, folder.to_str().unwrap()]);
-    pseudonym
-}
-
 #[test]
 fn intake_keeps_a_submissions_own_wheels_and_version_drift_is_run_again_with_the_older_version() {
     let dir = support::tempdir();
     let root = dir.path();
     ok(root, &["init", "."]);
     let runner = "[runner]\nname = \"python-native\"\nallow_requirements = true";
-    let assignment = churn(root, "churn-own", runner);
+    let assignment = support::churn_with_runner(root, "churn-own", runner);
     ok(root, &["assignment", "add", assignment.to_str().unwrap()]);
 
     // Pinned in requirements.txt: intake resolves pandas 2 and keeps its wheel.
@@ -245,8 +211,8 @@ fn intake_keeps_a_submissions_own_wheels_and_version_drift_is_run_again_with_the
             ("REPORT.md", REPORT),
         ],
     );
-    let first = issue_and_submit(root, "churn-own", "ada", &pinned);
-    let second = issue_and_submit(root, "churn-own", "grace", &drifted);
+    let first = support::issue_and_submit(root, "churn-own", "ada", &pinned);
+    let second = support::issue_and_submit(root, "churn-own", "grace", &drifted);
     let results = evaluate_all(root);
 
     let evaluation = find(&results, &format!("{first}/1"));
@@ -321,7 +287,7 @@ fn allow_requirements_is_refused_where_python_native_never_runs() {
     let dir = support::tempdir();
     let root = dir.path();
     ok(root, &["init", "."]);
-    let assignment = churn(
+    let assignment = support::churn_with_runner(
         root,
         "churn-wasm",
         "[runner]\nname = \"python\"\nallow_requirements = true",

@@ -11,6 +11,7 @@ pub mod difference;
 mod encode;
 mod files;
 pub mod limits;
+pub mod python_syntax;
 
 pub use cache::cache_dir;
 pub use clock::{format_time, now_ms};

@@ -68,14 +68,7 @@ pub fn python_tokens(source: &str) -> Vec<Token> {
     if source.len() > MAX_SOURCE_BYTES {
         return Vec::new();
     }
-    let mut parser = tree_sitter::Parser::new();
-    if parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .is_err()
-    {
-        return Vec::new();
-    }
-    let Some(tree) = parser.parse(source, None) else {
+    let Some(tree) = crate::base::python_syntax::parse_python(source) else {
         return Vec::new();
     };
     let mut tokens = Vec::new();

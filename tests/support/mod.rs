@@ -551,3 +551,38 @@ pub fn script_submission(dir: &Path, main_py: &str) -> std::path::PathBuf {
     .unwrap();
     folder
 }
+
+/// A copy of `assignments/churn-boosted` (without examples) under `dir`, named `id`, whose
+/// `[runner]` table is `runner` (limits kept).
+pub fn churn_with_runner(dir: &Path, id: &str, runner: &str) -> PathBuf {
+    let folder = dir.join(id);
+    copy_tree(&repo("assignments/churn-boosted"), &folder);
+    std::fs::remove_dir_all(folder.join("examples")).unwrap();
+    let path = folder.join("assignment.toml");
+    let toml = std::fs::read_to_string(&path).unwrap();
+    let start = toml.find("[runner]\n").unwrap();
+    let end = toml.find("[runner.limits]").unwrap();
+    let toml = format!("{}{runner}\n\n{}", &toml[..start], &toml[end..]).replacen(
+        "id = \"churn-boosted\"",
+        &format!("id = \"{id}\""),
+        1,
+    );
+    std::fs::write(&path, toml).unwrap();
+    folder
+}
+
+/// Issues `assignment` and submits `folder`; returns the pseudonym.
+pub fn issue_and_submit(root: &Path, assignment: &str, who: &str, folder: &Path) -> String {
+    let out = cli_ok(
+        root,
+        &[
+            "issue",
+            assignment,
+            "--candidate",
+            &format!("{who} <{who}@example.org>"),
+        ],
+    );
+    let pseudonym = issued_pseudonym(&out);
+    cli_ok(root, &["submit", &pseudonym, folder.to_str().unwrap()]);
+    pseudonym
+}

@@ -89,33 +89,27 @@ pub fn resolve(asked: &Requests, base: &[PinnedWheel], into: &Path) -> Resolutio
                 resolution.wheels = chosen(downloaded, &pending, base);
                 return resolution;
             }
-            Err(failure) => match resolve::explain(&failure, base) {
-                ResolveError::NotFound {
-                    requirement,
-                    required_by,
-                    available,
-                    other_python,
-                } => {
-                    let culprit = required_by.clone().unwrap_or_else(|| requirement.clone());
-                    let error = ResolveError::NotFound {
+            Err(failure) => {
+                let error = resolve::explain(&failure, base);
+                match &error {
+                    ResolveError::NotFound {
                         requirement,
                         required_by,
-                        available,
-                        other_python,
-                    };
-                    match position_of(&pending, &culprit) {
-                        Some(at) => {
-                            let dropped = pending.remove(at);
-                            resolution
-                                .warnings
-                                .push(format!("{}: not installed: {error}", dropped.asked_by));
-                        }
-                        None => return give_up(resolution, &pending, &error.to_string()),
+                        ..
+                    } => {
+                        let culprit = required_by.as_deref().unwrap_or(requirement);
+                        let Some(at) = position_of(&pending, culprit) else {
+                            return give_up(resolution, &pending, &error.to_string());
+                        };
+                        let dropped = pending.remove(at);
+                        resolution
+                            .warnings
+                            .push(format!("{}: not installed: {error}", dropped.asked_by));
                     }
+                    ResolveError::Conflict { .. } if pinned_base => pinned_base = false,
+                    _ => return give_up(resolution, &pending, &error.to_string()),
                 }
-                ResolveError::Conflict { .. } if pinned_base => pinned_base = false,
-                error => return give_up(resolution, &pending, &error.to_string()),
-            },
+            }
         }
     }
     give_up(

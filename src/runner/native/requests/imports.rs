@@ -260,14 +260,7 @@ fn notebook_cells(text: &str) -> Vec<(usize, String)> {
 /// The absolute imports of Python `source`: (dotted module, line). Relative imports are the
 /// submission's own. Magic lines (`%matplotlib`, `!pip`) parse as errors and are skipped.
 fn imports(source: &str) -> Vec<(String, usize)> {
-    let mut parser = tree_sitter::Parser::new();
-    if parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .is_err()
-    {
-        return Vec::new();
-    }
-    let Some(tree) = parser.parse(source, None) else {
+    let Some(tree) = crate::base::python_syntax::parse_python(source) else {
         return Vec::new();
     };
     let mut found = Vec::new();
