@@ -54,17 +54,15 @@ pub fn run(
     let (record, kind) = match missed {
         None => (first, kind),
         Some((fallback, package)) => {
-            let invocation = Invocation {
-                limits: spec.limits.apply(&fallback.default_limits()),
-                ..invocation.clone()
+            let again = Again {
+                runner: fallback,
+                wheels: invocation.wheels.clone(),
+                why: format!(": on {kind} it could not import {package}"),
             };
-            let mut second = runner::run_entries(sandbox, fallback, folder, programs, &invocation)?;
-            second.message = format!(
-                "{} (run again on {fallback}: on {kind} it could not import {package})",
-                second.message
-            );
-            second.fallback_of = Some(Box::new(first));
-            (second, fallback)
+            (
+                again.run(sandbox, spec, folder, programs, invocation, first)?,
+                fallback,
+            )
         }
     };
     if !spec.allow_requirements || record.verdict == Verdict::Ok {
@@ -113,16 +111,50 @@ fn with_older_versions(
         return Ok((record, kind));
     }
     let native = RunnerKind::PythonNative;
-    let invocation = Invocation {
-        limits: spec.limits.apply(&native.default_limits()),
+    let again = Again {
+        runner: native,
         wheels: invocation.wheels.iter().cloned().chain(wheels).collect(),
-        ..invocation.clone()
+        why: format!(" with {older}: on {kind} it failed with version_drift"),
     };
-    let mut again = runner::run_entries(sandbox, native, folder, programs, &invocation)?;
-    again.message = format!(
-        "{} (run again on {native} with {older}: on {kind} it failed with version_drift)",
-        again.message
-    );
-    again.fallback_of = Some(Box::new(record));
-    Ok((again, native))
+    Ok((
+        again.run(sandbox, spec, folder, programs, invocation, record)?,
+        native,
+    ))
+}
+
+/// A second run of the same programs after `first` could not succeed.
+struct Again {
+    runner: RunnerKind,
+    /// The packages of the second run.
+    wheels: Vec<LocalWheel>,
+    /// Why it runs, after `run again on RUNNER` in its message (`: on python it could not
+    /// import shap`, ` with pandas<3: ...`).
+    why: String,
+}
+
+impl Again {
+    /// Runs on `self.runner` with its limits and wheels; the record says why and keeps
+    /// `first` in `fallback_of`.
+    fn run(
+        self,
+        sandbox: &Sandbox,
+        spec: &RunnerSpec,
+        folder: &Path,
+        programs: &[PathBuf],
+        invocation: &Invocation,
+        first: RunRecord,
+    ) -> anyhow::Result<RunRecord> {
+        let invocation = Invocation {
+            limits: spec.limits.apply(&self.runner.default_limits()),
+            wheels: self.wheels,
+            ..invocation.clone()
+        };
+        let mut again = runner::run_entries(sandbox, self.runner, folder, programs, &invocation)?;
+        again.message = format!(
+            "{} (run again on {}{})",
+            again.message, self.runner, self.why
+        );
+        again.fallback_of = Some(Box::new(first));
+        Ok(again)
+    }
 }
