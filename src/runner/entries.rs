@@ -9,11 +9,10 @@ use serde_json::Value;
 
 use super::notebook::{self, Notebook};
 use super::python::{self, GUEST_TMP, GUEST_WORK};
+use super::support::Support;
 use super::{Installed, Invocation};
 use crate::sandbox::{CellStatus, ClockMode, EntryKind, EntryRecord, RunRecord, Sandbox, Verdict};
 
-/// The sequence driver, run after the notebook driver inside the interpreter.
-const DRIVER: &str = include_str!("entries_driver.py");
 /// Where the sequence driver writes a line as each entry starts and ends (under `/tmp`).
 const RESULTS: &str = ".takehome-entries.jsonl";
 
@@ -101,7 +100,7 @@ pub fn run(
         &entries[0],
         invocation,
         tmp.path(),
-        &|entry, env, reseed| {
+        &|support, entry, env, reseed| {
             let setup = python::setup(
                 entry,
                 invocation.workdir.as_deref(),
@@ -109,7 +108,7 @@ pub fn run(
                 env,
                 reseed,
             );
-            format!("{}{}", python::load_support(), plan.program(&setup, reseed))
+            format!("{}{}", support.load(), plan.program(support, &setup, reseed))
         },
     )?;
     plan.assemble(record, tmp.path(), invocation)
@@ -167,11 +166,12 @@ impl Plan {
 
     /// The Python that runs the entries, after the support module is loaded: the notebook
     /// and sequence drivers, then a main function whose body starts with `setup`.
-    pub fn program(&self, setup: &str, reseed: Option<u64>) -> String {
+    pub fn program(&self, support: Support, setup: &str, reseed: Option<u64>) -> String {
         let py = |s: &str| serde_json::to_string(s).expect("strings serialise");
         format!(
-            "{notebooks}{DRIVER}\ndef _takehome_entries_main():\n{setup}    _takehome_entries({entries}, {results}, {seed})\n_takehome_status = _takehome_entries_main()\n",
-            notebooks = notebook::DRIVER,
+            "{notebooks}{driver}def _takehome_entries_main():\n{setup}    _takehome_entries({entries}, {results}, {seed})\n_takehome_status = _takehome_entries_main()\n",
+            notebooks = support.driver("notebook"),
+            driver = support.driver("entries"),
             entries = py(&self.described),
             results = py(&format!("{GUEST_TMP}/{RESULTS}")),
             seed = reseed.map_or("None".to_string(), |s| s.to_string()),

@@ -39,6 +39,10 @@ pub struct InstallRecord {
     /// The guest layout the snapshot was built under ([`super::python::LAYOUT`]).
     #[serde(default)]
     pub layout: u32,
+    /// What the snapshot compiled of the harness's own Python
+    /// ([`super::support::compiled_sources_key`]); another harness version sends it as text.
+    #[serde(default)]
+    pub compiled_sources: String,
     /// sha256 of every pure-Python wheel unpacked into `notebook/`.
     #[serde(default)]
     pub wheels: Vec<String>,
@@ -209,6 +213,7 @@ fn unpack_and_snapshot(
             .map(|s| s.preimport.clone())
             .unwrap_or_default(),
         layout: super::python::LAYOUT,
+        compiled_sources: super::support::compiled_sources_key(),
         wheels: def.wheels.iter().map(|w| w.sha256.clone()).collect(),
         packages: def::parse_manifest(&std::fs::read_to_string(staging.path().join("MANIFEST"))?),
     };

@@ -11,6 +11,7 @@ pub mod notebook;
 mod progress;
 pub mod python;
 pub mod site;
+pub mod support;
 pub mod wheels;
 
 use std::path::{Path, PathBuf};

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use super::support::Support;
 use super::{Installed, Invocation};
 use crate::base::open_regular;
 use crate::sandbox::outputs::copy_out;
@@ -36,7 +37,7 @@ pub const GUEST_DATA: &str = "/work/data";
 
 /// The version of the guest layout above and of what the snapshot holds besides the
 /// packages (the harness's sources compiled); a snapshot built under another is out of date.
-pub const LAYOUT: u32 = 3;
+pub const LAYOUT: u32 = 4;
 const ARGV0: &str = "/usr/local/bin/python.wasm";
 
 /// Host folders behind the fixed guest layout.
@@ -89,69 +90,8 @@ fn py_str(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialise")
 }
 
-/// The support module every prelude loads first (`_takehome` in the guest): argv, env,
-/// working folder, sys.path and seeds; messages for missing modules; notes of missing files
-/// and network attempts for the record's diagnostics.
-pub const SUPPORT: &str = include_str!("python_support.py");
-
 /// Where the support module's notes are written in the guest (under the run's `/tmp`).
 pub const GUEST_REPORT: &str = "/tmp/.takehome/diagnostics.jsonl";
-
-/// Python source that loads [`SUPPORT`] as the module `_takehome`, with the methodology
-/// tracer's source beside it (compiled only if the program imports scikit-learn or pandas;
-/// it never gets an importable name of its own).
-pub fn load_support() -> String {
-    let (tracer, analysis) = if super::methodology::enabled() {
-        (
-            py_str(super::methodology::TRACER),
-            py_str(super::methodology::ANALYSIS),
-        )
-    } else {
-        ("None".to_string(), "None".to_string())
-    };
-    // The snapshot's compiled sources are taken out of `sys` before the program can see them.
-    format!(
-        "import sys as _sys, types as _types\n\
-         _c = vars(_sys).pop({cache}, {{}})\n\
-         _s = {src}\n\
-         _m = _types.ModuleType('_takehome')\n\
-         _m.__file__ = '<takehome>'\n\
-         exec(_c['support'][1] if _c.get('support', ('',))[0] == _s \
-         else compile(_s, '<takehome>', 'exec'), _m.__dict__)\n\
-         _m._compiled = _c\n\
-         _m._method_source = {tracer}\n\
-         _m._analysis_source = {analysis}\n\
-         _sys.modules['_takehome'] = _m\n\
-         del _m, _sys, _types, _c, _s\n",
-        cache = py_str(COMPILED_IN_SNAPSHOT),
-        src = py_str(SUPPORT),
-    )
-}
-
-/// The attribute of `sys` under which the snapshot keeps the harness's sources compiled,
-/// `{name: (source, code)}`: compiling them costs every run as much as a short program.
-const COMPILED_IN_SNAPSHOT: &str = "_takehome_compiled";
-
-/// Python source, run when the snapshot is built, that compiles the support module and the
-/// methodology tracer and keeps them in `sys` for [`load_support`] to take.
-fn compile_in_snapshot() -> String {
-    let sources = [
-        ("support", SUPPORT),
-        ("tracer", super::methodology::TRACER),
-        ("analysis", super::methodology::ANALYSIS),
-    ];
-    let pairs: Vec<String> = sources
-        .iter()
-        .map(|(name, source)| format!("({}, {})", py_str(name), py_str(source)))
-        .collect();
-    format!(
-        "sys.{COMPILED_IN_SNAPSHOT} = {{}}\n\
-         for _name, _source in [{}]:\n    \
-         sys.{COMPILED_IN_SNAPSHOT}[_name] = (_source, compile(_source, '<takehome>', 'exec'))\n\
-         del _name, _source\n",
-        pairs.join(", ")
-    )
-}
 
 /// The guest folder a program runs from: `workdir` (relative to the top) when given, else
 /// the entry's own folder inside the working copy.
@@ -172,6 +112,7 @@ pub fn entry_folder(entry: &str, workdir: Option<&str>) -> String {
 /// The Python source that starts the candidate's script as `python script.py ARGS` would
 /// from the script's own folder, with clean tracebacks and the run's diagnostics.
 pub fn prelude(
+    support: Support,
     entry: &str,
     workdir: Option<&str>,
     args: &[String],
@@ -180,14 +121,14 @@ pub fn prelude(
 ) -> String {
     format!(
         "{support}def _takehome_main():\n{setup}    _takehome.run_script({entry_path})\n_takehome_status = _takehome_main()\n",
-        support = load_support(),
+        support = support.load(),
         setup = setup(entry, workdir, args, env, reseed),
         entry_path = py_str(&format!("{GUEST_WORK}/{entry}")),
     )
 }
 
 /// The body lines (indented four spaces) every Python run starts with, after
-/// [`load_support`]: `sys.argv`, the environment, the working folder, `sys.path`, the seeds
+/// [`Support::load`]: `sys.argv`, the environment, the working folder, `sys.path`, the seeds
 /// and the diagnostics hooks, through the support module. `os`, `sys` and `_takehome` are
 /// imported.
 pub(crate) fn setup(
@@ -254,8 +195,9 @@ pub fn run(
         script,
         invocation,
         tmp.path(),
-        &|entry, env, reseed| {
+        &|support, entry, env, reseed| {
             prelude(
+                support,
                 entry,
                 invocation.workdir.as_deref(),
                 &invocation.args,
@@ -266,9 +208,11 @@ pub fn run(
     )
 }
 
-/// What a run executes: the Python source made from the entry (relative to the folder),
-/// the whole environment and the seed to reseed with (`None` on the plain interpreter).
-pub(crate) type Source<'a> = &'a dyn Fn(&str, &[(String, String)], Option<u64>) -> String;
+/// What a run executes: the Python source made from how it gets the harness's sources, the
+/// entry (relative to the folder), the whole environment and the seed to reseed with
+/// (`None` on the plain interpreter).
+pub(crate) type Source<'a> =
+    &'a dyn Fn(Support, &str, &[(String, String)], Option<u64>) -> String;
 
 /// Runs the Python `source` under the fixed layout, with `tmp` as the guest's `/tmp`.
 #[allow(clippy::too_many_arguments)]
@@ -307,7 +251,12 @@ pub(crate) fn run_source(
     let mut env = base_env(invocation.seed);
     env.extend(invocation.env.iter().cloned());
     let (module_path, sha256, entry_kind, runner) = if use_snapshot {
-        let source = source(&entry, &env, Some(invocation.seed));
+        let source = source(
+            Support::for_snapshot(&installed.record.compiled_sources),
+            &entry,
+            &env,
+            Some(invocation.seed),
+        );
         let runner = RunnerInfo {
             name: "python".into(),
             version: Some(installed.record.version.clone()),
@@ -339,7 +288,11 @@ pub(crate) fn run_source(
     let args = if use_snapshot {
         vec![ARGV0.to_string()]
     } else {
-        vec![ARGV0.to_string(), "-c".into(), source(&entry, &env, None)]
+        vec![
+            ARGV0.to_string(),
+            "-c".into(),
+            source(Support::TEXT, &entry, &env, None),
+        ]
     };
     if !sandbox.is_compiled(&sha256) {
         // Only the snapshot is compiled at install; python-plain compiles on first use.
@@ -483,8 +436,10 @@ pub fn build_snapshot(
     for root in roots {
         source.push_str(&format!("del {root}\n"));
     }
-    source.push_str(&compile_in_snapshot());
-    source.push_str("gc.collect()\n");
+    source.push_str(&super::support::compile_in_snapshot());
+    // Frozen, the snapshot's objects are never traversed by a run's collections: a full
+    // collection would otherwise walk (and fault in) the whole pre-imported heap.
+    source.push_str("gc.collect()\ngc.freeze()\n");
     let spec = RunSpec {
         args: vec![ARGV0.to_string()],
         env: base_env(0),
@@ -512,7 +467,7 @@ mod tests {
 
     #[test]
     fn the_support_module_writes_its_notes_where_the_runner_reads_them() {
-        assert!(SUPPORT.contains(&format!("REPORT = {}", py_str(GUEST_REPORT))));
+        assert!(crate::runner::support::SUPPORT.contains(&format!("REPORT = {}", py_str(GUEST_REPORT))));
     }
 
     #[test]

@@ -397,8 +397,7 @@ def prepare(argv, env, workdir, seed=None, paths=(), script_dir=None):
     global _entry_dir
     _entry_dir = (script_dir or workdir).rstrip("/") or "/"
     sys.path.insert(0, _entry_dir)
-    import importlib
-    importlib.invalidate_caches()
+    _invalidate_import_caches()
     _reseed(seed)
     for install in (install_import_messages, install_file_notes, install_network_notes,
                     install_methodology):
@@ -409,6 +408,20 @@ def prepare(argv, env, workdir, seed=None, paths=(), script_dir=None):
 
 
 _entry_dir = None
+
+
+def _invalidate_import_caches():
+    """importlib.invalidate_caches(), so that the working copy's modules are found, but
+    keeping what was read of the runner's own zips (the standard library and packages under
+    /usr/local): they are the very bytes the snapshot read, and reading a zip's directory
+    again costs more than a short program, at its first import."""
+    import importlib
+    import zipimport
+    cache = getattr(zipimport, "_zip_directory_cache", None)
+    kept = {} if cache is None else {k: v for k, v in cache.items() if k.startswith("/usr/local/")}
+    importlib.invalidate_caches()
+    if cache is not None:
+        cache.update(kept)
 
 
 def _reseed(seed):
@@ -433,8 +446,7 @@ def next_entry(argv, workdir, script_dir, seed=None):
     for name, module in list(sys.modules.items()):
         if (getattr(module, "__file__", None) or "").startswith(WORK + "/"):
             del sys.modules[name]
-    import importlib
-    importlib.invalidate_caches()
+    _invalidate_import_caches()
     _reseed(seed)
 
 

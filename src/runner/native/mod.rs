@@ -16,6 +16,7 @@ use anyhow::Context;
 
 use super::python::{self, GUEST_DATA, GUEST_TMP, GUEST_WORK};
 use super::wheels::{LocalWheel, PinnedWheel};
+use super::support::Support;
 use super::{Invocation, def::RunnerDef, entries, notebook};
 use crate::base::open_regular;
 use crate::gvisor::{Bind, Runsc, Spec};
@@ -114,20 +115,23 @@ pub fn run_in(
         &env,
         Some(invocation.seed),
     );
-    let support = format!("{}{NATIVE_SUPPORT}\n", python::load_support());
+    let support = format!("{}{NATIVE_SUPPORT}\n", Support::TEXT.load());
     let source = match &programs {
         Programs::Script => format!(
             "{support}def _takehome_main():\n{setup}    _takehome.run_script({path})\n_takehome_main()\n",
             path = py_str(&format!("{GUEST_WORK}/{entry}")),
         ),
         Programs::Notebook(notebook) => format!(
-            "{support}{driver}\ndef _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_notebook_main()\n",
-            driver = notebook::DRIVER,
+            "{support}{driver}def _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_notebook_main()\n",
+            driver = Support::TEXT.driver("notebook"),
             cells = py_str(&serde_json::to_string(&notebook::code_cells(notebook))?),
             results = py_str(&format!("{GUEST_TMP}/{RESULTS}")),
         ),
         Programs::Entries(plan) => {
-            format!("{support}{}", plan.program(&setup, Some(invocation.seed)))
+            format!(
+                "{support}{}",
+                plan.program(Support::TEXT, &setup, Some(invocation.seed))
+            )
         }
     };
     let program_dir = run.dir.dir.join("program");

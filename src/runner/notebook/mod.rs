@@ -26,6 +26,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::python::{self, GUEST_TMP};
+use super::support::Support;
 use super::{Installed, Invocation};
 use crate::sandbox::{CellError, ClockMode, RunRecord, Sandbox, Verdict};
 
@@ -39,8 +40,6 @@ pub use format::{Bundle, Cell, Notebook, Output, Text, mime_text, parse, read, t
 pub use merge::out_of_order;
 pub(crate) use merge::{failure, merge};
 
-/// The driver run inside the interpreter.
-pub(crate) const DRIVER: &str = include_str!("../notebook_driver.py");
 /// Larger notebooks are refused before they are read.
 pub const MAX_NOTEBOOK_BYTES: u64 = 100 << 20;
 /// Where the driver writes one JSON line per cell (under the run's `/tmp`).
@@ -101,6 +100,7 @@ pub(crate) fn read_results(path: &Path, cap: u64) -> (Vec<CellResult>, bool) {
 /// The Python source of a notebook run: the driver, then the usual setup (which makes the
 /// notebook's own folder the working directory), then the cells.
 fn source(
+    support: Support,
     entry: &str,
     workdir: Option<&str>,
     args: &[String],
@@ -110,8 +110,9 @@ fn source(
 ) -> String {
     let py = |s: &str| serde_json::to_string(s).expect("strings serialise");
     format!(
-        "{support}{DRIVER}\ndef _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_status = _takehome_notebook_main()\n",
-        support = python::load_support(),
+        "{load}{driver}def _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_status = _takehome_notebook_main()\n",
+        load = support.load(),
+        driver = support.driver("notebook"),
         setup = python::setup(entry, workdir, args, env, reseed),
         cells = py(cells_json),
         results = py(&format!("{GUEST_TMP}/{RESULTS}")),
@@ -148,8 +149,9 @@ pub fn run_exported(
         path,
         invocation,
         tmp.path(),
-        &|entry, env, reseed| {
+        &|support, entry, env, reseed| {
             exported_script_source(
+                support,
                 entry,
                 invocation.workdir.as_deref(),
                 &invocation.args,
@@ -163,6 +165,7 @@ pub fn run_exported(
 /// The Python source of a run of a script exported from a notebook: the driver, the usual
 /// setup, then the script run in the notebook's shell.
 fn exported_script_source(
+    support: Support,
     entry: &str,
     workdir: Option<&str>,
     args: &[String],
@@ -171,8 +174,9 @@ fn exported_script_source(
 ) -> String {
     let py = |s: &str| serde_json::to_string(s).expect("strings serialise");
     format!(
-        "{support}{DRIVER}\ndef _takehome_notebook_main():\n{setup}    _takehome_notebook('[]', '', script={path})\n_takehome_status = _takehome_notebook_main()\n",
-        support = python::load_support(),
+        "{load}{driver}def _takehome_notebook_main():\n{setup}    _takehome_notebook('[]', '', script={path})\n_takehome_status = _takehome_notebook_main()\n",
+        load = support.load(),
+        driver = support.driver("notebook"),
         setup = python::setup(entry, workdir, args, env, reseed),
         path = py(&format!("{}/{entry}", python::GUEST_WORK)),
     )
@@ -209,8 +213,9 @@ pub fn run(
         path,
         invocation,
         tmp.path(),
-        &|entry, env, reseed| {
+        &|support, entry, env, reseed| {
             source(
+                support,
                 entry,
                 invocation.workdir.as_deref(),
                 &invocation.args,
