@@ -1,6 +1,7 @@
 //! `takehome bench`: the figures in the README, measured side by side in one run.
 //! A benchmark reports; it never fails because a number is slow.
 
+mod goals;
 mod gvisor;
 mod methodology;
 mod notebook;
@@ -9,6 +10,7 @@ mod queue;
 mod sandbox;
 mod web;
 
+pub use goals::goals;
 pub use gvisor::gvisor;
 pub use methodology::methodology;
 pub use notebook::{NATIVE_HELP, check_native, notebook};

