@@ -156,6 +156,13 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
         .block_on(future)
 }
 
+/// Runs a synchronous command on a thread deep enough for the guests it runs.
+fn deep(
+    work: impl FnOnce() -> anyhow::Result<ExitCode> + Send,
+) -> anyhow::Result<ExitCode> {
+    crate::sandbox::on_deep_thread(work).map_err(anyhow::Error::msg)?
+}
+
 pub fn main() -> ExitCode {
     end_quietly_on_closed_stdout();
     let cli = Cli::parse();
@@ -170,9 +177,10 @@ pub fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Demo(args) => block_on(demo::execute(args, &cli.workspace)),
-        Command::Run(args) => run::execute(args),
+        // On a thread deep enough for a guest, which then runs on it without a hand-over.
+        Command::Run(args) => deep(|| run::execute(args)),
         Command::Runner(args) => runner::execute(args),
-        Command::Bench(args) => bench::execute(args),
+        Command::Bench(args) => deep(|| bench::execute(args)),
         Command::Init(args) => block_on(workspace::init(args)),
         Command::Assignment(args) => block_on(workspace::assignment(args, &cli.workspace)),
         Command::Issue(args) => block_on(workspace::issue(args, &cli.workspace)),
