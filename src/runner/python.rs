@@ -37,7 +37,7 @@ pub const GUEST_DATA: &str = "/work/data";
 
 /// The version of the guest layout above and of what the snapshot holds besides the
 /// packages (the harness's sources compiled); a snapshot built under another is out of date.
-pub const LAYOUT: u32 = 5;
+pub const LAYOUT: u32 = 6;
 const ARGV0: &str = "/usr/local/bin/python.wasm";
 
 /// Host folders behind the fixed guest layout.
@@ -93,12 +93,16 @@ fn py_str(text: &str) -> String {
 /// Where the support module's notes are written in the guest (under the run's `/tmp`).
 pub const GUEST_REPORT: &str = "/tmp/.takehome/diagnostics.jsonl";
 
-/// Run when the snapshot is built, after the imports: a first fit on a DataFrame, so that
-/// what it reads once and caches for the process is in the snapshot. scikit-learn's check
-/// of a DataFrame asks narwhals for its plugins, which reads the metadata of every installed
-/// distribution: about a sixth of a short pandas + scikit-learn script's whole run. Public
-/// calls only; nothing here opens a file that stays open (a snapshot keeps no descriptors).
-const WARM_UP: &str = "import numpy as _np, pandas as _pd\n\
+/// Run when the snapshot is built, after the imports: what reads the metadata of every
+/// installed distribution once and caches it for the process, so that it is in the snapshot.
+/// scikit-learn's check of a DataFrame asks narwhals for its plugins (about a sixth of a
+/// short pandas + scikit-learn script's whole run); the notebook's shell asks matplotlib's
+/// backend registry (half of a one-cell notebook's). Public calls only; nothing here opens
+/// a file that stays open (a snapshot keeps no descriptors).
+const WARM_UP: &str = "from matplotlib.backends import backend_registry as _br\n\
+_br.list_all()\n\
+del _br\n\
+import numpy as _np, pandas as _pd\n\
 from sklearn.linear_model import LogisticRegression as _LR\n\
 from sklearn.model_selection import train_test_split as _tts\n\
 _X = _pd.DataFrame({'a': _np.arange(8.0), 'b': _np.arange(8.0)[::-1]})\n\
