@@ -2,12 +2,13 @@
 //! its native baseline, the ratio and the goal, measured in one run on this machine.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context;
 
 use super::notebook::{notebook_value, run_native, run_takehome, timings};
+use super::python::run_printing;
 use super::sandbox::{Compute, ratio, trivial_runs};
 use super::{format_duration, time_median};
 use crate::sandbox::Sandbox;
@@ -130,16 +131,7 @@ fn script(
     goal: Goal,
 ) -> anyhow::Result<Figure> {
     let folder = path.parent().context("a script's folder")?;
-    let run = |cmd: &mut Command| -> anyhow::Result<()> {
-        let out = cmd.current_dir(folder).stdin(Stdio::null()).output()?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        anyhow::ensure!(
-            out.status.success() && text.contains(expect),
-            "{cmd:?} printed {text:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(())
-    };
+    let run = |cmd: &mut Command| run_printing(cmd.current_dir(folder), expect);
     let exe = std::env::current_exe()?;
     let takehome = || {
         let mut cmd = Command::new(&exe);

@@ -36,16 +36,7 @@ pub fn python(iterations: usize) -> anyhow::Result<()> {
         ("print('hi')", &hello, "hi"),
         ("scikit-learn fit", &sklearn, "accuracy"),
     ] {
-        let run = |cmd: &mut Command| -> anyhow::Result<()> {
-            let out = cmd.stdin(Stdio::null()).output()?;
-            let text = String::from_utf8_lossy(&out.stdout);
-            anyhow::ensure!(
-                out.status.success() && text.contains(expect),
-                "{cmd:?} printed {text:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            Ok(())
-        };
+        let run = |cmd: &mut Command| run_printing(cmd, expect);
         let takehome = |runner: &str| {
             let mut cmd = Command::new(&exe);
             cmd.args(["run", "--runner", runner]).arg(script);
@@ -93,6 +84,18 @@ pub fn python(iterations: usize) -> anyhow::Result<()> {
         });
     }
     print_table("Python (whole process, warm caches)", &rows);
+    Ok(())
+}
+
+/// Runs `cmd` as a whole process, which must succeed and print `expect`.
+pub(super) fn run_printing(cmd: &mut Command, expect: &str) -> anyhow::Result<()> {
+    let out = cmd.stdin(Stdio::null()).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success() && text.contains(expect),
+        "{cmd:?} printed {text:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(())
 }
 
