@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use super::{Row, format_duration, median, percentile, print_table, time_median};
-use crate::sandbox::{Mount, RunSpec, Sandbox, Verdict};
+use crate::sandbox::{EngineVariant, Mount, RunSpec, Sandbox, Verdict};
 
 const COMPUTE_C: &str = include_str!("compute.c");
 const TRIVIAL: &str = r#"(module (memory (export "memory") 1) (func (export "_start")))"#;
@@ -35,7 +35,6 @@ const WRITES: &str = r#"(module
 pub fn sandbox(iterations: usize) -> anyhow::Result<()> {
     let cache = tempfile::tempdir()?;
     let metered = Sandbox::new(Some(cache.path().to_path_buf()))?;
-    let unmetered = Sandbox::without_fuel(Some(cache.path().to_path_buf()))?;
     let mut rows = Vec::new();
 
     let (median, p95, runs) = trivial_runs(&metered, iterations)?;
@@ -51,7 +50,6 @@ pub fn sandbox(iterations: usize) -> anyhow::Result<()> {
     let compute = Compute::build()?;
     let native_time = compute.native(iterations)?;
     let with_fuel = compute.in_sandbox(&metered, iterations)?;
-    let without_fuel = compute.in_sandbox(&unmetered, iterations)?;
     rows.push(Row {
         what: "compute-bound C program, native (whole process)".into(),
         median: native_time,
@@ -62,15 +60,20 @@ pub fn sandbox(iterations: usize) -> anyhow::Result<()> {
         median: with_fuel,
         note: format!("{:.2}x native", ratio(with_fuel, native_time)),
     });
-    rows.push(Row {
-        what: "same program in the sandbox, no fuel metering".into(),
-        median: without_fuel,
-        note: format!(
-            "{:.2}x native; fuel costs {:.0}%",
-            ratio(without_fuel, native_time),
-            (ratio(with_fuel, without_fuel) - 1.0) * 100.0
-        ),
-    });
+    // Each departure from the standard settings alone: what it would give.
+    for &variant in &EngineVariant::ALL[1..] {
+        let sandbox = Sandbox::with_variant(Some(cache.path().to_path_buf()), variant)?;
+        let time = compute.in_sandbox(&sandbox, iterations)?;
+        rows.push(Row {
+            what: format!("same program, engine `{}`", variant.as_str()),
+            median: time,
+            note: format!(
+                "{:.2}x native; {:+.1}% against the standard settings",
+                ratio(time, native_time),
+                (ratio(time, with_fuel) - 1.0) * 100.0
+            ),
+        });
+    }
     print_table("Sandbox", &rows);
     Ok(())
 }

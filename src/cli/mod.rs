@@ -114,9 +114,9 @@ enum Command {
 struct CompileWorkerArgs {
     /// The folder holding module.wasm; module.cwasm is written beside it.
     folder: std::path::PathBuf,
-    /// Compile for an engine without fuel metering.
-    #[arg(long)]
-    no_fuel: bool,
+    /// The engine settings to compile for (`standard`, or a variant the bench measures).
+    #[arg(long, default_value = "standard")]
+    variant: crate::sandbox::EngineVariant,
 }
 
 #[derive(clap::Args, Debug)]
@@ -202,7 +202,7 @@ pub fn main() -> ExitCode {
         Command::Restore(args) => block_on(backup::restore(args)),
         Command::PdfWorker(args) => return crate::report::pdf::worker_main(args.images),
         Command::CompileWorker(args) => {
-            return crate::sandbox::compile_worker_main(&args.folder, !args.no_fuel);
+            return crate::sandbox::compile_worker_main(&args.folder, args.variant);
         }
         Command::OnnxWorker => return crate::evaluate::onnx::worker_main(),
         Command::SheetWorker => return crate::packet::data_view::sheet_worker_main(),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::base::child::{self, Input, NoAnswer};
 
-use super::settings::{Refusal, config, one_line};
+use super::settings::{EngineVariant, Refusal, config, one_line};
 use crate::record::Verdict;
 
 /// Memory (address space) of the compiling child.
@@ -41,7 +41,7 @@ fn internal(message: String) -> Refusal {
 /// holding the artifact (at [`artifact_path`]), made inside `scratch_parent`.
 pub(super) fn compile_in_child(
     binary: &[u8],
-    fuel: bool,
+    variant: EngineVariant,
     limit: Duration,
     scratch_parent: &Path,
 ) -> Result<tempfile::TempDir, Refusal> {
@@ -57,10 +57,11 @@ pub(super) fn compile_in_child(
     std::fs::write(folder.path().join(INPUT), binary)
         .map_err(|e| internal(format!("cannot write the module to compile: {e}")))?;
     let mut command = Command::new(&exe);
-    command.arg("compile-worker").arg(folder.path()).env_clear();
-    if !fuel {
-        command.arg("--no-fuel");
-    }
+    command
+        .arg("compile-worker")
+        .arg(folder.path())
+        .args(["--variant", variant.as_str()])
+        .env_clear();
     limit_child(&mut command, limit);
     let started = Instant::now();
     let ended = child::run(command, Input::Nothing, 0, limit).map_err(|e| match e {
@@ -125,7 +126,7 @@ fn limit_child(command: &mut Command, limit: Duration) {
 
 /// The child's side: compiles `folder/module.wasm` into `folder/module.cwasm`. Exit status 3
 /// when the module does not compile, 1 for any other failure, with the reason on stderr.
-pub fn worker_main(folder: &Path, fuel: bool) -> ExitCode {
+pub fn worker_main(folder: &Path, variant: EngineVariant) -> ExitCode {
     let fail = |code: u8, message: String| {
         eprintln!("{message}");
         ExitCode::from(code)
@@ -134,7 +135,7 @@ pub fn worker_main(folder: &Path, fuel: bool) -> ExitCode {
         Ok(binary) => binary,
         Err(e) => return fail(1, format!("cannot read the module: {e}")),
     };
-    let engine = match wasmtime::Engine::new(&config(fuel)) {
+    let engine = match wasmtime::Engine::new(&config(variant)) {
         Ok(engine) => engine,
         Err(e) => return fail(1, format!("cannot make the engine: {}", one_line(&e))),
     };

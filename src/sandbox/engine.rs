@@ -10,7 +10,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
-use super::settings::{Refusal, config, one_line};
+use super::settings::{EngineVariant, Refusal, config, one_line};
 use crate::base::Limits;
 use crate::record::Verdict;
 
@@ -27,18 +27,18 @@ pub struct LoadedModule {
 /// The engine plus a process-wide and an on-disk cache of compiled modules.
 pub struct Compiler {
     pub engine: Engine,
-    /// Whether the engine meters fuel; the compiling child must use the same settings.
-    fuel: bool,
+    /// The engine's settings; the compiling child must use the same.
+    variant: EngineVariant,
     cache_dir: Option<PathBuf>,
     loaded: Mutex<HashMap<String, Module>>,
 }
 
 impl Compiler {
-    pub fn new(engine: Engine, fuel: bool, cache_dir: Option<PathBuf>) -> Self {
+    pub fn new(engine: Engine, variant: EngineVariant, cache_dir: Option<PathBuf>) -> Self {
         start_ticker(&engine);
         Compiler {
             engine,
-            fuel,
+            variant,
             cache_dir,
             loaded: Mutex::new(HashMap::new()),
         }
@@ -174,7 +174,7 @@ impl Compiler {
         limit: Duration,
     ) -> Result<Module, Refusal> {
         let scratch = self.cache_folder().unwrap_or_else(std::env::temp_dir);
-        let folder = super::compile::compile_in_child(binary, self.fuel, limit, &scratch)?;
+        let folder = super::compile::compile_in_child(binary, self.variant, limit, &scratch)?;
         let artifact = super::compile::artifact_path(folder.path());
         // Into the cache by rename (the folder is inside it), so a reader never sees half of it.
         let path = match self.cache_path(sha256) {
@@ -208,7 +208,10 @@ fn start_ticker(engine: &Engine) {
         });
 }
 
-pub(crate) fn shared(cache_dir: Option<PathBuf>, fuel: bool) -> anyhow::Result<Arc<Compiler>> {
-    let engine = Engine::new(&config(fuel)).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-    Ok(Arc::new(Compiler::new(engine, fuel, cache_dir)))
+pub(crate) fn shared(
+    cache_dir: Option<PathBuf>,
+    variant: EngineVariant,
+) -> anyhow::Result<Arc<Compiler>> {
+    let engine = Engine::new(&config(variant)).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    Ok(Arc::new(Compiler::new(engine, variant, cache_dir)))
 }

@@ -34,7 +34,7 @@ pub use crate::record::{
 
 pub use compile::worker_main as compile_worker_main;
 pub use engine::LoadedModule;
-pub use settings::Refusal;
+pub use settings::{EngineVariant, Refusal};
 pub use settings::VIRTUAL_EPOCH_SECS;
 pub use workcopy::{Baseline, CopyLimits, copy_tree};
 
@@ -119,18 +119,14 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// A sandbox with fuel metering (the normal case), caching compiled modules in `cache_dir`.
+    /// A sandbox with the standard settings, caching compiled modules in `cache_dir`.
     pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
-        Self::build(cache_dir, true)
+        Self::with_variant(cache_dir, EngineVariant::Standard)
     }
 
-    /// A sandbox without fuel metering: only for measuring what metering costs.
-    pub fn without_fuel(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
-        Self::build(cache_dir, false)
-    }
-
-    fn build(cache_dir: Option<PathBuf>, fuel: bool) -> anyhow::Result<Self> {
-        let compiler = engine::shared(cache_dir, fuel)?;
+    /// A sandbox with other engine settings: only for measuring what a setting costs.
+    pub fn with_variant(cache_dir: Option<PathBuf>, variant: EngineVariant) -> anyhow::Result<Self> {
+        let compiler = engine::shared(cache_dir, variant)?;
         let wasm_err = |e: wasmtime::Error| anyhow::anyhow!("{e:#}");
         let mut stock = Linker::new(&compiler.engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut stock, |h: &mut Host| &mut h.wasi)
