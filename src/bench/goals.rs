@@ -62,7 +62,11 @@ pub fn goals(iterations: usize) -> anyhow::Result<()> {
         goal: Goal::Ratio(1.2),
     });
 
-    let sklearn = write(&work.path().join("sklearn"), "sklearn_fit.py", super::python::SKLEARN)?;
+    let sklearn = write(
+        &work.path().join("sklearn"),
+        "sklearn_fit.py",
+        super::python::SKLEARN,
+    )?;
     figures.push(script(
         "scikit-learn fit (`takehome bench python`)",
         &sklearn,
@@ -93,11 +97,20 @@ pub fn goals(iterations: usize) -> anyhow::Result<()> {
         &python,
         iterations,
     )?);
-    let analysis = write(&work.path().join("analysis"), "analysis.ipynb", &json(&ANALYSIS))?;
+    let analysis = write(
+        &work.path().join("analysis"),
+        "analysis.ipynb",
+        &json(&ANALYSIS),
+    )?;
     figures.push(notebook(
         "a ten-cell analysis notebook vs nbclient",
         &analysis,
-        &["cross-validated ROC AUC 0.", "image/png", "<table", "precision"],
+        &[
+            "cross-validated ROC AUC 0.",
+            "image/png",
+            "<table",
+            "precision",
+        ],
         &python,
         iterations,
     )?);
@@ -163,7 +176,12 @@ fn notebook(
         run_takehome(path, &out.path().join(format!("takehome-{i}")), shown)
     })?;
     let native = timings(iterations, |i| {
-        run_native(python, path, &out.path().join(format!("native-{i}.ipynb")), shown)
+        run_native(
+            python,
+            path,
+            &out.path().join(format!("native-{i}.ipynb")),
+            shown,
+        )
     })?;
     Ok(Figure {
         what,
@@ -187,7 +205,12 @@ fn per_cell(dir: &Path, python: &Path, iterations: usize) -> anyhow::Result<Figu
     let notebook_of = |n: usize, name: &str| -> anyhow::Result<PathBuf> {
         let cells: Vec<&str> = bodies[..n].iter().map(String::as_str).collect();
         let mut value = notebook_value(&cells);
-        for (i, cell) in value["cells"].as_array_mut().into_iter().flatten().enumerate() {
+        for (i, cell) in value["cells"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             cell["execution_count"] = serde_json::json!(i + 1);
             cell["outputs"] = serde_json::json!([{
                 "output_type": "execute_result", "execution_count": i + 1, "metadata": {},
@@ -195,7 +218,11 @@ fn per_cell(dir: &Path, python: &Path, iterations: usize) -> anyhow::Result<Figu
             }]);
         }
         let (folder, file) = name.split_once('/').expect("folder/file");
-        write(&dir.join(folder), file, &serde_json::to_string_pretty(&value)?)
+        write(
+            &dir.join(folder),
+            file,
+            &serde_json::to_string_pretty(&value)?,
+        )
     };
     let one = notebook_of(1, "one/cells.ipynb")?;
     let thirty = notebook_of(CELLS, "thirty/cells.ipynb")?;
@@ -203,11 +230,19 @@ fn per_cell(dir: &Path, python: &Path, iterations: usize) -> anyhow::Result<Figu
     let out = tempfile::tempdir()?;
     let side = |label: &str, run: &dyn Fn(&Path, &Path, &[&str]) -> anyhow::Result<()>| {
         let one_time = timings(iterations, |i| {
-            run(&one, &out.path().join(format!("{label}-one-{i}")), &["(1000, 1)"])
+            run(
+                &one,
+                &out.path().join(format!("{label}-one-{i}")),
+                &["(1000, 1)"],
+            )
         })?
         .1;
         let thirty_time = timings(iterations, |i| {
-            run(&thirty, &out.path().join(format!("{label}-thirty-{i}")), &[&last])
+            run(
+                &thirty,
+                &out.path().join(format!("{label}-thirty-{i}")),
+                &[&last],
+            )
         })?
         .1;
         anyhow::Ok(thirty_time.saturating_sub(one_time) / (CELLS as u32 - 1))
@@ -309,7 +344,9 @@ fn write_project(dir: &Path) -> anyhow::Result<PathBuf> {
         let plan = ["basic", "plus", "pro"][(next() * 3.0) as usize % 3];
         let risk = 0.5 - f64::from(tenure) / 100.0 + monthly / 400.0 + f64::from(tickets) / 10.0;
         let churn = u8::from(next() < risk);
-        csv.push_str(&format!("{id},{tenure},{monthly:.2},{tickets},{plan},{churn}\n"));
+        csv.push_str(&format!(
+            "{id},{tenure},{monthly:.2},{tickets},{plan},{churn}\n"
+        ));
     }
     write(&dir.join("data"), "customers.csv", &csv)?;
     write(dir, "analysis.py", PROJECT)

@@ -114,7 +114,11 @@ pub(super) fn run_takehome(notebook: &Path, out: &Path, shown: &[&str]) -> anyho
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()?;
-    anyhow::ensure!(status.success(), "takehome run {} failed ({status})", notebook.display());
+    anyhow::ensure!(
+        status.success(),
+        "takehome run {} failed ({status})",
+        notebook.display()
+    );
     let name = notebook.file_name().context("a notebook file")?;
     check_executed(&out.join("executed").join(name), shown)
 }

@@ -137,7 +137,11 @@ impl Compute {
     }
 
     /// The wasm build in `sandbox`, in process, compiled module cached.
-    pub(super) fn in_sandbox(&self, sandbox: &Sandbox, iterations: usize) -> anyhow::Result<Duration> {
+    pub(super) fn in_sandbox(
+        &self,
+        sandbox: &Sandbox,
+        iterations: usize,
+    ) -> anyhow::Result<Duration> {
         let mut spec = RunSpec::default();
         spec.limits.fuel = 100_000_000_000;
         spec.limits.wall = Duration::from_secs(120);

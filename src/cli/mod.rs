@@ -157,9 +157,7 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
 }
 
 /// Runs a synchronous command on a thread deep enough for the guests it runs.
-fn deep(
-    work: impl FnOnce() -> anyhow::Result<ExitCode> + Send,
-) -> anyhow::Result<ExitCode> {
+fn deep(work: impl FnOnce() -> anyhow::Result<ExitCode> + Send) -> anyhow::Result<ExitCode> {
     crate::sandbox::on_deep_thread(work).map_err(anyhow::Error::msg)?
 }
 

@@ -108,7 +108,11 @@ pub fn run(
                 env,
                 reseed,
             );
-            format!("{}{}", support.load(), plan.program(support, &setup, reseed))
+            format!(
+                "{}{}",
+                support.load(),
+                plan.program(support, &setup, reseed)
+            )
         },
     )?;
     plan.assemble(record, tmp.path(), invocation)

@@ -229,8 +229,7 @@ pub fn run(
 /// What a run executes: the Python source made from how it gets the harness's sources, the
 /// entry (relative to the folder), the whole environment and the seed to reseed with
 /// (`None` on the plain interpreter).
-pub(crate) type Source<'a> =
-    &'a dyn Fn(Support, &str, &[(String, String)], Option<u64>) -> String;
+pub(crate) type Source<'a> = &'a dyn Fn(Support, &str, &[(String, String)], Option<u64>) -> String;
 
 /// Runs the Python `source` under the fixed layout, with `tmp` as the guest's `/tmp`.
 #[allow(clippy::too_many_arguments)]
@@ -486,7 +485,9 @@ mod tests {
 
     #[test]
     fn the_support_module_writes_its_notes_where_the_runner_reads_them() {
-        assert!(crate::runner::support::SUPPORT.contains(&format!("REPORT = {}", py_str(GUEST_REPORT))));
+        assert!(
+            crate::runner::support::SUPPORT.contains(&format!("REPORT = {}", py_str(GUEST_REPORT)))
+        );
     }
 
     #[test]

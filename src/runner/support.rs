@@ -52,7 +52,12 @@ pub fn compile_in_snapshot() -> String {
     let entries: Vec<String> = sources()
         .iter()
         .map(|(name, source)| {
-            format!("({}, {}, {})", py_str(name), py_str(&key(source)), py_str(source))
+            format!(
+                "({}, {}, {})",
+                py_str(name),
+                py_str(&key(source)),
+                py_str(source)
+            )
         })
         .collect();
     format!(

@@ -34,8 +34,8 @@ pub use crate::record::{
 
 pub use compile::worker_main as compile_worker_main;
 pub use engine::LoadedModule;
-pub use settings::{EngineVariant, Refusal};
 pub use settings::VIRTUAL_EPOCH_SECS;
+pub use settings::{EngineVariant, Refusal};
 pub use workcopy::{Baseline, CopyLimits, copy_tree};
 
 use capture::{Capture, Overflow};
@@ -125,7 +125,10 @@ impl Sandbox {
     }
 
     /// A sandbox with other engine settings: only for measuring what a setting costs.
-    pub fn with_variant(cache_dir: Option<PathBuf>, variant: EngineVariant) -> anyhow::Result<Self> {
+    pub fn with_variant(
+        cache_dir: Option<PathBuf>,
+        variant: EngineVariant,
+    ) -> anyhow::Result<Self> {
         let compiler = engine::shared(cache_dir, variant)?;
         let wasm_err = |e: wasmtime::Error| anyhow::anyhow!("{e:#}");
         let mut stock = Linker::new(&compiler.engine);
@@ -415,7 +418,9 @@ pub fn on_deep_thread<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T, Str
                 work()
             })
             .map_err(|e| format!("cannot start a thread: {e}"))?;
-        handle.join().map_err(|_| "the harness panicked".to_string())
+        handle
+            .join()
+            .map_err(|_| "the harness panicked".to_string())
     })
 }
 

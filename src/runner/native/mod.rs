@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::python::{self, GUEST_DATA, GUEST_TMP, GUEST_WORK};
-use super::wheels::{LocalWheel, PinnedWheel};
 use super::support::Support;
+use super::wheels::{LocalWheel, PinnedWheel};
 use super::{Invocation, def::RunnerDef, entries, notebook};
 use crate::base::open_regular;
 use crate::gvisor::{Bind, Runsc, Spec};
