@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::notebook::{self, Notebook};
 use super::python::{self, GUEST_TMP, GUEST_WORK};
-use super::support::Support;
+use super::support::{Source, Support};
 use super::{Installed, Invocation};
 use crate::sandbox::{CellStatus, ClockMode, EntryKind, EntryRecord, RunRecord, Sandbox, Verdict};
 
@@ -174,8 +174,8 @@ impl Plan {
         let py = |s: &str| serde_json::to_string(s).expect("strings serialise");
         format!(
             "{notebooks}{driver}def _takehome_entries_main():\n{setup}    _takehome_entries({entries}, {results}, {seed})\n_takehome_status = _takehome_entries_main()\n",
-            notebooks = support.driver("notebook"),
-            driver = support.driver("entries"),
+            notebooks = support.driver(Source::NotebookDriver),
+            driver = support.driver(Source::EntriesDriver),
             entries = py(&self.described),
             results = py(&format!("{GUEST_TMP}/{RESULTS}")),
             seed = reseed.map_or("None".to_string(), |s| s.to_string()),

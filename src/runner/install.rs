@@ -213,7 +213,7 @@ fn unpack_and_snapshot(
             .map(|s| s.preimport.clone())
             .unwrap_or_default(),
         layout: super::python::LAYOUT,
-        compiled_sources: super::support::compiled_sources_key(),
+        compiled_sources: super::support::compiled_sources_key().to_string(),
         wheels: def.wheels.iter().map(|w| w.sha256.clone()).collect(),
         packages: def::parse_manifest(&std::fs::read_to_string(staging.path().join("MANIFEST"))?),
     };

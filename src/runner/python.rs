@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::support::Support;
+use super::support::{Support, py_str};
 use super::{Installed, Invocation};
 use crate::base::open_regular;
 use crate::sandbox::outputs::copy_out;
@@ -84,10 +84,6 @@ fn base_env(seed: u64) -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
-}
-
-fn py_str(text: &str) -> String {
-    serde_json::to_string(text).expect("strings serialise")
 }
 
 /// Where the support module's notes are written in the guest (under the run's `/tmp`).

@@ -22,41 +22,81 @@ pub(crate) const ENTRIES_DRIVER: &str = include_str!("entries_driver.py");
 /// `{name: (key, code)}`; [`Support::load`] takes it out before the program can see it.
 const COMPILED_IN_SNAPSHOT: &str = "_takehome_compiled";
 
-/// Every source the snapshot compiles, by the name the guest asks for it.
-fn sources() -> [(&'static str, &'static str); 5] {
-    [
-        ("support", SUPPORT),
-        ("tracer", super::methodology::TRACER),
-        ("analysis", super::methodology::ANALYSIS),
-        ("notebook", NOTEBOOK_DRIVER),
-        ("entries", ENTRIES_DRIVER),
-    ]
+/// The harness's sources the snapshot compiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Support,
+    Tracer,
+    Analysis,
+    /// A driver, run at the top level of a run's source ([`Support::driver`]).
+    NotebookDriver,
+    EntriesDriver,
 }
 
-/// What stands for `source` in the guest's table: its hash, which is never valid Python, so
-/// a mismatch can only ever compile the real text.
-fn key(source: &str) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(source)))
+impl Source {
+    const ALL: [Source; 5] = [
+        Source::Support,
+        Source::Tracer,
+        Source::Analysis,
+        Source::NotebookDriver,
+        Source::EntriesDriver,
+    ];
+
+    /// The name the guest asks for it by (`_takehome.compiled(name, ...)`).
+    fn name(self) -> &'static str {
+        match self {
+            Source::Support => "support",
+            Source::Tracer => "tracer",
+            Source::Analysis => "analysis",
+            Source::NotebookDriver => "notebook",
+            Source::EntriesDriver => "entries",
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Source::Support => SUPPORT,
+            Source::Tracer => super::methodology::TRACER,
+            Source::Analysis => super::methodology::ANALYSIS,
+            Source::NotebookDriver => NOTEBOOK_DRIVER,
+            Source::EntriesDriver => ENTRIES_DRIVER,
+        }
+    }
+
+    /// What stands for the source in the guest's table: its hash, which is never valid
+    /// Python, so a mismatch can only ever compile the real text. Hashed once per process.
+    fn key(self) -> &'static str {
+        static KEYS: std::sync::LazyLock<Vec<String>> =
+            std::sync::LazyLock::new(|| Source::ALL.iter().map(|s| hash(s.text())).collect());
+        &KEYS[self as usize]
+    }
+}
+
+fn hash(text: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(text)))
 }
 
 /// One hash for everything [`compile_in_snapshot`] compiles, kept in the install record:
 /// a snapshot whose record carries another was built by another version of the harness.
-pub fn compiled_sources_key() -> String {
-    let keys: Vec<String> = sources().iter().map(|(_, s)| key(s)).collect();
-    key(&keys.join("\n"))
+pub fn compiled_sources_key() -> &'static str {
+    static KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let keys: Vec<&str> = Source::ALL.iter().map(|s| s.key()).collect();
+        hash(&keys.join("\n"))
+    });
+    &KEY
 }
 
 /// Python source, run when the snapshot is built, that compiles every harness source and
 /// keeps it in `sys` under its key.
 pub fn compile_in_snapshot() -> String {
-    let entries: Vec<String> = sources()
+    let entries: Vec<String> = Source::ALL
         .iter()
-        .map(|(name, source)| {
+        .map(|source| {
             format!(
                 "({}, {}, {})",
-                py_str(name),
-                py_str(&key(source)),
-                py_str(source)
+                py_str(source.name()),
+                py_str(source.key()),
+                py_str(source.text())
             )
         })
         .collect();
@@ -69,7 +109,8 @@ pub fn compile_in_snapshot() -> String {
     )
 }
 
-fn py_str(text: &str) -> String {
+/// `text` as a Python string literal.
+pub(crate) fn py_str(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialise")
 }
 
@@ -91,12 +132,12 @@ impl Support {
         }
     }
 
-    fn literal(&self, source: &str) -> String {
-        if self.precompiled {
-            py_str(&key(source))
+    fn literal(&self, source: Source) -> String {
+        py_str(if self.precompiled {
+            source.key()
         } else {
-            py_str(source)
-        }
+            source.text()
+        })
     }
 
     /// Python source that loads [`SUPPORT`] as the module `_takehome`, with the methodology
@@ -104,10 +145,7 @@ impl Support {
     /// gets an importable name of its own).
     pub fn load(&self) -> String {
         let (tracer, analysis) = if super::methodology::enabled() {
-            (
-                self.literal(super::methodology::TRACER),
-                self.literal(super::methodology::ANALYSIS),
-            )
+            (self.literal(Source::Tracer), self.literal(Source::Analysis))
         } else {
             ("None".to_string(), "None".to_string())
         };
@@ -125,22 +163,17 @@ impl Support {
              _sys.modules['_takehome'] = _m\n\
              del _m, _sys, _types, _c, _s\n",
             cache = py_str(COMPILED_IN_SNAPSHOT),
-            src = self.literal(SUPPORT),
+            src = self.literal(Source::Support),
         )
     }
 
-    /// A statement that runs the driver `name` ("notebook" or "entries") at the top level of
-    /// the run's source, after [`Support::load`].
-    pub fn driver(&self, name: &str) -> String {
-        let source = sources()
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, s)| *s)
-            .unwrap_or_else(|| panic!("no harness source named {name}"));
+    /// A statement that runs `driver` ([`Source::NotebookDriver`] or
+    /// [`Source::EntriesDriver`]) at the top level of the run's source, after [`Support::load`].
+    pub fn driver(&self, driver: Source) -> String {
         format!(
             "exec(__import__('_takehome').compiled({}, {}), globals())\n",
-            py_str(name),
-            self.literal(source)
+            py_str(driver.name()),
+            self.literal(driver)
         )
     }
 }
@@ -151,22 +184,21 @@ mod tests {
 
     #[test]
     fn a_key_is_never_python_so_a_stale_snapshot_compiles_the_text() {
-        let key = key(SUPPORT);
+        let key = Source::Support.key();
         assert!(key.starts_with("sha256:") && key.len() == 7 + 64);
         let text = Support::TEXT.load();
         assert!(text.contains("def prepare(") && !text.contains("sha256:"));
         let fast = Support { precompiled: true }.load();
-        assert!(fast.contains(&key) && !fast.contains("def prepare("));
+        assert!(fast.contains(key) && !fast.contains("def prepare("));
         assert!(fast.len() < 2_000, "{} bytes", fast.len());
     }
 
     #[test]
     fn every_driver_has_a_source_in_the_snapshot() {
-        for name in ["notebook", "entries"] {
-            assert!(Support::TEXT.driver(name).contains("globals()"));
-            assert!(compile_in_snapshot().contains(&super::key(
-                sources().iter().find(|(n, _)| *n == name).unwrap().1
-            )));
+        for driver in [Source::NotebookDriver, Source::EntriesDriver] {
+            assert!(Support::TEXT.driver(driver).contains("globals()"));
+            assert!(compile_in_snapshot().contains(driver.key()));
         }
+        assert_eq!(Source::EntriesDriver.key(), hash(ENTRIES_DRIVER));
     }
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::python::{self, GUEST_DATA, GUEST_TMP, GUEST_WORK};
-use super::support::Support;
+use super::support::{Source, Support, py_str};
 use super::wheels::{LocalWheel, PinnedWheel};
 use super::{Invocation, def::RunnerDef, entries, notebook};
 use crate::base::open_regular;
@@ -123,7 +123,7 @@ pub fn run_in(
         ),
         Programs::Notebook(notebook) => format!(
             "{support}{driver}def _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_notebook_main()\n",
-            driver = Support::TEXT.driver("notebook"),
+            driver = Support::TEXT.driver(Source::NotebookDriver),
             cells = py_str(&serde_json::to_string(&notebook::code_cells(notebook))?),
             results = py_str(&format!("{GUEST_TMP}/{RESULTS}")),
         ),
@@ -321,10 +321,6 @@ fn bind(guest: &str, host: &Path, writable: bool) -> Bind {
 /// libraries find each other by absolute paths).
 fn bind_same(path: &Path) -> Bind {
     bind(&path.to_string_lossy(), path, false)
-}
-
-fn py_str(text: &str) -> String {
-    serde_json::to_string(text).expect("strings serialise")
 }
 
 /// The package of the runner's environment (its base wheels and `extra`, an assignment's

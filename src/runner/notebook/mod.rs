@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::python::{self, GUEST_TMP};
-use super::support::Support;
+use super::support::{Source, Support};
 use super::{Installed, Invocation};
 use crate::sandbox::{CellError, ClockMode, RunRecord, Sandbox, Verdict};
 
@@ -112,7 +112,7 @@ fn source(
     format!(
         "{load}{driver}def _takehome_notebook_main():\n{setup}    _takehome_notebook({cells}, {results})\n_takehome_status = _takehome_notebook_main()\n",
         load = support.load(),
-        driver = support.driver("notebook"),
+        driver = support.driver(Source::NotebookDriver),
         setup = python::setup(entry, workdir, args, env, reseed),
         cells = py(cells_json),
         results = py(&format!("{GUEST_TMP}/{RESULTS}")),
@@ -176,7 +176,7 @@ fn exported_script_source(
     format!(
         "{load}{driver}def _takehome_notebook_main():\n{setup}    _takehome_notebook('[]', '', script={path})\n_takehome_status = _takehome_notebook_main()\n",
         load = support.load(),
-        driver = support.driver("notebook"),
+        driver = support.driver(Source::NotebookDriver),
         setup = python::setup(entry, workdir, args, env, reseed),
         path = py(&format!("{}/{entry}", python::GUEST_WORK)),
     )
