@@ -157,6 +157,29 @@ fn script_imports_a_sibling_module() {
     assert_eq!(stdout(&record), "42 ['--epochs', '3']\n");
 }
 
+/// What the snapshot already did, a run must not redo: the standard library zip's directory is
+/// still read (refreshing the import caches for the working copy dropped it, and the next
+/// import read it again), the snapshot's objects are frozen out of collections, the
+/// harness's own Python is there compiled under its hashes, and IPython's shell modules are
+/// imported.
+#[test]
+fn a_run_keeps_what_the_snapshot_already_did() {
+    let project = Project::new(&[(
+        "main.py",
+        "import gc, sys, zipimport, _takehome\n\
+         zips = getattr(zipimport, '_zip_directory_cache', {})\n\
+         print(any(k.endswith('.zip') for k in zips), gc.get_freeze_count() > 10000)\n\
+         print(sorted(_takehome._compiled), all(v[0].startswith('sha256:') for v in _takehome._compiled.values()))\n\
+         print('IPython.core.completer' in sys.modules)\n",
+    )]);
+    let record = project.run(&[]);
+    assert_eq!(verdict(&record), "ok", "{}", stderr(&record));
+    assert_eq!(
+        stdout(&record),
+        "True True\n['analysis', 'entries', 'notebook', 'support', 'tracer'] True\nTrue\n"
+    );
+}
+
 #[test]
 fn same_script_twice_gives_identical_records() {
     let project = Project::new(&[(
